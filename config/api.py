@@ -1,0 +1,22 @@
+"""The one NinjaAPI, mounted at /api/, with every module's router."""
+
+from django.conf import settings
+
+from tessera.core.api import TesseraAPI
+from tessera.notifications.api import router as notifications_router
+from tessera.tasks.api import router as tasks_router
+
+api = TesseraAPI(
+    title="Tessera API",
+    version=settings.TESSERA_VERSION,
+    description=(
+        "One backend for accounts, website content, time capsules, a wallet and social "
+        "events. Every reply is wrapped in an envelope: "
+        "`{status, data, message, timestamp}` or `{status: error, error: {code, message, "
+        "fields}, timestamp}`. Keys are camelCase; snake_case is accepted on input."
+    ),
+    urls_namespace="api",
+)
+
+api.add_router("/notifications", notifications_router, tags=["notifications"])
+api.add_router("/tasks", tasks_router, tags=["tasks"])

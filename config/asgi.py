@@ -1,0 +1,10 @@
+"""ASGI entry point. Tessera serves Django over WSGI (see docs/decisions); this is for
+deployments that need ASGI anyway."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+
+application = get_asgi_application()

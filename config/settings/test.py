@@ -1,0 +1,26 @@
+"""Fast, isolated test settings. TEST_DATABASE_URL / TEST_REDIS_URL switch the lanes on."""
+
+from config.settings.base import *
+
+DEBUG = False
+SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdef"  # noqa: S105
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+SMS_BACKEND = "memory"
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_BROKER_URL = "memory://"
+_TEST_DATABASE_URL = env.str("TEST_DATABASE_URL", default="")
+if _TEST_DATABASE_URL:
+    DATABASES = {"default": env.db_url_config(_TEST_DATABASE_URL)}
+else:
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}
+}
+RATE_LIMIT_STORAGE_URL = ""
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+LOGGING["root"]["level"] = "WARNING"  # type: ignore[index]
+LOGGING["loggers"]["tessera.access"]["level"] = "WARNING"  # type: ignore[index]

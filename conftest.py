@@ -1,0 +1,75 @@
+"""Shared fixtures and the service lanes.
+
+The suite runs on SQLite by default. Tests that need a real server are marked:
+- `postgres`: run only when the database is PostgreSQL (TEST_DATABASE_URL, the PostgreSQL lane);
+- `redis`: need TEST_REDIS_URL (default redis://127.0.0.1:6379/15);
+- `broker`: need TEST_BROKER_URL (default amqp://guest:guest@127.0.0.1:5672//).
+When a server is unreachable these are skipped with one line naming it, unless CI=true, where
+an unreachable server fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+
+pytest_plugins = ["tests.fixtures"]
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+TEST_BROKER_URL = os.environ.get("TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
+
+
+def server_reachable(url: str, default_port: int) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1",
+                                       parsed.port or default_port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _need(name: str, url: str, default_port: int) -> None:
+    if server_reachable(url, default_port):
+        return
+    message = f"{name} is not reachable at {url}"
+    if IN_CI:
+        pytest.fail(f"{message} (required with CI=true)", pytrace=False)
+    pytest.skip(f"{message}: start it or set the TEST_* URL to run this test")
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    from django.db import connection
+
+    on_postgres = connection.vendor == "postgresql"
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL: runs in the PostgreSQL lane "
+                                      "(TEST_DATABASE_URL)")
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(skip_pg)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    _need("Redis", TEST_REDIS_URL, 6379)
+    return TEST_REDIS_URL
+
+
+@pytest.fixture
+def broker_url() -> str:
+    _need("RabbitMQ", TEST_BROKER_URL, 5672)
+    return TEST_BROKER_URL
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> Iterator[None]:
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

@@ -1,0 +1,7 @@
+"""API wiring shared by every module: the NinjaAPI subclass, schemas, errors, pagination."""
+
+from tessera.core.api.factory import TesseraAPI
+from tessera.core.api.routers import ApiRouter
+from tessera.core.api.schemas import CamelSchema
+
+__all__ = ["ApiRouter", "CamelSchema", "TesseraAPI"]

@@ -1,0 +1,165 @@
+"""Every exception an API view can raise, mapped once to the error envelope."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled
+from ninja.errors import ValidationError as NinjaValidationError
+
+from tessera.core.envelope import error_response
+from tessera.core.errors import ApplicationError, RateLimitedError
+
+if TYPE_CHECKING:
+    from ninja import NinjaAPI
+
+logger = structlog.get_logger("tessera.api")
+
+CODE_BY_STATUS = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "service_unavailable",
+}
+
+_LOCATION_CODES = {
+    "path": "invalid_path_parameter",
+    "query": "invalid_query_parameter",
+    "header": "invalid_header",
+    "cookie": "invalid_cookie",
+}
+
+
+def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(part) for part in loc[1:]] if len(loc) > 1 else [str(loc[0])]
+    # Ninja nests the whole body under its parameter name; drop it for a readable path.
+    if len(parts) > 1 and parts[0] in {"payload", "body", "data", "filters", "params"}:
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def validation_fields(errors: list[dict[str, Any]]) -> tuple[str, dict[str, str]]:
+    fields: dict[str, str] = {}
+    locations = set()
+    for error in errors:
+        loc = error.get("loc") or ("body",)
+        locations.add(str(loc[0]))
+        name = _field_name(loc)
+        fields.setdefault(name, str(error.get("msg", "Invalid value.")))
+    code = "validation_error"
+    if len(locations) == 1:
+        code = _LOCATION_CODES.get(next(iter(locations)), code)
+    return code, fields
+
+
+def on_application_error(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
+    response = error_response(
+        request,
+        status=exc.status_code,
+        code=exc.code,
+        message=exc.message,
+        fields=exc.fields,
+        extra=exc.extra,
+    )
+    if isinstance(exc, RateLimitedError):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    code, fields = validation_fields(list(exc.errors))
+    return error_response(
+        request,
+        status=422,
+        code=code,
+        message=_("The request contains invalid data."),
+        fields=fields,
+    )
+
+
+def on_django_validation_error(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+    if hasattr(exc, "error_dict"):
+        fields = {name: " ".join(str(m) for m in msgs) for name, msgs in exc.message_dict.items()}
+    else:
+        fields = {}
+    message = " ".join(exc.messages) if not fields else _("The request contains invalid data.")
+    return error_response(request, status=422, code="validation_error", message=message,
+                          fields=fields)
+
+
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    status = exc.status_code
+    message = str(exc.message)
+    if isinstance(exc, AuthenticationError):
+        message = _("Authentication credentials were missing or invalid.")
+    elif isinstance(exc, AuthorizationError):
+        message = _("You do not have permission to perform this action.")
+    elif isinstance(exc, Throttled):
+        message = _("Too many requests. Try again later.")
+    response = error_response(
+        request, status=status, code=CODE_BY_STATUS.get(status, "error"), message=message
+    )
+    if isinstance(exc, Throttled) and getattr(exc, "wait", None):
+        response["Retry-After"] = str(math.ceil(exc.wait))  # type: ignore[arg-type]
+    return response
+
+
+def on_not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return error_response(
+        request, status=404, code="not_found", message=_("The resource was not found.")
+    )
+
+
+def on_permission_denied(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return error_response(
+        request,
+        status=403,
+        code="permission_denied",
+        message=_("You do not have permission to perform this action."),
+    )
+
+
+def on_too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return error_response(
+        request, status=413, code="payload_too_large", message=_("The request body is too large.")
+    )
+
+
+def on_unexpected_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.exception("unhandled_api_error", exc_info=exc)
+    return internal_error_response(request)
+
+
+def internal_error_response(request: HttpRequest | None) -> HttpResponse:
+    return error_response(
+        request,
+        status=500,
+        code="internal_error",
+        message=_("Something went wrong on our side. Quote the request id if you contact us."),
+    )
+
+
+def install(api: NinjaAPI) -> None:
+    api.add_exception_handler(ApplicationError, on_application_error)
+    api.add_exception_handler(NinjaValidationError, on_validation_error)
+    api.add_exception_handler(DjangoValidationError, on_django_validation_error)
+    api.add_exception_handler(HttpError, on_http_error)
+    api.add_exception_handler(Http404, on_not_found)
+    api.add_exception_handler(ObjectDoesNotExist, on_not_found)
+    api.add_exception_handler(PermissionDenied, on_permission_denied)
+    api.add_exception_handler(RequestDataTooBig, on_too_big)
+    api.add_exception_handler(Exception, on_unexpected_error)

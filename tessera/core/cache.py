@@ -1,0 +1,32 @@
+"""Django's Redis cache back end, keeping one client per connection pool.
+
+Django's own back end builds a new `redis.Redis` for every call, and the constructor alone
+costs about as much as the round trip (../shared/PERFORMANCE.md); the client is thread-safe
+and the pool already shared, so one client per pool is enough.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+
+
+class _PooledClient(RedisCacheClient):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clients: dict[int, Any] = {}
+
+    def get_client(self, key: Any = None, *, write: bool = False) -> Any:
+        index = self._get_connection_pool_index(write)
+        client = self._clients.get(index)
+        if client is None:
+            client = self._client(connection_pool=self._get_connection_pool(write))
+            self._clients[index] = client
+        return client
+
+
+class PooledRedisCache(RedisCache):
+    def __init__(self, server: str, params: dict[str, Any]) -> None:
+        super().__init__(server, params)
+        self._class = _PooledClient

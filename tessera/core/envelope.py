@@ -1,0 +1,65 @@
+"""The success and error envelopes every API reply is wrapped in (DESIGN.md, API conventions)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from django.http import HttpRequest, HttpResponse
+
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+
+
+def utc_timestamp() -> str:
+    now = datetime.now(tz=UTC)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+
+
+def _default(value: Any) -> Any:
+    # orjson handles datetimes, UUIDs, dataclasses; the rest (Decimal, lazy strings) go here.
+    return str(value)
+
+
+def dumps(payload: Any) -> bytes:
+    return orjson.dumps(payload, default=_default, option=orjson.OPT_UTC_Z)
+
+
+def success_payload(data: Any, message: str = "OK") -> dict[str, Any]:
+    return {"status": "success", "data": data, "message": message, "timestamp": utc_timestamp()}
+
+
+def error_payload(
+    *,
+    code: str,
+    message: str,
+    fields: dict[str, Any] | None = None,
+    request_id: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": str(message)}
+    if fields:
+        error["fields"] = fields
+    if extra:
+        error.update(extra)
+    if request_id:
+        error["requestId"] = request_id
+    return {"status": "error", "error": error, "timestamp": utc_timestamp()}
+
+
+def error_response(
+    request: HttpRequest | None,
+    *,
+    status: int,
+    code: str,
+    message: str,
+    fields: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> HttpResponse:
+    request_id = getattr(request, "request_id", None) if request is not None else None
+    body = error_payload(
+        code=code, message=message, fields=fields, request_id=request_id, extra=extra
+    )
+    response = HttpResponse(dumps(body), status=status, content_type=JSON_CONTENT_TYPE)
+    response.tessera_envelope = True  # type: ignore[attr-defined]
+    return response

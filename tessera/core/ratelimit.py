@@ -1,0 +1,172 @@
+"""Sliding-window rate limits on the `limits` library.
+
+Redis holds the counters when `RATE_LIMIT_STORAGE_URL` (or `REDIS_URL`) is set; otherwise
+Django's cache (the database cache in the embedded default) does, through
+`DjangoCacheStorage` below.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from contextvars import ContextVar
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Literal
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+from limits import RateLimitItem, parse
+from limits.storage import SlidingWindowCounterSupport, Storage, storage_from_string
+from limits.storage.base import TimestampedSlidingWindow
+from limits.strategies import SlidingWindowCounterRateLimiter
+from ninja.throttling import BaseThrottle
+
+from tessera.core.client_ip import client_ip
+
+
+class DjangoCacheStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidingWindow):
+    """`limits` storage on Django's cache framework (the embedded default's database cache).
+
+    `cache.add` then `cache.incr` keeps counting atomic on back ends where `incr` is atomic;
+    on the database cache two racing hits may count once, which errs towards letting a
+    request through, never towards refusing one wrongly.
+    """
+
+    STORAGE_SCHEME = ["djangocache"]
+
+    def __init__(self, uri: str = "djangocache://", **options: Any) -> None:
+        super().__init__(uri, wrap_exceptions=False, **options)
+
+    @property
+    def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
+        return (OSError,)
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        if cache.add(key, amount, timeout=expiry):
+            return amount
+        try:
+            return int(cache.incr(key, amount))
+        except ValueError:  # expired between add and incr
+            cache.set(key, amount, timeout=expiry)
+            return amount
+
+    def get(self, key: str) -> int:
+        return int(cache.get(key, 0))
+
+    def get_expiry(self, key: str) -> float:
+        return time.time()
+
+    def check(self) -> bool:
+        return True
+
+    def reset(self) -> int | None:
+        return None
+
+    def clear(self, key: str) -> None:
+        cache.delete(key)
+
+    def acquire_sliding_window_entry(
+        self, key: str, limit: int, expiry: int, amount: int = 1
+    ) -> bool:
+        if amount > limit:
+            return False
+        now = time.time()
+        previous_key, current_key = self.sliding_window_keys(key, expiry, now)
+        previous_count, previous_ttl, current_count, _ = self._window(
+            previous_key, current_key, expiry, now
+        )
+        if math.floor(previous_count * previous_ttl / expiry + current_count) + amount > limit:
+            return False
+        self.incr(current_key, 2 * expiry, amount)
+        return True
+
+    def get_sliding_window(self, key: str, expiry: int) -> tuple[int, float, int, float]:
+        now = time.time()
+        previous_key, current_key = self.sliding_window_keys(key, expiry, now)
+        return self._window(previous_key, current_key, expiry, now)
+
+    def clear_sliding_window(self, key: str, expiry: int) -> None:
+        previous_key, current_key = self.sliding_window_keys(key, expiry, time.time())
+        cache.delete_many([previous_key, current_key])
+
+    def _window(
+        self, previous_key: str, current_key: str, expiry: int, now: float
+    ) -> tuple[int, float, int, float]:
+        values = cache.get_many([previous_key, current_key])
+        previous_count = int(values.get(previous_key, 0))
+        current_count = int(values.get(current_key, 0))
+        previous_ttl = 0.0 if previous_count == 0 else (1 - ((now - expiry) / expiry) % 1) * expiry
+        current_ttl = (1 - (now / expiry) % 1) * expiry + expiry
+        return previous_count, previous_ttl, current_count, current_ttl
+
+
+_last_retry_after: ContextVar[int | None] = ContextVar("tessera_retry_after", default=None)
+
+
+@lru_cache(maxsize=1)
+def limiter() -> SlidingWindowCounterRateLimiter:
+    url = settings.RATE_LIMIT_STORAGE_URL
+    storage = storage_from_string(url) if url else DjangoCacheStorage()
+    return SlidingWindowCounterRateLimiter(storage)
+
+
+@lru_cache(maxsize=64)
+def parse_rate(rate: str) -> RateLimitItem:
+    return parse(rate)
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    retry_after: int
+
+
+def hit(rate: str, scope: str, identity: str) -> Decision:
+    """Count one request of `identity` against `rate` in `scope`; say whether it may pass."""
+    item = parse_rate(rate)
+    rate_limiter = limiter()
+    if rate_limiter.hit(item, scope, identity):
+        return Decision(allowed=True, retry_after=0)
+    reset_at, _remaining = rate_limiter.get_window_stats(item, scope, identity)
+    return Decision(allowed=False, retry_after=max(1, math.ceil(reset_at - time.time())))
+
+
+def reset_all(rate: str, scope: str, identity: str) -> None:
+    limiter().clear(parse_rate(rate), scope, identity)
+
+
+class RateLimit(BaseThrottle):
+    """A per-route limit: `@router.post(..., throttle=[RateLimit("5/15minutes", key="ip")])`.
+
+    `key="ip"` counts per client address, `key="user"` per authenticated user (falling back to
+    the address for anonymous callers).
+    """
+
+    def __init__(self, rate: str, *, key: Literal["ip", "user"] = "ip", scope: str = "") -> None:
+        parse_rate(rate)  # fail at import time on a typo, not at the first request
+        self.rate = rate
+        self.key = key
+        self.scope = scope
+
+    def identity(self, request: HttpRequest) -> str:
+        if self.key == "user":
+            auth = getattr(request, "auth", None)
+            user_id = getattr(auth, "pk", None) or getattr(auth, "id", None)
+            if user_id is not None:
+                return f"user:{user_id}"
+        return f"ip:{client_ip(request)}"
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        if not settings.RATE_LIMIT_ENABLED:
+            return True
+        scope = self.scope or f"route:{request.method}:{request.path_info}"
+        decision = hit(self.rate, scope, self.identity(request))
+        _last_retry_after.set(decision.retry_after)
+        return decision.allowed
+
+    def wait(self) -> float | None:
+        # Ninja asks for the wait right after allow_request() in the same thread, without the
+        # request; instances are shared between threads, so the value travels in a ContextVar.
+        return _last_retry_after.get()

@@ -1,0 +1,3 @@
+from tessera.core.api import ApiRouter
+
+router = ApiRouter()
