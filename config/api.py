@@ -3,6 +3,7 @@
 from django.conf import settings
 
 from tessera.core.api import TesseraAPI
+from tessera.core.api.system import router as system_router
 from tessera.notifications.api import router as notifications_router
 from tessera.tasks.api import router as tasks_router
 
@@ -18,5 +19,6 @@ api = TesseraAPI(
     urls_namespace="api",
 )
 
+api.add_router("", system_router, tags=["system"])
 api.add_router("/notifications", notifications_router, tags=["notifications"])
 api.add_router("/tasks", tasks_router, tags=["tasks"])
