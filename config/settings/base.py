@@ -4,6 +4,8 @@ With no variable set, Tessera runs on the embedded default: SQLite, the database
 cache, a SQLite Celery broker, local files, console email and SMS.
 """
 
+from pathlib import Path
+
 from config.settings.env import BASE_DIR, VAR_DIR, env
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="insecure-dev-key-change-me")
@@ -138,9 +140,10 @@ USE_TZ = True
 
 # --- Static and media -----------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = env.path("STATIC_ROOT", default=str(VAR_DIR / "static"))
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_URL = "/media/"
-MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

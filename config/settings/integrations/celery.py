@@ -1,5 +1,7 @@
 """Celery: RabbitMQ or Redis by URL in services mode, a SQLite broker in the embedded default."""
 
+from celery.schedules import crontab
+
 from config.settings.env import VAR_DIR, env
 
 CELERY_BROKER_URL = env.str(
@@ -21,6 +23,22 @@ CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Redis redelivers unacknowledged tasks after the visibility timeout; keep it above the
 # longest ETA any task is scheduled with (../shared/PERFORMANCE.md).
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600}
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
+
+# Periodic jobs. django-celery-beat copies these into its tables on start, where the admin
+# can pause or reschedule them.
+CELERY_BEAT_SCHEDULE = {
+    "audit-summarise-daily": {
+        "task": "audit.summarise_daily",
+        "schedule": crontab(hour=0, minute=10),
+        "options": {"expires": 3600},
+    },
+    "core-purge-idempotency-records": {
+        "task": "core.purge_idempotency_records",
+        "schedule": 3600,
+        "options": {"expires": 600},
+    },
+}

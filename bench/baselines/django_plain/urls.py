@@ -1,0 +1,5 @@
+from django.urls import path
+
+from bench.baselines.django_plain.views import ping
+
+urlpatterns = [path("api/ping", ping)]

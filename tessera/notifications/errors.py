@@ -1,0 +1,55 @@
+"""The notifications module's error codes.
+
+`ApplicationError` subclasses reach API clients through the envelope; the two delivery
+errors never leave the module: the delivery service maps them to a delivery's status and
+the task retries the transient one.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from tessera.core.errors import ApplicationError, InvalidInputError, NotFoundError
+
+
+class NotificationNotFoundError(NotFoundError):
+    code = "notification_not_found"
+    default_message = _("No notification with this id.")
+
+
+class TemplateNotFoundError(ApplicationError):
+    """A caller asked for a kind and channel that has no template (a programming error)."""
+
+    status_code = 500
+    code = "notification_template_not_found"
+    default_message = _("No notification template matches this kind and channel.")
+
+
+class TemplateRenderError(ApplicationError):
+    """A stored template does not compile or fails while rendering."""
+
+    status_code = 500
+    code = "notification_template_invalid"
+    default_message = _("The notification template could not be rendered.")
+
+
+class InvalidRecipientError(InvalidInputError):
+    code = "invalid_recipient"
+    default_message = _("The recipient address is not valid.")
+
+
+class DuplicatePreferenceError(InvalidInputError):
+    code = "duplicate_preference"
+    default_message = _("Each kind and channel may appear only once.")
+
+
+class DeliveryError(Exception):
+    """A provider could not send one message."""
+
+
+class PermanentDeliveryError(DeliveryError):
+    """Sending again would fail the same way (bad number, rejected request, no config)."""
+
+
+class TransientDeliveryError(DeliveryError):
+    """The provider or the network was briefly unavailable: worth retrying later."""

@@ -1,0 +1,203 @@
+"""Notification templates, in-app notifications, channel preferences and outbound deliveries."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from tessera.core.models import BaseModel
+from tessera.notifications.rendering import template_errors
+
+KIND_PATTERN = r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$"
+ALL_KINDS = "*"
+
+kind_validator = RegexValidator(
+    KIND_PATTERN,
+    _("Use lower-case letters, digits and single dots, dashes or underscores, e.g. otp.code."),
+)
+preference_kind_validator = RegexValidator(
+    rf"^(?:\*|{KIND_PATTERN[1:-1]})$",
+    _("Use a notification kind such as event.invite, or * for every kind."),
+)
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+    IN_APP = "in_app", _("In-app")
+
+
+class NotificationTemplate(BaseModel):
+    """The subject and body of one kind of message, for one channel, in one language.
+
+    Subject and body are Django template syntax rendered with the caller's context; for SMS
+    only the body is used, for in-app notifications the subject is the title.
+    """
+
+    key = models.CharField(max_length=100, validators=[kind_validator])
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    language = models.CharField(max_length=10, choices=settings.LANGUAGES)
+    subject = models.CharField(max_length=255, blank=True, default="")
+    body = models.TextField()
+
+    class Meta:
+        ordering = ("key", "channel", "language")
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(
+                fields=["key", "channel", "language"],
+                name="notifications_template_key_channel_language",
+                violation_error_message=_(
+                    "A template for this key, channel and language already exists."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(channel__in=Channel.values),
+                name="notifications_template_channel_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.channel}, {self.language})"
+
+    def clean(self) -> None:
+        super().clean()
+        errors = template_errors(subject=self.subject, body=self.body)
+        if self.channel in (Channel.EMAIL, Channel.IN_APP) and not self.subject.strip():
+            errors.setdefault("subject", _("Email and in-app templates need a subject."))
+        if errors:
+            raise ValidationError(errors)
+
+
+class Notification(BaseModel):
+    """A message shown inside the product, in the user's list until they read it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=100, validators=[kind_validator], db_index=True)
+    title = models.CharField(max_length=255)
+    body = models.TextField(blank=True, default="")
+    data = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes: ClassVar[list[Any]] = [
+            models.Index(fields=["user", "-created_at"], name="notif_user_created_idx"),
+            models.Index(
+                fields=["user", "-created_at"],
+                name="notif_user_unread_idx",
+                condition=Q(read_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.user_id}"
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
+
+
+class NotificationPreference(BaseModel):
+    """Whether `user` wants `kind` (or, with "*", every kind) on `channel`.
+
+    A rule for the exact kind wins over the "*" rule; with no rule a channel is on.
+    Critical messages (OTP codes, security alerts) ignore preferences.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    kind = models.CharField(max_length=100, validators=[preference_kind_validator])
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ("kind", "channel")
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(
+                fields=["user", "kind", "channel"],
+                name="notifications_preference_user_kind_channel",
+            ),
+            models.CheckConstraint(
+                condition=Q(channel__in=Channel.values),
+                name="notifications_preference_channel_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        state = "on" if self.enabled else "off"
+        return f"{self.kind} {self.channel} {state} for {self.user_id}"
+
+
+class Delivery(BaseModel):
+    """One outbound message to one address, sent (and retried) by one task."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="notification_deliveries",
+    )
+    notification = models.ForeignKey(
+        Notification,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="deliveries",
+    )
+    kind = models.CharField(
+        max_length=100, blank=True, default="", help_text=_("The template key or message kind.")
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    language = models.CharField(max_length=10, blank=True, default="")
+    recipient = models.CharField(max_length=254)
+    subject = models.CharField(max_length=255, blank=True, default="")
+    body = models.TextField()
+    critical = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+    provider_message_id = models.CharField(max_length=255, blank=True, default="")
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        verbose_name_plural = "deliveries"
+        indexes: ClassVar[list[Any]] = [
+            models.Index(fields=["status", "channel"], name="delivery_status_channel_idx"),
+            models.Index(fields=["recipient"], name="delivery_recipient_idx"),
+        ]
+        constraints: ClassVar[list[Any]] = [
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "sent", "failed"]),
+                name="notifications_delivery_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(channel__in=Channel.values),
+                name="notifications_delivery_channel_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="sent") | Q(sent_at__isnull=False),
+                name="notifications_delivery_sent_has_sent_at",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.kind or 'message'} to {self.recipient} ({self.status})"

@@ -1,0 +1,107 @@
+"""Reads: templates in the right language, a user's notifications and preferences."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from tessera.notifications.errors import NotificationNotFoundError, TemplateNotFoundError
+from tessera.notifications.models import (
+    ALL_KINDS,
+    Channel,
+    Notification,
+    NotificationPreference,
+    NotificationTemplate,
+)
+from tessera.notifications.rendering import language_supported, render_subject, render_text
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    key: str
+    channel: str
+    language: str
+    subject: str
+    body: str
+
+
+def templates_for_kind(*, key: str, language: str) -> dict[str, NotificationTemplate]:
+    """Per channel, the template of `key` in `language`, or in English where it has none."""
+    fallback = settings.LANGUAGE_CODE
+    chosen: dict[str, NotificationTemplate] = {}
+    for template in NotificationTemplate.objects.filter(
+        key=key, language__in={language, fallback}
+    ):
+        current = chosen.get(template.channel)
+        if current is None or template.language == language:
+            chosen[template.channel] = template
+    return chosen
+
+
+def template_render(
+    *, key: str, channel: str, context: dict[str, Any], language: str | None = None
+) -> RenderedMessage:
+    """Render the `key` template for `channel` in `language`, falling back to English.
+
+    Public: apps that message someone without an account (a sign-up OTP to a phone number)
+    render the text here and pass it to `send_sms` / `send_email`.
+    """
+    resolved = language_supported(language) or settings.LANGUAGE_CODE
+    template = templates_for_kind(key=key, language=resolved).get(channel)
+    if template is None:
+        raise TemplateNotFoundError(f"No {channel!r} template for {key!r}.")
+    return template_render_one(template=template, context=context)
+
+
+def template_render_one(
+    *, template: NotificationTemplate, context: dict[str, Any]
+) -> RenderedMessage:
+    language = template.language
+    subject = ""
+    if template.channel != Channel.SMS:
+        subject = render_subject(template.subject, context, language=language)
+    return RenderedMessage(
+        key=template.key,
+        channel=template.channel,
+        language=language,
+        subject=subject,
+        body=render_text(template.body, context, language=language).strip(),
+    )
+
+
+def notification_list(*, user: Any, unread: bool | None = None) -> QuerySet[Notification]:
+    """The user's notifications, newest first; `unread` keeps only unread (or only read)."""
+    notifications = Notification.objects.filter(user=user)
+    if unread is not None:
+        notifications = notifications.filter(read_at__isnull=unread)
+    return notifications.order_by("-created_at", "-id")
+
+
+def notification_get_for_user(*, user: Any, notification_id: Any) -> Notification:
+    """The notification if it is `user`'s; anyone else's is the same 404 as none."""
+    notification = Notification.objects.filter(pk=notification_id, user=user).first()
+    if notification is None:
+        raise NotificationNotFoundError
+    return notification
+
+
+def preference_list(*, user: Any) -> QuerySet[NotificationPreference]:
+    return NotificationPreference.objects.filter(user=user).order_by("kind", "channel")
+
+
+def preference_channels_enabled(*, user: Any, kind: str, channels: list[str]) -> set[str]:
+    """Which of `channels` the user accepts for `kind`: an exact rule beats "*", else on."""
+    rules = {
+        (rule.kind, rule.channel): rule.enabled
+        for rule in NotificationPreference.objects.filter(
+            user=user, kind__in=[kind, ALL_KINDS], channel__in=channels
+        )
+    }
+    return {
+        channel
+        for channel in channels
+        if rules.get((kind, channel), rules.get((ALL_KINDS, channel), True))
+    }
