@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlparse
 
@@ -28,8 +27,9 @@ TEST_BROKER_URL = os.environ.get("TEST_BROKER_URL", "amqp://guest:guest@127.0.0.
 def server_reachable(url: str, default_port: int) -> bool:
     parsed = urlparse(url)
     try:
-        with socket.create_connection((parsed.hostname or "127.0.0.1",
-                                       parsed.port or default_port), timeout=1):
+        with socket.create_connection(
+            (parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=1
+        ):
             return True
     except OSError:
         return False
@@ -48,8 +48,9 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     from django.db import connection
 
     on_postgres = connection.vendor == "postgresql"
-    skip_pg = pytest.mark.skip(reason="needs PostgreSQL: runs in the PostgreSQL lane "
-                                      "(TEST_DATABASE_URL)")
+    skip_pg = pytest.mark.skip(
+        reason="needs PostgreSQL: runs in the PostgreSQL lane (TEST_DATABASE_URL)"
+    )
     for item in items:
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(skip_pg)
@@ -68,8 +69,7 @@ def broker_url() -> str:
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache() -> Iterator[None]:
+def _clear_cache() -> None:
     from django.core.cache import cache
 
     cache.clear()
-    yield

@@ -71,7 +71,7 @@ def main() -> int:
     if reachable(pg_url, 5432):
         pg_code = run(
             "tests on PostgreSQL",
-            [*pytest, "-m", "not redis and not broker"],
+            [*pytest, "-m", "not redis and not broker and not slow"],
             {**base_env, "TEST_DATABASE_URL": pg_url},
         )
         if pg_code != 0:

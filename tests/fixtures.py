@@ -9,35 +9,24 @@ from django.test import Client
 
 
 class ApiClient(Client):
-    """Django's test client, JSON by default, with an optional bearer token."""
+    """Django's test client sending JSON bodies by default, with an optional bearer token."""
 
-    def __init__(self, token: str | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.token = token
+    def __init__(self, token: str | None = None, **defaults: Any) -> None:
+        if token:
+            defaults.setdefault("HTTP_AUTHORIZATION", f"Bearer {token}")
+        super().__init__(**defaults)
 
-    def _auth(self, extra: dict[str, Any]) -> dict[str, Any]:
-        if self.token and "HTTP_AUTHORIZATION" not in extra:
-            extra["HTTP_AUTHORIZATION"] = f"Bearer {self.token}"
-        return extra
+    def post(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("content_type", "application/json")
+        return super().post(*args, **kwargs)
 
-    def get(self, path: str, data: Any = None, **extra: Any) -> Any:  # type: ignore[override]
-        return super().get(path, data, **self._auth(extra))
+    def patch(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("content_type", "application/json")
+        return super().patch(*args, **kwargs)
 
-    def post(self, path: str, data: Any = None, content_type: str = "application/json",
-             **extra: Any) -> Any:  # type: ignore[override]
-        return super().post(path, data, content_type=content_type, **self._auth(extra))
-
-    def patch(self, path: str, data: Any = None, content_type: str = "application/json",
-              **extra: Any) -> Any:  # type: ignore[override]
-        return super().patch(path, data, content_type=content_type, **self._auth(extra))
-
-    def put(self, path: str, data: Any = None, content_type: str = "application/json",
-            **extra: Any) -> Any:  # type: ignore[override]
-        return super().put(path, data, content_type=content_type, **self._auth(extra))
-
-    def delete(self, path: str, data: Any = None, content_type: str = "application/json",
-               **extra: Any) -> Any:  # type: ignore[override]
-        return super().delete(path, data, content_type=content_type, **self._auth(extra))
+    def put(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("content_type", "application/json")
+        return super().put(*args, **kwargs)
 
 
 @pytest.fixture
@@ -49,16 +38,18 @@ def api() -> ApiClient:
 def user(db: Any) -> Any:
     from tessera.accounts.models import User
 
-    return User.objects.create_user(email="ada@example.com", password="correct horse battery",
-                                    name="Ada")
+    return User.objects.create_user(
+        email="ada@example.com", password="correct horse battery", name="Ada"
+    )
 
 
 @pytest.fixture
 def other_user(db: Any) -> Any:
     from tessera.accounts.models import User
 
-    return User.objects.create_user(email="grace@example.com", password="another long pass",
-                                    name="Grace")
+    return User.objects.create_user(
+        email="grace@example.com", password="another long pass", name="Grace"
+    )
 
 
 @pytest.fixture

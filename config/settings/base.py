@@ -8,7 +8,9 @@ from pathlib import Path
 
 from config.settings.env import BASE_DIR, VAR_DIR, env
 
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="insecure-dev-key-change-me")
+SECRET_KEY = env.str(
+    "DJANGO_SECRET_KEY", default="insecure-development-key-set-DJANGO_SECRET_KEY-in-production"
+)
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 TESSERA_VERSION = "0.1.0"
@@ -235,4 +237,4 @@ JWT_SIGNING_KEYS = env.dict("JWT_SIGNING_KEYS", default={"k1": SECRET_KEY})
 JWT_ACTIVE_KEY_ID = env.str("JWT_ACTIVE_KEY_ID", default=next(iter(JWT_SIGNING_KEYS)))
 JWT_ISSUER = env.str("JWT_ISSUER", default="tessera")
 JWT_ACCESS_TOKEN_LIFETIME_SECONDS = env.int("JWT_ACCESS_TOKEN_LIFETIME_SECONDS", default=15 * 60)
-API_TOKEN_VERIFIER = "tessera.accounts.tokens.access_token_verify"
+API_TOKEN_VERIFIER = "tessera.accounts.tokens.access_token_verify"  # noqa: S105

@@ -4,6 +4,6 @@ import os
 
 os.environ.setdefault("LOG_FORMAT", "console")
 
-from config.settings.base import *  # noqa: E402
+from config.settings.base import *
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)

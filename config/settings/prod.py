@@ -4,7 +4,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config.settings.base import *
 
-_DEFAULT_SECRET = "insecure-dev-key-change-me"  # noqa: S105
+_DEFAULT_SECRET = "insecure-development-key-set-DJANGO_SECRET_KEY-in-production"  # noqa: S105
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
 if not SECRET_KEY or SECRET_KEY == _DEFAULT_SECRET or len(SECRET_KEY) < 50:

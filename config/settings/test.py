@@ -4,6 +4,8 @@ from config.settings.base import *
 
 DEBUG = False
 SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdef"  # noqa: S105
+JWT_SIGNING_KEYS = {"k1": SECRET_KEY}
+JWT_ACTIVE_KEY_ID = "k1"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SMS_BACKEND = "memory"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
@@ -15,8 +16,9 @@ from tessera.core.models import BaseModel
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def _create(self, *, email: str | None, phone_number: str | None, password: str | None,
-                **extra: Any) -> User:
+    def _create(
+        self, *, email: str | None, phone_number: str | None, password: str | None, **extra: Any
+    ) -> User:
         user = self.model(
             email=self.normalize_email(email) if email else None,
             phone_number=phone_number or None,
@@ -30,8 +32,14 @@ class UserManager(BaseUserManager["User"]):
         user.save(using=self._db)
         return user
 
-    def create_user(self, email: str | None = None, password: str | None = None, *,
-                    phone_number: str | None = None, **extra: Any) -> User:
+    def create_user(
+        self,
+        email: str | None = None,
+        password: str | None = None,
+        *,
+        phone_number: str | None = None,
+        **extra: Any,
+    ) -> User:
         extra.setdefault("is_staff", False)
         extra.setdefault("is_superuser", False)
         return self._create(email=email, phone_number=phone_number, password=password, **extra)
@@ -51,15 +59,24 @@ class User(BaseModel, AbstractBaseUser, PermissionsMixin):
     # NULL, not "", when absent: unique columns admit any number of NULLs.
     email = models.EmailField(max_length=254, unique=True, null=True, blank=True)
     phone_number = models.CharField(
-        max_length=16, unique=True, null=True, blank=True,
+        max_length=16,
+        unique=True,
+        null=True,
+        blank=True,
         help_text="E.164, for example +27821234567.",
     )
     name = models.CharField(max_length=100, blank=True, default="")
+    language = models.CharField(
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default="en",
+        help_text="Language for messages sent to this user.",
+    )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
 
-    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
+    objects: ClassVar[UserManager] = UserManager()
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"

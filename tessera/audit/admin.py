@@ -17,11 +17,24 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(AuditLog)
 class AuditLogAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "action", "actor", "target_type", "target_id", "ip_address",
-                    "request_id")
+    list_display = (
+        "created_at",
+        "action",
+        "actor",
+        "target_type",
+        "target_id",
+        "ip_address",
+        "request_id",
+    )
     list_filter = ("action", "target_type", "created_at")
-    search_fields = ("action", "target_id", "actor__email", "actor__phone_number",
-                     "ip_address", "request_id")
+    search_fields = (
+        "action",
+        "target_id",
+        "actor__email",
+        "actor__phone_number",
+        "ip_address",
+        "request_id",
+    )
     date_hierarchy = "created_at"
     list_select_related = ("actor",)
 

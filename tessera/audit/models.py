@@ -11,7 +11,10 @@ from tessera.core.ids import uuid7
 class AuditLog(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     action = models.CharField(max_length=100, db_index=True)

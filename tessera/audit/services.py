@@ -9,7 +9,6 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Count
 from django.http import HttpRequest
-from django.utils import timezone
 
 from tessera.audit.models import AuditLog, AuditLogSummary
 from tessera.core.client_ip import client_ip

@@ -10,8 +10,9 @@ from django.conf import settings
 from tessera.core.jobs import enqueue_on_commit
 
 
-def analytics_capture(*, distinct_id: str, event: str, properties: dict[str, Any] | None = None
-                      ) -> bool:
+def analytics_capture(
+    *, distinct_id: str, event: str, properties: dict[str, Any] | None = None
+) -> bool:
     """Queue one event; returns whether anything was queued."""
     if not settings.POSTHOG_API_KEY:
         return False

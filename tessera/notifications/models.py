@@ -10,6 +10,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from tessera.core.models import BaseModel
@@ -70,7 +71,7 @@ class NotificationTemplate(BaseModel):
         super().clean()
         errors = template_errors(subject=self.subject, body=self.body)
         if self.channel in (Channel.EMAIL, Channel.IN_APP) and not self.subject.strip():
-            errors.setdefault("subject", _("Email and in-app templates need a subject."))
+            errors.setdefault("subject", gettext("Email and in-app templates need a subject."))
         if errors:
             raise ValidationError(errors)
 

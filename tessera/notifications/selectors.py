@@ -32,9 +32,7 @@ def templates_for_kind(*, key: str, language: str) -> dict[str, NotificationTemp
     """Per channel, the template of `key` in `language`, or in English where it has none."""
     fallback = settings.LANGUAGE_CODE
     chosen: dict[str, NotificationTemplate] = {}
-    for template in NotificationTemplate.objects.filter(
-        key=key, language__in={language, fallback}
-    ):
+    for template in NotificationTemplate.objects.filter(key=key, language__in={language, fallback}):
         current = chosen.get(template.channel)
         if current is None or template.language == language:
             chosen[template.channel] = template

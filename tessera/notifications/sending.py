@@ -44,14 +44,17 @@ def delivery_send(*, delivery_id: Any, final_attempt: bool = False) -> Delivery 
             logger.warning("delivery_missing", delivery_id=str(delivery_id))
             return None
         if delivery.status != Delivery.Status.QUEUED:
-            logger.info("delivery_not_queued", delivery_id=str(delivery.pk),
-                        status=delivery.status)
+            logger.info("delivery_not_queued", delivery_id=str(delivery.pk), status=delivery.status)
             return delivery
         delivery.attempts += 1
         delivery.save(update_fields=["attempts", "updated_at"])
 
-    log = logger.bind(delivery_id=str(delivery.pk), channel=delivery.channel,
-                      kind=delivery.kind, attempt=delivery.attempts)
+    log = logger.bind(
+        delivery_id=str(delivery.pk),
+        channel=delivery.channel,
+        kind=delivery.kind,
+        attempt=delivery.attempts,
+    )
     try:
         message_id = _provider_send(delivery)
     except (PermanentDeliveryError, ImproperlyConfigured) as exc:

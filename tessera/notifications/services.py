@@ -66,9 +66,7 @@ def _channels_wanted(kind: str, channels: Iterable[str] | None, available: set[s
         )
     missing = [channel for channel in requested if channel not in available]
     if missing:
-        raise TemplateNotFoundError(
-            f"No {', '.join(map(repr, missing))} template for {kind!r}."
-        )
+        raise TemplateNotFoundError(f"No {', '.join(map(repr, missing))} template for {kind!r}.")
     return [channel for channel in CHANNEL_ORDER if channel in requested]
 
 
@@ -87,7 +85,10 @@ def _queue(
 ) -> Delivery:
     if rendered is not None:
         subject, body, kind, language = (
-            rendered.subject, rendered.body, rendered.key, rendered.language
+            rendered.subject,
+            rendered.body,
+            rendered.key,
+            rendered.language,
         )
     delivery = Delivery.objects.create(
         user=user,
@@ -141,25 +142,49 @@ def notify(
             message = rendered[channel]
             if channel == Channel.IN_APP:
                 notification = Notification.objects.create(
-                    user=user, kind=kind, title=message.subject, body=message.body,
+                    user=user,
+                    kind=kind,
+                    title=message.subject,
+                    body=message.body,
                     data=data or {},
                 )
-                deliveries.append(Delivery.objects.create(
-                    user=user, notification=notification, kind=kind, channel=channel,
-                    language=message.language, recipient=str(user.pk),
-                    subject=message.subject, body=message.body, critical=critical,
-                    status=Delivery.Status.SENT, attempts=1, sent_at=timezone.now(),
-                ))
+                deliveries.append(
+                    Delivery.objects.create(
+                        user=user,
+                        notification=notification,
+                        kind=kind,
+                        channel=channel,
+                        language=message.language,
+                        recipient=str(user.pk),
+                        subject=message.subject,
+                        body=message.body,
+                        critical=critical,
+                        status=Delivery.Status.SENT,
+                        attempts=1,
+                        sent_at=timezone.now(),
+                    )
+                )
                 continue
             address = _user_address(user, channel)
             if not address:
-                logger.info("notification_channel_skipped", kind=kind, channel=channel,
-                            user_id=str(user.pk), reason="no_address")
+                logger.info(
+                    "notification_channel_skipped",
+                    kind=kind,
+                    channel=channel,
+                    user_id=str(user.pk),
+                    reason="no_address",
+                )
                 continue
-            deliveries.append(_queue(
-                channel=channel, recipient=address, rendered=message, critical=critical,
-                user=user, notification=notification,
-            ))
+            deliveries.append(
+                _queue(
+                    channel=channel,
+                    recipient=address,
+                    rendered=message,
+                    critical=critical,
+                    user=user,
+                    notification=notification,
+                )
+            )
     return deliveries
 
 
@@ -195,8 +220,14 @@ def send_sms(
     if not critical and _opted_out(Channel.SMS, to, kind):
         return None
     with transaction.atomic():
-        return _queue(channel=Channel.SMS, recipient=to, body=body, kind=kind,
-                      language=language, critical=critical)
+        return _queue(
+            channel=Channel.SMS,
+            recipient=to,
+            body=body,
+            kind=kind,
+            language=language,
+            critical=critical,
+        )
 
 
 def send_email(
@@ -224,14 +255,24 @@ def send_email(
     if not subject or not body.strip():
         raise InvalidInputError(
             gettext("An email needs a subject and a body."),
-            fields={name: "Required." for name, value in (("subject", subject), ("body", body))
-                    if not value.strip()},
+            fields={
+                name: "Required."
+                for name, value in (("subject", subject), ("body", body))
+                if not value.strip()
+            },
         )
     if not critical and _opted_out(Channel.EMAIL, to, kind):
         return None
     with transaction.atomic():
-        return _queue(channel=Channel.EMAIL, recipient=to, subject=subject, body=body,
-                      kind=kind, language=language, critical=critical)
+        return _queue(
+            channel=Channel.EMAIL,
+            recipient=to,
+            subject=subject,
+            body=body,
+            kind=kind,
+            language=language,
+            critical=critical,
+        )
 
 
 def notification_mark_read(*, user: Any, notification_id: Any) -> Notification:
@@ -269,9 +310,12 @@ def preference_set_all(
     for index, spec in enumerate(specs):
         if (spec.kind, spec.channel) in seen:
             raise DuplicatePreferenceError(
-                fields={f"preferences.{index}": gettext(
-                    "%(kind)s on %(channel)s appears more than once."
-                ) % {"kind": spec.kind, "channel": spec.channel}},
+                fields={
+                    f"preferences.{index}": gettext(
+                        "%(kind)s on %(channel)s appears more than once."
+                    )
+                    % {"kind": spec.kind, "channel": spec.channel}
+                },
             )
         seen.add((spec.kind, spec.channel))
 

@@ -137,8 +137,7 @@ class MemorySmsProvider(SmsProvider):
 
     def send(self, *, to: str, body: str) -> str:
         message_id = f"memory-{len(self.outbox) + 1}"
-        self.outbox.append(SentSms(message_id=message_id, to=to, body=body,
-                                   sent_at=timezone.now()))
+        self.outbox.append(SentSms(message_id=message_id, to=to, body=body, sent_at=timezone.now()))
         return message_id
 
 

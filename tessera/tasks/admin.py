@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from tessera.tasks.models import TaskRecord
 
@@ -11,5 +12,5 @@ class TaskRecordAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in TaskRecord._meta.fields]
     date_hierarchy = "created_at"
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

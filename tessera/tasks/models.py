@@ -24,12 +24,16 @@ class TaskRecord(TimeStampedModel):
 
     id = models.UUIDField(primary_key=True, editable=False)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
         related_name="task_records",
     )
     name = models.CharField(max_length=200, db_index=True)
-    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING,
-                             db_index=True)
+    state = models.CharField(
+        max_length=10, choices=State.choices, default=State.PENDING, db_index=True
+    )
     progress_current = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)
     progress_message = models.CharField(max_length=200, blank=True, default="")

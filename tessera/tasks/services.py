@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import orjson
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -27,12 +28,14 @@ def task_start(*, task: Any, owner_id: Any | None, **kwargs: Any) -> TaskRecord:
 def task_report_progress(*, task_id: str, current: int, total: int, message: str = "") -> None:
     """Called from inside a running task; a no-op for tasks that were not started tracked."""
     TaskRecord.objects.filter(pk=task_id).update(
-        progress_current=current, progress_total=total, progress_message=message[:200],
+        progress_current=current,
+        progress_total=total,
+        progress_message=message[:200],
         updated_at=timezone.now(),
     )
 
 
-def task_mark_started(*, task_id: str, name: str) -> None:
+def task_mark_started(*, task_id: str) -> None:
     TaskRecord.objects.filter(pk=task_id).exclude(state=TaskRecord.State.SUCCESS).update(
         state=TaskRecord.State.STARTED, started_at=timezone.now(), updated_at=timezone.now()
     )
@@ -40,21 +43,24 @@ def task_mark_started(*, task_id: str, name: str) -> None:
 
 def task_mark_retry(*, task_id: str, reason: str) -> None:
     TaskRecord.objects.filter(pk=task_id).update(
-        state=TaskRecord.State.RETRY, retries=F("retries") + 1, error=reason[:5000],
+        state=TaskRecord.State.RETRY,
+        retries=F("retries") + 1,
+        error=reason[:5000],
         updated_at=timezone.now(),
     )
 
 
 def task_mark_succeeded(*, task_id: str, result: Any) -> None:
     try:
-        import orjson
-
         orjson.dumps(result)
         stored = result
     except TypeError:
         stored = repr(result)
     TaskRecord.objects.filter(pk=task_id).update(
-        state=TaskRecord.State.SUCCESS, result=stored, error="", finished_at=timezone.now(),
+        state=TaskRecord.State.SUCCESS,
+        result=stored,
+        error="",
+        finished_at=timezone.now(),
         updated_at=timezone.now(),
     )
 
@@ -62,11 +68,19 @@ def task_mark_succeeded(*, task_id: str, result: Any) -> None:
 def task_mark_failed(*, task_id: str, name: str, error: str, arguments: Any = None) -> None:
     """A task that failed for good. Untracked tasks get a row too: the dead-letter list."""
     now = timezone.now()
-    _record, created = TaskRecord.objects.update_or_create(
+    TaskRecord.objects.update_or_create(
         pk=task_id,
-        defaults={"state": TaskRecord.State.FAILURE, "error": error[:5000],
-                  "finished_at": now, "name": name},
-        create_defaults={"state": TaskRecord.State.FAILURE, "error": error[:5000],
-                         "finished_at": now, "name": name,
-                         "arguments": arguments if isinstance(arguments, dict) else {}},
+        defaults={
+            "state": TaskRecord.State.FAILURE,
+            "error": error[:5000],
+            "finished_at": now,
+            "name": name,
+        },
+        create_defaults={
+            "state": TaskRecord.State.FAILURE,
+            "error": error[:5000],
+            "finished_at": now,
+            "name": name,
+            "arguments": arguments if isinstance(arguments, dict) else {},
+        },
     )

@@ -15,7 +15,7 @@ logger = structlog.get_logger("tessera.tasks")
 @signals.task_prerun.connect
 def _on_prerun(task_id: str, task: Any, **_: Any) -> None:
     structlog.contextvars.bind_contextvars(task_id=task_id, task_name=task.name)
-    services.task_mark_started(task_id=task_id, name=task.name)
+    services.task_mark_started(task_id=task_id)
 
 
 @signals.task_retry.connect
@@ -29,11 +29,14 @@ def _on_success(sender: Any, result: Any, **_: Any) -> None:
 
 
 @signals.task_failure.connect
-def _on_failure(sender: Any, task_id: str, exception: BaseException, kwargs: Any = None,
-                **_: Any) -> None:
+def _on_failure(
+    sender: Any, task_id: str, exception: BaseException, kwargs: Any = None, **_: Any
+) -> None:
     logger.error("task_failed", task_id=task_id, task_name=sender.name, error=repr(exception))
     services.task_mark_failed(
-        task_id=task_id, name=sender.name, error=f"{type(exception).__name__}: {exception}",
+        task_id=task_id,
+        name=sender.name,
+        error=f"{type(exception).__name__}: {exception}",
         arguments=kwargs,
     )
 

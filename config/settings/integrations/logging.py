@@ -1,6 +1,7 @@
 """structlog: one JSON line per event, with the request id (or task id) bound."""
 
 import logging
+from typing import Any
 
 import structlog
 
@@ -9,7 +10,7 @@ from config.settings.env import env
 _LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
 _LOG_FORMAT = env.str("LOG_FORMAT", default="json")
 
-_shared_processors = [
+_shared_processors: list[Any] = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_log_level,
     structlog.stdlib.add_logger_name,
