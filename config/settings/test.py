@@ -15,7 +15,20 @@ _TEST_DATABASE_URL = env.str("TEST_DATABASE_URL", default="")
 if _TEST_DATABASE_URL:
     DATABASES = {"default": env.db_url_config(_TEST_DATABASE_URL)}
 else:
-    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+    # A file, not ":memory:", so the embedded default's options apply: WAL, IMMEDIATE
+    # transactions and a busy timeout, which worker threads in the broker tests rely on.
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(VAR_DIR / "test.sqlite3"),
+            "TEST": {"NAME": str(VAR_DIR / "test-db.sqlite3")},
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;",
+            },
+        }
+    }
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}
 }

@@ -40,7 +40,7 @@ def check_cache() -> None:
 
 def check_broker() -> None:
     with current_app.connection_for_write() as conn:
-        conn.ensure_connection(max_retries=0, timeout=2)  # type: ignore[call-arg]
+        conn.ensure_connection(max_retries=0, timeout=2)
 
 
 def readiness() -> tuple[bool, dict[str, Any]]:

@@ -9,8 +9,10 @@ kept, so the client may retry.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import re
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import timedelta
 from functools import wraps
 from typing import Any
@@ -122,6 +124,11 @@ def idempotent(func: Callable[..., Any]) -> Callable[..., Any]:
         request._idempotency_record = record  # type: ignore[attr-defined]
         return func(request, *args, **kwargs)
 
+    # Ninja reads the view's signature through `__wrapped__` but resolves string annotations
+    # (`from __future__ import annotations`) in the wrapper's module, where the route's
+    # schemas are unknown; hand it the signature already resolved in the route's module.
+    with suppress(NameError):  # an annotation naming something defined later: let Ninja try
+        wrapper.__signature__ = inspect.signature(func, eval_str=True)  # type: ignore[attr-defined]
     return decorate_view(_store)(wrapper)
 
 

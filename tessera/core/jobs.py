@@ -17,7 +17,7 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-class TesseraTask(Task):  # type: ignore[misc]
+class TesseraTask(Task):
     """Acknowledged late (a crashed worker's task is redelivered), so every task must be
     idempotent; transient failures retry with exponential backoff and jitter."""
 

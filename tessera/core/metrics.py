@@ -7,6 +7,7 @@ import hmac
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from django_prometheus.exports import ExportToDjangoView
 from prometheus_client import Histogram
 
@@ -38,7 +39,9 @@ def metrics_allowed(request: HttpRequest) -> bool:
 def metrics_view(request: HttpRequest) -> HttpResponse:
     if not metrics_allowed(request):
         return error_response(
-            request, status=403, code="permission_denied",
-            message="Metrics are not available to this client.",
+            request,
+            status=403,
+            code="permission_denied",
+            message=_("Metrics are not available to this client."),
         )
     return ExportToDjangoView(request)

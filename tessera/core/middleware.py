@@ -18,14 +18,17 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.common import CommonMiddleware
 from django.middleware.csrf import CsrfViewMiddleware
+from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from tessera.core import ratelimit
-from tessera.core.metrics import observe_request
 from tessera.core.client_ip import client_ip
 from tessera.core.envelope import error_response
+from tessera.core.metrics import observe_request
 
 access_logger = structlog.get_logger("tessera.access")
+_SUPPORTED_LANGUAGES = frozenset(code for code, _name in settings.LANGUAGES)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 API_PREFIX: str = settings.API_PREFIX
 
@@ -56,11 +59,12 @@ class RequestContextMiddleware:
         elapsed = time.perf_counter() - started
         observe_request(request.method or "", response.status_code, elapsed)
         auth = getattr(request, "auth", None)
+        match = getattr(request, "resolver_match", None)
         access_logger.info(
             "request",
             method=request.method,
             path=request.path_info,
-            route=getattr(request, "resolver_match", None) and request.resolver_match.route,
+            route=match.route if match is not None else None,
             status=response.status_code,
             duration_ms=round(elapsed * 1000, 2),
             user_id=str(getattr(auth, "pk", "")) or None,
@@ -84,9 +88,24 @@ def _envelope_bare_response(request: HttpRequest, response: HttpResponse) -> Htt
         code = "internal_error"
         message = _("Something went wrong on our side. Quote the request id if you contact us.")
     wrapped = error_response(request, status=status, code=code, message=message)
-    if "Allow" in response:
-        wrapped["Allow"] = response["Allow"]
+    # Keep what the inner middleware added (Allow, security headers, Vary, CORS).
+    for header, value in response.items():
+        if header.lower() not in {"content-type", "content-length"}:
+            wrapped[header] = value
     return wrapped
+
+
+class LocaleMiddleware(DjangoLocaleMiddleware):
+    """`?lang=en|ar` wins over `Accept-Language`; an unknown value falls back to the header."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        if "lang=" in request.META.get("QUERY_STRING", ""):
+            language = request.GET.get("lang", "")
+            if language in _SUPPORTED_LANGUAGES:
+                translation.activate(language)
+                request.LANGUAGE_CODE = language
+                return
+        super().process_request(request)
 
 
 class BodySizeLimitMiddleware:
@@ -97,12 +116,15 @@ class BodySizeLimitMiddleware:
         self.limit = settings.API_MAX_BODY_BYTES
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if is_api_path(request.path_info) and not request.content_type.startswith("multipart/"):
+        content_type = request.content_type or ""
+        if is_api_path(request.path_info) and not content_type.startswith("multipart/"):
             try:
                 length = int(request.META.get("CONTENT_LENGTH") or 0)
             except ValueError:
                 return error_response(
-                    request, status=400, code="bad_request",
+                    request,
+                    status=400,
+                    code="bad_request",
                     message=_("The Content-Length header is not a number."),
                 )
             if length > self.limit:
@@ -126,11 +148,7 @@ class RateLimitMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         path = request.path_info
-        if (
-            settings.RATE_LIMIT_ENABLED
-            and is_api_path(path)
-            and not path.startswith(self.exempt)
-        ):
+        if settings.RATE_LIMIT_ENABLED and is_api_path(path) and not path.startswith(self.exempt):
             decision = ratelimit.hit(self.rate, "api", f"ip:{client_ip(request)}")
             if not decision.allowed:
                 response = error_response(
@@ -163,7 +181,7 @@ class _BrowserOnly:
     """Mixin: skip this middleware on API paths. The API uses bearer tokens, not cookies,
     so sessions, CSRF, messages and the session user cost time there and add nothing."""
 
-    get_response: Callable[[HttpRequest], HttpResponse]
+    get_response: Any
 
     def __call__(self, request: HttpRequest) -> Any:
         if is_api_path(request.path_info):

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pydantic
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field
+from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import CursorPagination as NinjaCursorPagination
 from ninja.pagination import PaginationBase
 
@@ -30,7 +35,7 @@ class PagePagination(PaginationBase):
     items_attribute = "items"
 
     def paginate_queryset(
-        self, queryset: QuerySet[Any], pagination: Input, **params: Any
+        self, queryset: QuerySet[Any], pagination: Any, request: HttpRequest, **params: Any
     ) -> dict[str, Any]:
         page_size = min(
             pagination.page_size or settings.API_PAGE_SIZE_DEFAULT, settings.API_PAGE_SIZE_MAX
@@ -57,3 +62,16 @@ class CursorPagination(NinjaCursorPagination):
     class Input(CamelSchema):
         page_size: int | None = Field(None, ge=1)
         cursor: str | None = Field(None, max_length=512)
+
+    def paginate_queryset(
+        self, queryset: QuerySet[Any], pagination: Any, request: HttpRequest, **params: Any
+    ) -> Any:
+        # A cursor is client input: one that does not decode (Ninja's error), carries a bad
+        # offset (a bare pydantic error, which would be a 500) or a position the ordering
+        # field cannot hold (Django's error) is a 422 on the `cursor` parameter.
+        try:
+            return super().paginate_queryset(queryset, pagination, request, **params)
+        except (NinjaValidationError, pydantic.ValidationError, DjangoValidationError) as exc:
+            raise NinjaValidationError(
+                [{"loc": ("query", "cursor"), "msg": _("The cursor is not valid.")}]
+            ) from exc

@@ -130,7 +130,9 @@ def hit(rate: str, scope: str, identity: str) -> Decision:
     if rate_limiter.hit(item, scope, identity):
         return Decision(allowed=True, retry_after=0)
     reset_at, _remaining = rate_limiter.get_window_stats(item, scope, identity)
-    return Decision(allowed=False, retry_after=max(1, math.ceil(reset_at - time.time())))
+    # At `reset_at` itself the old window still counts in full: the first whole second
+    # strictly after it is the earliest moment a retry can pass.
+    return Decision(allowed=False, retry_after=max(1, math.floor(reset_at - time.time()) + 1))
 
 
 def reset_all(rate: str, scope: str, identity: str) -> None:

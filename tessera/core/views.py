@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.http import require_GET
 
@@ -49,7 +50,7 @@ def root(request: HttpRequest) -> JsonResponse:
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if is_api_path(request.path_info):
         return error_response(
-            request, status=404, code="not_found", message="No API route matches this path."
+            request, status=404, code="not_found", message=_("No API route matches this path.")
         )
     return defaults.page_not_found(request, exception or Exception("Not found"))
 

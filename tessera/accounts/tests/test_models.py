@@ -17,7 +17,8 @@ def test_users_have_uuid_ids_and_need_neither_email_nor_phone() -> None:
 
     assert isinstance(phone_only.pk, uuid.UUID)
     assert phone_only.email is None
-    assert neither.email is None and neither.phone_number is None
+    assert neither.email is None
+    assert neither.phone_number is None
     assert not phone_only.has_usable_password()
 
 

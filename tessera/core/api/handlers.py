@@ -97,11 +97,16 @@ def on_django_validation_error(request: HttpRequest, exc: DjangoValidationError)
     else:
         fields = {}
     message = " ".join(exc.messages) if not fields else _("The request contains invalid data.")
-    return error_response(request, status=422, code="validation_error", message=message,
-                          fields=fields)
+    return error_response(
+        request, status=422, code="validation_error", message=message, fields=fields
+    )
 
 
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    # Ninja wraps whatever the body parser raises in HttpError(400, "Cannot parse request
+    # body"); the parser's own error (415, malformed JSON) is the one to report.
+    if isinstance(exc.__cause__, ApplicationError):
+        return on_application_error(request, exc.__cause__)
     status = exc.status_code
     message = str(exc.message)
     if isinstance(exc, AuthenticationError):
@@ -140,7 +145,7 @@ def on_too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 def on_unexpected_error(request: HttpRequest, exc: Exception) -> HttpResponse:
-    logger.exception("unhandled_api_error", exc_info=exc)
+    logger.error("unhandled_api_error", exc_info=exc)
     return internal_error_response(request)
 
 
@@ -154,12 +159,16 @@ def internal_error_response(request: HttpRequest | None) -> HttpResponse:
 
 
 def install(api: NinjaAPI) -> None:
-    api.add_exception_handler(ApplicationError, on_application_error)
-    api.add_exception_handler(NinjaValidationError, on_validation_error)
-    api.add_exception_handler(DjangoValidationError, on_django_validation_error)
-    api.add_exception_handler(HttpError, on_http_error)
-    api.add_exception_handler(Http404, on_not_found)
-    api.add_exception_handler(ObjectDoesNotExist, on_not_found)
-    api.add_exception_handler(PermissionDenied, on_permission_denied)
-    api.add_exception_handler(RequestDataTooBig, on_too_big)
-    api.add_exception_handler(Exception, on_unexpected_error)
+    handlers: list[tuple[type[Exception], Any]] = [
+        (ApplicationError, on_application_error),
+        (NinjaValidationError, on_validation_error),
+        (DjangoValidationError, on_django_validation_error),
+        (HttpError, on_http_error),
+        (Http404, on_not_found),
+        (ObjectDoesNotExist, on_not_found),
+        (PermissionDenied, on_permission_denied),
+        (RequestDataTooBig, on_too_big),
+        (Exception, on_unexpected_error),
+    ]
+    for exc_class, handler in handlers:
+        api.add_exception_handler(exc_class, handler)

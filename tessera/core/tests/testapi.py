@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
-from ninja import Field
+from ninja import Field, Status
 from ninja.pagination import paginate
 
 from tessera.core.api import ApiRouter, CamelSchema, TesseraAPI
@@ -81,9 +81,9 @@ class WhoAmIOut(CamelSchema):
 
 
 @router.post("/profiles", response={201: ProfileOut})
-def profile_create(request: HttpRequest, payload: ProfileIn) -> tuple[int, ProfileIn]:
+def profile_create(request: HttpRequest, payload: ProfileIn) -> Status:
     request.api_message = "Profile created."  # type: ignore[attr-defined]
-    return 201, payload
+    return Status(201, payload)
 
 
 @router.get("/items/{item_id}", response=ItemOut)
@@ -119,9 +119,7 @@ def raise_error(request: HttpRequest, kind: str) -> None:
     if kind == "conflict":
         raise ConflictError("The event is already full.", code="event_full")
     if kind == "invalid":
-        raise InvalidInputError(
-            fields={"startsAt": "Must be in the future.", "title": "Too long."}
-        )
+        raise InvalidInputError(fields={"startsAt": "Must be in the future.", "title": "Too long."})
     if kind == "rate-limited":
         raise RateLimitedError(retry_after=17)
     if kind == "django-validation":
@@ -159,27 +157,27 @@ def _note_create(note_text: str) -> Any:
 
 @router.post("/notes", response={201: NoteOut})
 @idempotent
-def note_create(request: HttpRequest, payload: NoteIn) -> tuple[int, dict[str, Any]]:
+def note_create(request: HttpRequest, payload: NoteIn) -> Status:
     row = _note_create(payload.note_text)
-    return 201, {"user_id": row.pk, "note_text": payload.note_text}
+    return Status(201, {"user_id": row.pk, "note_text": payload.note_text})
 
 
 @router.post("/notes/mine", response={201: NoteOut}, auth=bearer_auth)
 @idempotent
-def note_create_mine(request: HttpRequest, payload: NoteIn) -> tuple[int, dict[str, Any]]:
+def note_create_mine(request: HttpRequest, payload: NoteIn) -> Status:
     row = _note_create(payload.note_text)
-    return 201, {"user_id": row.pk, "note_text": payload.note_text}
+    return Status(201, {"user_id": row.pk, "note_text": payload.note_text})
 
 
 @router.post("/notes/flaky", response={201: NoteOut})
 @idempotent
-def note_create_flaky(request: HttpRequest, payload: NoteIn) -> tuple[int, dict[str, Any]]:
+def note_create_flaky(request: HttpRequest, payload: NoteIn) -> Status:
     """Fails with a 500 the first time (after writing a row), succeeds afterwards."""
     first_attempt = not get_user_model().objects.filter(name=payload.note_text).exists()
     row = _note_create(payload.note_text)
     if first_attempt:
         raise RuntimeError("the payment gateway timed out")
-    return 201, {"user_id": row.pk, "note_text": payload.note_text}
+    return Status(201, {"user_id": row.pk, "note_text": payload.note_text})
 
 
 test_api = TesseraAPI(title="Tessera test API", urls_namespace="test-api")

@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from config.urls import handler404, handler500, urlpatterns as project_urlpatterns
+from config.urls import handler404, handler500
+from config.urls import urlpatterns as project_urlpatterns
 from tessera.core.tests.testapi import test_api
 
 urlpatterns = [path("api/_test/", test_api.urls), *project_urlpatterns]

@@ -41,7 +41,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             admin = user_model.objects.filter(email__iexact=ADMIN_EMAIL).first()
             if admin is None:
-                user_model.objects.create_superuser(  # type: ignore[attr-defined]
+                user_model.objects.create_superuser(
                     email=ADMIN_EMAIL, password=password, name="Tessera Admin"
                 )
                 self.stdout.write(f"Created the admin account {ADMIN_EMAIL}")

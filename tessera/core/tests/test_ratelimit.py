@@ -1,0 +1,234 @@
+"""Rate limits: the default per-IP limit on /api/, per-route limits, proxies, Redis."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import redis
+from django.test import override_settings
+
+from tessera.core import ratelimit
+from tessera.core.tests.conftest import body
+
+pytestmark = [
+    pytest.mark.urls("tessera.core.tests.urls"),
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("fresh_limiter"),
+]
+
+
+def assert_rate_limited(response, *, max_wait=60):
+    assert response.status_code == 429
+    payload = body(response)
+    assert payload["error"]["code"] == "rate_limited"
+    assert payload["error"]["message"] == "Too many requests. Try again later."
+    retry_after = int(response["Retry-After"])
+    assert 1 <= retry_after <= max_wait
+    return retry_after
+
+
+# --- The default per-IP limit on /api/ --------------------------------------------------------
+
+
+@override_settings(RATE_LIMIT_DEFAULT="3/minute")
+def test_the_default_limit_refuses_the_fourth_request_from_one_address(api, clock):
+    statuses = [api.get("/api/ping").status_code for _ in range(3)]
+
+    refused = api.get("/api/ping")
+
+    assert statuses == [200, 200, 200]
+    assert_rate_limited(refused)
+
+
+@override_settings(RATE_LIMIT_DEFAULT="3/minute")
+def test_the_default_limit_counts_every_api_route_together(api, clock):
+    api.get("/api/ping")
+    api.get("/api/no/such/route")
+    api.get("/api/_test/colors", {"color": "red"})
+
+    assert_rate_limited(api.get("/api/_test/items/0190c6c5-6b3e-7d1a-9f00-2b7c4d1e8a11"))
+
+
+@override_settings(RATE_LIMIT_DEFAULT="3/minute")
+def test_the_default_limit_is_per_address(api, clock):
+    for _ in range(4):
+        api.get("/api/ping", REMOTE_ADDR="192.0.2.10")
+
+    other = api.get("/api/ping", REMOTE_ADDR="192.0.2.11")
+
+    assert other.status_code == 200
+
+
+@override_settings(RATE_LIMIT_DEFAULT="3/minute")
+def test_retry_after_is_long_enough_and_no_longer(api, clock):
+    # Three hits 20 s into a minute: the window frees up just after that minute ends.
+    for _ in range(3):
+        api.get("/api/ping")
+    retry_after = assert_rate_limited(api.get("/api/ping"))
+    assert retry_after == 41
+
+    clock.advance(retry_after - 1)
+    still_refused = api.get("/api/ping")
+    clock.advance(1)
+    allowed = api.get("/api/ping")
+
+    assert still_refused.status_code == 429
+    assert allowed.status_code == 200
+
+
+@override_settings(RATE_LIMIT_DEFAULT="3/minute")
+def test_the_sliding_window_still_weighs_the_previous_minute(api, clock):
+    for _ in range(3):
+        api.get("/api/ping")
+    clock.advance(40 + 15)  # a quarter into the next minute: 3 x 0.75 -> 2 still count
+
+    allowed = api.get("/api/ping")
+    refused = api.get("/api/ping")
+
+    assert allowed.status_code == 200
+    assert_rate_limited(refused)
+
+
+@override_settings(RATE_LIMIT_DEFAULT="3/minute")
+@pytest.mark.parametrize("path", ["/api/docs", "/api/openapi.json", "/health/"])
+def test_docs_schema_and_health_are_exempt(api, clock, path):
+    for _ in range(3):
+        api.get("/api/ping")
+    assert_rate_limited(api.get("/api/ping"))
+
+    statuses = [api.get(path).status_code for _ in range(5)]
+
+    assert statuses == [200] * 5
+
+
+@override_settings(RATE_LIMIT_DEFAULT="3/minute", RATE_LIMIT_ENABLED=False)
+def test_limits_can_be_switched_off(api, clock):
+    statuses = [api.get("/api/_test/limited/ip").status_code for _ in range(6)]
+
+    assert statuses == [200] * 6
+
+
+# --- Per-route limits -------------------------------------------------------------------------
+
+
+def test_a_route_limit_per_ip_refuses_the_fourth_call_with_retry_after(api, clock):
+    statuses = [api.get("/api/_test/limited/ip").status_code for _ in range(3)]
+
+    refused = api.get("/api/_test/limited/ip")
+    elsewhere = api.get("/api/_test/limited/ip", REMOTE_ADDR="192.0.2.77")
+    other_route = api.get("/api/ping")
+
+    assert statuses == [200, 200, 200]
+    assert assert_rate_limited(refused) == 41
+    assert elsewhere.status_code == 200
+    assert other_route.status_code == 200
+
+
+def test_a_route_limit_per_user_counts_each_user_apart(user_api, other_api, clock):
+    statuses = [user_api.get("/api/_test/limited/user").status_code for _ in range(3)]
+
+    refused = user_api.get("/api/_test/limited/user")
+    from_another_address = user_api.get("/api/_test/limited/user", REMOTE_ADDR="192.0.2.78")
+    other_user = other_api.get("/api/_test/limited/user")
+
+    assert statuses == [200, 200, 200]
+    assert_rate_limited(refused)
+    assert_rate_limited(from_another_address)
+    assert other_user.status_code == 200
+
+
+def test_a_per_user_route_checks_the_token_before_counting(api, clock):
+    statuses = [api.get("/api/_test/limited/user").status_code for _ in range(5)]
+
+    assert statuses == [401] * 5
+
+
+# --- Trusted proxy hops -----------------------------------------------------------------------
+
+
+@override_settings(TRUSTED_PROXY_HOPS=0)
+def test_without_trusted_proxies_x_forwarded_for_is_ignored(api, clock):
+    for index in range(3):
+        response = api.get(
+            "/api/_test/limited/ip",
+            REMOTE_ADDR="10.0.0.1",
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{index}",
+        )
+        assert response.status_code == 200
+
+    refused = api.get(
+        "/api/_test/limited/ip", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.99"
+    )
+
+    assert_rate_limited(refused)
+
+
+@override_settings(TRUSTED_PROXY_HOPS=1)
+def test_with_one_trusted_proxy_the_right_most_address_is_the_client(api, clock):
+    for spoofed in ("1.1.1.1", "2.2.2.2, 3.3.3.3", "4.4.4.4"):
+        response = api.get(
+            "/api/_test/limited/ip",
+            REMOTE_ADDR="10.0.0.1",
+            HTTP_X_FORWARDED_FOR=f"{spoofed}, 203.0.113.5",
+        )
+        assert response.status_code == 200
+
+    spoofed_again = api.get(
+        "/api/_test/limited/ip",
+        REMOTE_ADDR="10.0.0.1",
+        HTTP_X_FORWARDED_FOR="5.5.5.5, 203.0.113.5",
+    )
+    another_client = api.get(
+        "/api/_test/limited/ip", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.6"
+    )
+
+    assert_rate_limited(spoofed_again)
+    assert another_client.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("hops", "forwarded_for", "allowed"),
+    [
+        (0, "203.0.113.5", False),
+        (1, "203.0.113.5", True),
+        (1, "203.0.113.5, 198.51.100.7", False),
+        (1, "198.51.100.7, 203.0.113.5", True),
+        (2, "203.0.113.5, 198.51.100.7", True),
+    ],
+)
+def test_the_client_address_counts_only_trusted_hops(api, hops, forwarded_for, allowed):
+    # /metrics admits listed addresses, so it shows which address the request is taken from.
+    with override_settings(TRUSTED_PROXY_HOPS=hops, METRICS_ALLOWED_IPS=["203.0.113.5"]):
+        response = api.get("/metrics", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded_for)
+
+    assert response.status_code == (200 if allowed else 403)
+
+
+# --- Redis storage ----------------------------------------------------------------------------
+
+
+@pytest.mark.redis
+def test_the_sliding_window_runs_on_redis(api, redis_url):
+    client_address = f"198.18.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
+    server = redis.Redis.from_url(redis_url)
+    with override_settings(RATE_LIMIT_STORAGE_URL=redis_url):
+        ratelimit.limiter.cache_clear()
+        try:
+            assert type(ratelimit.limiter().storage).__name__ == "RedisStorage"
+            statuses = [
+                api.get("/api/_test/limited/ip", REMOTE_ADDR=client_address).status_code
+                for _ in range(3)
+            ]
+            refused = api.get("/api/_test/limited/ip", REMOTE_ADDR=client_address)
+            other = api.get("/api/_test/limited/ip", REMOTE_ADDR="198.18.255.255")
+            keys = list(server.scan_iter(match=f"LIMITS:*{client_address}*"))
+        finally:
+            for pattern in (f"LIMITS:*{client_address}*", "LIMITS:*198.18.255.255*"):
+                for key in server.scan_iter(match=pattern):
+                    server.delete(key)
+
+    assert statuses == [200, 200, 200]
+    assert_rate_limited(refused)
+    assert other.status_code == 200
+    assert keys, "the counters were not written to Redis"

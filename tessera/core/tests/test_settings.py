@@ -1,0 +1,168 @@
+"""Production settings refuse to start misconfigured and pass Django's deployment checks."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import string
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core import checks
+from django.test import override_settings
+
+from tessera.core.apps import check_browser_middleware
+
+pytestmark = pytest.mark.slow
+
+GOOD_SECRET = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(60))
+
+# Django's W002/W003 look for the exact dotted paths of the clickjacking and CSRF middleware;
+# MIDDLEWARE lists Tessera's Browser* subclasses instead, and tessera.core's own deploy check
+# (tessera.W002/W003) takes their place. Until config/settings/base.py silences the two, the
+# deploy check fails with exactly those two warnings and nothing else.
+WRAPPER_FALSE_POSITIVES = {"security.W002", "security.W003"}
+SILENCING_PENDING = (
+    not set(getattr(settings, "SILENCED_SYSTEM_CHECKS", [])) >= WRAPPER_FALSE_POSITIVES
+)
+
+
+class WrapperFalsePositivesError(Exception):
+    """Only W002 and W003 were reported: the settings change is still to be made."""
+
+
+def run_python(
+    args: list[str], env: dict[str, str], var_dir: Path
+) -> subprocess.CompletedProcess[str]:
+    # A clean environment: nothing from this shell or from pytest-django leaks in.
+    clean = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "TESSERA_VAR_DIR": str(var_dir),
+        **env,
+    }
+    return subprocess.run(  # noqa: S603 - our own interpreter and project
+        [sys.executable, *args],
+        cwd=settings.BASE_DIR,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def import_prod(env: dict[str, str], var_dir: Path) -> subprocess.CompletedProcess[str]:
+    return run_python(["-c", "import config.settings.prod"], env, var_dir)
+
+
+@pytest.mark.parametrize(
+    ("env", "complaint"),
+    [
+        pytest.param({"DJANGO_ALLOWED_HOSTS": "example.com"}, "DJANGO_SECRET_KEY", id="no-secret"),
+        pytest.param(
+            {
+                "DJANGO_SECRET_KEY": "insecure-dev-key-change-me",
+                "DJANGO_ALLOWED_HOSTS": "example.com",
+            },
+            "DJANGO_SECRET_KEY",
+            id="default-secret",
+        ),
+        pytest.param(
+            {"DJANGO_SECRET_KEY": "short-secret", "DJANGO_ALLOWED_HOSTS": "example.com"},
+            "DJANGO_SECRET_KEY",
+            id="short-secret",
+        ),
+        pytest.param(
+            {
+                "DJANGO_SECRET_KEY": GOOD_SECRET,
+                "DJANGO_ALLOWED_HOSTS": "example.com",
+                "DJANGO_DEBUG": "true",
+            },
+            "DJANGO_DEBUG must be off",
+            id="debug-on",
+        ),
+        pytest.param(
+            {"DJANGO_SECRET_KEY": GOOD_SECRET}, "DJANGO_ALLOWED_HOSTS", id="no-allowed-hosts"
+        ),
+        pytest.param(
+            {"DJANGO_SECRET_KEY": GOOD_SECRET, "DJANGO_ALLOWED_HOSTS": ""},
+            "DJANGO_ALLOWED_HOSTS",
+            id="empty-allowed-hosts",
+        ),
+    ],
+)
+def test_production_settings_refuse_to_load_misconfigured(tmp_path, env, complaint):
+    result = import_prod(env, tmp_path)
+
+    assert result.returncode != 0
+    assert "django.core.exceptions.ImproperlyConfigured" in result.stderr
+    assert complaint in result.stderr.strip().splitlines()[-1]
+
+
+def test_production_settings_load_with_a_good_environment(tmp_path):
+    result = import_prod(
+        {"DJANGO_SECRET_KEY": GOOD_SECRET, "DJANGO_ALLOWED_HOSTS": "example.com"}, tmp_path
+    )
+
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.xfail(
+    SILENCING_PENDING,
+    reason="config/settings/base.py must set SILENCED_SYSTEM_CHECKS = "
+    "['security.W002', 'security.W003'] (see tessera.core.apps)",
+    raises=WrapperFalsePositivesError,
+    strict=True,
+)
+def test_deploy_checks_pass_under_production_settings(tmp_path):
+    result = run_python(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings.prod",
+            "DJANGO_SECRET_KEY": GOOD_SECRET,
+            "DJANGO_ALLOWED_HOSTS": "example.com",
+        },
+        tmp_path,
+    )
+
+    output = result.stdout + result.stderr
+    reported = set(re.findall(r"\(([a-z_.]+\.[EW]\d{3})\)", output))
+    if reported == WRAPPER_FALSE_POSITIVES:
+        raise WrapperFalsePositivesError(output)
+    assert reported == set(), output
+    assert result.returncode == 0, output
+    assert "System check identified no issues" in output
+
+
+def test_the_browser_middleware_check_is_a_registered_deploy_check():
+    registered = checks.registry.registry.get_checks(include_deployment_checks=True)
+
+    assert check_browser_middleware in registered
+    assert check_browser_middleware() == []
+
+
+@pytest.mark.parametrize(
+    ("removed", "expected"),
+    [
+        ("tessera.core.middleware.BrowserCsrfViewMiddleware", ["tessera.W003"]),
+        ("tessera.core.middleware.BrowserXFrameOptionsMiddleware", ["tessera.W002"]),
+    ],
+)
+def test_the_browser_middleware_check_warns_when_a_wrapper_is_missing(removed, expected):
+    with override_settings(MIDDLEWARE=[name for name in settings.MIDDLEWARE if name != removed]):
+        reported = [message.id for message in check_browser_middleware()]
+
+    assert reported == expected
+
+
+def test_the_browser_middleware_check_accepts_the_django_originals():
+    middleware = [
+        "django.middleware.csrf.CsrfViewMiddleware",
+        "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    ]
+    with override_settings(MIDDLEWARE=middleware):
+        assert check_browser_middleware() == []
