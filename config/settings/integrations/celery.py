@@ -42,3 +42,7 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 600},
     },
 }
+
+# Workers log through Django's LOGGING (structlog JSON with the task id bound), not Celery's
+# own root handler.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
