@@ -21,19 +21,6 @@ pytestmark = pytest.mark.slow
 
 GOOD_SECRET = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(60))
 
-# Django's W002/W003 look for the exact dotted paths of the clickjacking and CSRF middleware;
-# MIDDLEWARE lists Tessera's Browser* subclasses instead, and tessera.core's own deploy check
-# (tessera.W002/W003) takes their place. Until config/settings/base.py silences the two, the
-# deploy check fails with exactly those two warnings and nothing else.
-WRAPPER_FALSE_POSITIVES = {"security.W002", "security.W003"}
-SILENCING_PENDING = (
-    not set(getattr(settings, "SILENCED_SYSTEM_CHECKS", [])) >= WRAPPER_FALSE_POSITIVES
-)
-
-
-class WrapperFalsePositivesError(Exception):
-    """Only W002 and W003 were reported: the settings change is still to be made."""
-
 
 def run_python(
     args: list[str], env: dict[str, str], var_dir: Path
@@ -111,13 +98,6 @@ def test_production_settings_load_with_a_good_environment(tmp_path):
     assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.xfail(
-    SILENCING_PENDING,
-    reason="config/settings/base.py must set SILENCED_SYSTEM_CHECKS = "
-    "['security.W002', 'security.W003'] (see tessera.core.apps)",
-    raises=WrapperFalsePositivesError,
-    strict=True,
-)
 def test_deploy_checks_pass_under_production_settings(tmp_path):
     result = run_python(
         ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
@@ -131,8 +111,6 @@ def test_deploy_checks_pass_under_production_settings(tmp_path):
 
     output = result.stdout + result.stderr
     reported = set(re.findall(r"\(([a-z_.]+\.[EW]\d{3})\)", output))
-    if reported == WRAPPER_FALSE_POSITIVES:
-        raise WrapperFalsePositivesError(output)
     assert reported == set(), output
     assert result.returncode == 0, output
     assert "System check identified no issues" in output

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+
+from tessera.accounts.models import User
+from tessera.notifications.models import Notification
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_is_idempotent(tmp_path: Any, monkeypatch: Any) -> None:
+    from tessera.core.management.commands import seed_demo
+
+    monkeypatch.setattr(seed_demo, "PASSWORD_FILE", tmp_path / "admin-password")
+
+    call_command("seed_demo")
+    counts = (User.objects.count(), Notification.objects.count())
+    call_command("seed_demo")
+
+    assert (User.objects.count(), Notification.objects.count()) == counts
+    admin = User.objects.get(email="admin@tessera.local")
+    password = (tmp_path / "admin-password").read_text()
+    assert admin.is_superuser
+    assert admin.check_password(password)
+    arabic = Notification.objects.get(user__email="amal@tessera.local")
+    assert arabic.title.startswith("أهلًا")
