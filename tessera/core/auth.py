@@ -11,7 +11,11 @@ from django.http import HttpRequest
 from django.utils.module_loading import import_string
 from ninja.security import HttpBearer
 
-from tessera.core.errors import AuthenticationRequiredError, NotFoundError
+from tessera.core.errors import (
+    AuthenticationRequiredError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 
 
 @lru_cache(maxsize=1)
@@ -41,8 +45,6 @@ def require_user(request: HttpRequest) -> Any:
 def require_staff(request: HttpRequest) -> Any:
     user = require_user(request)
     if not user.is_staff:
-        from tessera.core.errors import PermissionDeniedError
-
         raise PermissionDeniedError
     return user
 
