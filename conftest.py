@@ -72,4 +72,8 @@ def broker_url() -> str:
 def _clear_cache() -> None:
     from django.core.cache import cache
 
+    from tessera.core import ratelimit
+
     cache.clear()
+    # The default limit keeps per-process counts beside the cache; start each test clean.
+    ratelimit.default_limiter.cache_clear()

@@ -2,8 +2,10 @@
 
 from django.conf import settings
 
+from tessera.accounts.api import router as auth_router
 from tessera.core.api import TesseraAPI
 from tessera.core.api.system import router as system_router
+from tessera.files.api import router as files_router
 from tessera.notifications.api import router as notifications_router
 from tessera.tasks.api import router as tasks_router
 
@@ -22,3 +24,5 @@ api = TesseraAPI(
 api.add_router("", system_router, tags=["system"])
 api.add_router("/notifications", notifications_router, tags=["notifications"])
 api.add_router("/tasks", tasks_router, tags=["tasks"])
+api.add_router("/auth", auth_router, tags=["auth"])
+api.add_router("/files", files_router, tags=["files"])

@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from config.api import api
 from tessera.core import views as core_views
@@ -12,6 +12,7 @@ urlpatterns = [
     path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    path("", include("tessera.files.urls")),
 ]
 
 handler404 = "tessera.core.views.not_found"

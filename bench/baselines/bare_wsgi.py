@@ -27,9 +27,7 @@ def body() -> bytes:
     return _HEAD + timestamp() + _TAIL
 
 
-def application(
-    environ: dict[str, Any], start_response: Callable[..., Any]
-) -> Iterable[bytes]:
+def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
     payload = body()
     start_response(
         "200 OK",

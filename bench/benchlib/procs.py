@@ -139,11 +139,13 @@ def _group_exists(pgid: int) -> bool:
 
 
 def install_signal_handlers() -> None:
-    """Turn SIGTERM and SIGHUP into SystemExit so `finally:` blocks stop every process."""
+    """Ctrl-C raises KeyboardInterrupt (even when the shell started us with SIGINT ignored),
+    SIGTERM and SIGHUP raise SystemExit: either way `finally:` blocks stop every process."""
 
     def _exit(signum: int, _frame: object) -> None:
         raise SystemExit(128 + signum)
 
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _exit)
     signal.signal(signal.SIGHUP, _exit)
 

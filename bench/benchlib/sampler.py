@@ -99,9 +99,7 @@ class TreeSampler:
         self._t1 = time.monotonic()
 
     def result(self) -> dict[str, Any]:
-        cpu = sum(
-            last - self._start_cpu.get(pid, 0.0) for pid, last in self._last_cpu.items()
-        )
+        cpu = sum(last - self._start_cpu.get(pid, 0.0) for pid, last in self._last_cpu.items())
         return {
             "server_cpu_s": round(cpu, 3),
             "system_busy_cpu_s": round(self._sys_end - self._sys_start, 3),

@@ -110,6 +110,8 @@ class App:
     asgi: str
     path: str
     settings: str | None  # a baseline's settings module; None for Tessera and the bare app
+    ready_path: str = "/api/ping"  # polled until 2xx before the first measured request
+    extra_env: tuple[tuple[str, str], ...] = ()  # Tessera variants: settings switched off
 
 
 APPS: dict[str, App] = {
@@ -146,9 +148,49 @@ APPS: dict[str, App] = {
             "config.asgi:application",
             "/api/ping",
             None,
+            ready_path="/health/",  # so that the preflight is the first /api/ping it serves
         ),
     )
 }
+
+# Tessera with one part of the stack switched off through its own settings: where the time
+# goes, measured over HTTP (the attribution phase). Not production configurations.
+VARIANTS: dict[str, App] = {
+    app.name: app
+    for app in (
+        App(
+            "tessera_no_ratelimit",
+            "Tessera, RATE_LIMIT_ENABLED=false",
+            "config.wsgi:application",
+            "config.asgi:application",
+            "/api/ping",
+            None,
+            ready_path="/health/",
+            extra_env=(("RATE_LIMIT_ENABLED", "false"),),
+        ),
+        App(
+            "tessera_no_accesslog",
+            "Tessera, ACCESS_LOG_LEVEL=WARNING (no access log line)",
+            "config.wsgi:application",
+            "config.asgi:application",
+            "/api/ping",
+            None,
+            ready_path="/health/",
+            extra_env=(("ACCESS_LOG_LEVEL", "WARNING"),),
+        ),
+        App(
+            "tessera_neither",
+            "Tessera, rate limit and access log both off",
+            "config.wsgi:application",
+            "config.asgi:application",
+            "/api/ping",
+            None,
+            ready_path="/health/",
+            extra_env=(("RATE_LIMIT_ENABLED", "false"), ("ACCESS_LOG_LEVEL", "WARNING")),
+        ),
+    )
+}
+ALL_APPS: dict[str, App] = {**APPS, **VARIANTS}
 
 
 # --- servers --------------------------------------------------------------------------------
@@ -166,9 +208,12 @@ def _gunicorn(worker_class: str, threads: int) -> Callable[[str, int, int], list
     def build(target: str, port: int, workers: int) -> list[str]:
         argv = [
             str(VENV_BIN / "gunicorn"),
-            "--bind", f"127.0.0.1:{port}",
-            "--workers", str(workers),
-            "--worker-class", worker_class,
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            worker_class,
             "--no-control-socket",  # gunicorn 24+: one shared default socket path otherwise
         ]
         if threads > 1:
@@ -182,10 +227,14 @@ def _granian(interface: str, blocking_threads: int | None) -> Callable[[str, int
     def build(target: str, port: int, workers: int) -> list[str]:
         argv = [
             str(VENV_BIN / "granian"),
-            "--interface", interface,
-            "--host", "127.0.0.1",
-            "--port", str(port),
-            "--workers", str(workers),
+            "--interface",
+            interface,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
         ]
         if blocking_threads is not None:
             argv += ["--blocking-threads", str(blocking_threads)]
@@ -197,12 +246,18 @@ def _granian(interface: str, blocking_threads: int | None) -> Callable[[str, int
 def _uvicorn(target: str, port: int, workers: int) -> list[str]:
     return [
         str(VENV_BIN / "uvicorn"),
-        "--host", "127.0.0.1",
-        "--port", str(port),
-        "--workers", str(workers),
-        "--loop", "uvloop",
-        "--http", "httptools",
-        "--lifespan", "off",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--lifespan",
+        "off",
         "--no-access-log",  # Tessera writes its own access log; the baselines write none
         target,
     ]
@@ -273,8 +328,9 @@ def start_target(
 ) -> Running:
     port = free_port()
     target = app.wsgi if server.interface == "wsgi" else app.asgi
-    if app.name == "tessera":
+    if app.name.startswith("tessera"):
         env = dict(tessera)
+        env.update(dict(app.extra_env))
     elif app.settings:
         env = baseline_env(app.settings)
     else:
@@ -290,4 +346,4 @@ def start_target(
 
 
 def wait_ready(running: Running, timeout: float = 90.0) -> None:
-    wait_http(running.managed, running.port, running.app.path, timeout=timeout)
+    wait_http(running.managed, running.port, running.app.ready_path, timeout=timeout)

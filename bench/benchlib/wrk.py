@@ -89,7 +89,7 @@ def run_wrk(
             f"wrk failed against {url} (exit {result.returncode}):\n"
             f"{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
         )
-    data: dict[str, Any] = json.loads(line[len(_MARKER):])
+    data: dict[str, Any] = json.loads(line[len(_MARKER) :])
     seconds = data["duration_us"] / 1e6
     errors = data["errors"]
     data["seconds"] = seconds
@@ -100,5 +100,5 @@ def run_wrk(
     data["wrk_cpu_s"] = round(
         (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 3
     )
-    data["command"] = " ".join(cmd[:-3] + [url])
+    data["command"] = " ".join([*cmd[:-3], url])
     return data

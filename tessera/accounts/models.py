@@ -1,7 +1,9 @@
-"""The one user model every product shares. Sign-up and login flows live in services."""
+"""The one user model every product shares, its sign-in sessions, one-time codes and linked
+GitHub/Google accounts. Sign-up and login flows live in services."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -10,7 +12,39 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from tessera.accounts.authcache import auth_cache_invalidate
 from tessera.core.models import BaseModel
+from tessera.files.fields import StoredFileField
+from tessera.files.purposes import Purpose as FilePurpose
+
+
+class Gender(models.TextChoices):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    NON_BINARY = "non_binary", "Non-binary"
+    PREFER_NOT_TO_SAY = "prefer_not_to_say", "Prefer not to say"
+
+
+class EventInterest(BaseModel):
+    """A kind of event people pick on their profile (Loopin's 1 to 5 interests)."""
+
+    slug = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=100)
+    name_ar = models.CharField(max_length=100, blank=True, default="")
+    position = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ("position", "name")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# What a user copied into the authentication cache holds instead of the password hash: enough
+# for `has_usable_password()`, never a match for `check_password()`.
+CACHED_USABLE_PASSWORD = "cached$usable"  # noqa: S105 - a marker, not a password
+CACHED_PASSWORD_MARKERS = frozenset({CACHED_USABLE_PASSWORD, "!cached"})
 
 
 class UserManager(BaseUserManager["User"]):
@@ -75,6 +109,21 @@ class User(BaseModel, AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+    phone_verified_at = models.DateTimeField(null=True, blank=True)
+    birth_date = models.DateField(null=True, blank=True)
+    gender = models.CharField(max_length=20, choices=Gender.choices, blank=True, default="")
+    bio = models.CharField(max_length=500, blank=True, default="")
+    location = models.CharField(max_length=100, blank=True, default="")
+    interests = models.ManyToManyField(EventInterest, blank=True, related_name="users")
+    avatar = StoredFileField(purpose=FilePurpose.AVATAR)
+    profile_completed_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set when the account was deleted and anonymised."
+    )
+
+    # The sign-in session of the access token this request came with (set by the verifier).
+    auth_session_id: uuid.UUID | None = None
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -96,6 +145,10 @@ class User(BaseModel, AbstractBaseUser, PermissionsMixin):
             models.CheckConstraint(
                 condition=~models.Q(phone_number=""), name="accounts_user_phone_not_blank"
             ),
+            models.CheckConstraint(
+                condition=models.Q(gender__in=["", *Gender.values]),
+                name="accounts_user_gender_valid",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -107,3 +160,198 @@ class User(BaseModel, AbstractBaseUser, PermissionsMixin):
             self.email = None
         if self.phone_number == "":
             self.phone_number = None
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.password in CACHED_PASSWORD_MARKERS:
+            # A copy from the authentication cache carries no password hash: never write
+            # its marker over the real one.
+            fields = kwargs.get("update_fields")
+            if fields is None:
+                fields = [f.name for f in self._meta.concrete_fields if not f.primary_key]
+            kwargs["update_fields"] = [name for name in fields if name != "password"]
+        super().save(*args, **kwargs)
+        # Cached copies of this user (authenticated requests) must not outlive a change.
+        auth_cache_invalidate(self.pk)
+
+    @property
+    def needs_profile_completion(self) -> bool:
+        return self.profile_completed_at is None
+
+
+class ProfilePicture(BaseModel):
+    """One of a user's 1 to 6 profile pictures (Loopin), in the order they chose."""
+
+    MAX_PER_USER = 6
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile_pictures"
+    )
+    file = StoredFileField(
+        purpose=FilePurpose.PROFILE_PICTURE, on_delete=models.CASCADE, null=False, blank=False
+    )
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ("user", "position")
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(
+                fields=["user", "position"], name="accounts_profile_picture_position"
+            ),
+            models.UniqueConstraint(fields=["file"], name="accounts_profile_picture_file"),
+            models.CheckConstraint(
+                condition=models.Q(position__lt=6), name="accounts_profile_picture_at_most_six"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"picture {self.position} of {self.user_id}"
+
+
+class AuthSession(BaseModel):
+    """One signed-in device: a family of refresh tokens, each replacing the one before.
+
+    Access tokens name their session (`sid`), so ending a session ends its access tokens
+    too. A refresh token presented twice ends the whole family (reuse detection).
+    """
+
+    class EndReason(models.TextChoices):
+        LOGOUT = "logout", "Logged out"
+        LOGOUT_ALL = "logout_all", "Logged out everywhere"
+        ENDED_BY_USER = "ended_by_user", "Ended from the sessions list"
+        REFRESH_REUSE = "refresh_reuse", "Refresh token reused"
+        PASSWORD_CHANGED = "password_changed", "Password changed or reset"
+        ADMIN = "admin", "Ended by an administrator"
+        ACCOUNT_DELETED = "account_deleted", "Account deleted"
+        ACCOUNT_LINKED = "account_linked", "Social account linked to an unverified email"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="auth_sessions"
+    )
+    method = models.CharField(max_length=30, help_text="How the session signed in.")
+    device = models.CharField(max_length=200, blank=True, default="")
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    last_used_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(help_text="When its newest refresh token expires.")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(
+        max_length=30, choices=EndReason.choices, blank=True, default=""
+    )
+
+    class Meta:
+        ordering = ("-last_used_at",)
+        indexes: ClassVar[list[Any]] = [
+            models.Index(
+                fields=["user", "-last_used_at"],
+                name="auth_session_user_active_idx",
+                condition=models.Q(revoked_at__isnull=True),
+            ),
+            models.Index(fields=["expires_at"], name="auth_session_expires_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method} session of {self.user_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class RefreshToken(BaseModel):
+    """One refresh token of a session, stored as the SHA-256 of its random value."""
+
+    session = models.ForeignKey(AuthSession, on_delete=models.CASCADE, related_name="tokens")
+    token_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True, help_text="When it was rotated.")
+
+    class Meta:
+        indexes: ClassVar[list[Any]] = [
+            models.Index(fields=["session", "-created_at"], name="refresh_token_session_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"refresh token {self.pk} of session {self.session_id}"
+
+
+class VerificationCode(BaseModel):
+    """A one-time code or token sent to a phone number or email address, stored hashed.
+
+    Phone codes are short, so their hash is keyed (HMAC with the secret key): a copy of the
+    table alone does not give them away. Reset tokens are long random strings.
+    """
+
+    class Purpose(models.TextChoices):
+        PHONE_SIGNUP = "phone_signup", "Phone sign-up"
+        PHONE_LOGIN = "phone_login", "Phone login"
+        EMAIL_VERIFY = "email_verify", "Email verification"
+        PASSWORD_RESET = "password_reset", "Password reset"
+
+    class State(models.TextChoices):
+        ACTIVE = "active", "Active"
+        USED = "used", "Used"
+        BURNED = "burned", "Too many wrong tries"
+        SUPERSEDED = "superseded", "Replaced by a newer code"
+
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    target = models.CharField(max_length=254, help_text="E.164 number or lower-cased email.")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="verification_codes",
+    )
+    code_hash = models.CharField(max_length=64, db_index=True)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.ACTIVE)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    delivered = models.BooleanField(
+        default=True,
+        help_text="False when nothing was sent (a login code for a number with no account).",
+    )
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        indexes: ClassVar[list[Any]] = [
+            models.Index(fields=["target", "purpose", "-created_at"], name="verif_code_target_idx"),
+        ]
+        constraints: ClassVar[list[Any]] = [
+            models.CheckConstraint(
+                condition=models.Q(state__in=["active", "used", "burned", "superseded"]),
+                name="accounts_verification_code_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(state="used") | models.Q(used_at__isnull=False),
+                name="accounts_verification_code_used_has_used_at",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} code for {self.target} ({self.state})"
+
+
+class SocialAccount(BaseModel):
+    """A GitHub or Google identity linked to a user."""
+
+    class Provider(models.TextChoices):
+        GITHUB = "github", "GitHub"
+        GOOGLE = "google", "Google"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="social_accounts"
+    )
+    provider = models.CharField(max_length=20, choices=Provider.choices)
+    uid = models.CharField(max_length=255, help_text="The provider's id for the person.")
+    email = models.EmailField(max_length=254, blank=True, default="")
+    extra_data = models.JSONField(default=dict, blank=True)
+    last_login_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=["provider", "uid"], name="accounts_social_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.uid}"

@@ -1,30 +1,42 @@
-"""Access JWTs (HS256, key id in the header so keys can rotate without logging anyone out).
+"""Access JWTs (HS256, key id in the header so keys can rotate without logging anyone out) and
+the opaque refresh tokens that rotate on every use (`services/sessions.py`).
 
-The refresh-token family, rotation and reuse detection come with the sign-in flows.
+An access token issued at sign-in names its session (`sid`): it stops working the moment
+the session ends (logout, reuse detection, password change). The check is one indexed join
+of session and user, cached for a minute under the user's generation (`authcache`), so most
+authenticated requests make no query at all.
 """
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
 from django.conf import settings
+from django.utils import timezone
 
-from tessera.accounts.models import User
+from tessera.accounts.authcache import auth_cache_get, auth_cache_set
+from tessera.accounts.models import CACHED_USABLE_PASSWORD, AuthSession, User
 
 ACCESS_TOKEN_TYPE = "access"  # noqa: S105 - a claim value, not a secret
+REFRESH_TOKEN_BYTES = 32
+_USER_FIELDS = [field.attname for field in User._meta.concrete_fields]
 
 
 def _keys() -> dict[str, str]:
     return dict(settings.JWT_SIGNING_KEYS)
 
 
-def access_token_issue(*, user: User, lifetime: timedelta | None = None) -> str:
+def access_token_issue(
+    *, user: User, session: AuthSession | None = None, lifetime: timedelta | None = None
+) -> str:
     now = datetime.now(tz=UTC)
     kid = settings.JWT_ACTIVE_KEY_ID
-    claims = {
+    claims: dict[str, Any] = {
         "sub": str(user.pk),
         "type": ACCESS_TOKEN_TYPE,
         "iat": now,
@@ -32,11 +44,17 @@ def access_token_issue(*, user: User, lifetime: timedelta | None = None) -> str:
         "jti": uuid.uuid4().hex,
         "iss": settings.JWT_ISSUER,
     }
+    if session is not None:
+        claims["sid"] = str(session.pk)
     return jwt.encode(claims, _keys()[kid], algorithm="HS256", headers={"kid": kid})
 
 
-def access_token_verify(token: str) -> User | None:
-    """The active user the token names, or None for any invalid, expired or forged token."""
+def access_token_claims(token: str) -> dict[str, Any] | None:
+    """The verified claims of an access token, or None for any invalid, expired or forged one.
+
+    Only HS256 with a listed key id is accepted: `alg: none`, another algorithm, an unknown
+    key id or a tampered payload all fail here.
+    """
     try:
         header = jwt.get_unverified_header(token)
         key = _keys().get(str(header.get("kid", "")))
@@ -53,8 +71,76 @@ def access_token_verify(token: str) -> User | None:
         return None
     if claims.get("type") != ACCESS_TOKEN_TYPE:
         return None
+    return claims
+
+
+def _uuid(value: Any) -> uuid.UUID | None:
     try:
-        user_id = uuid.UUID(str(claims["sub"]))
+        return uuid.UUID(str(value))
     except ValueError:
         return None
-    return User.objects.filter(pk=user_id, is_active=True).first()
+
+
+def access_token_verify(token: str) -> User | None:
+    """The active user the token names (with `auth_session_id` set), or None."""
+    claims = access_token_claims(token)
+    if claims is None:
+        return None
+    user_id = _uuid(claims["sub"])
+    if user_id is None:
+        return None
+    if "sid" not in claims:
+        # Tokens minted without a session (tests, internal tools) live only until they expire.
+        return User.objects.filter(pk=user_id, is_active=True).first()
+    session_id = _uuid(claims["sid"])
+    if session_id is None:
+        return None
+    entry, generation = auth_cache_get(session_id=session_id, user_id=user_id)
+    if entry is not None:
+        user = User.from_db("default", _USER_FIELDS, entry["user"])
+        user.auth_session_id = session_id
+        return user
+    now = timezone.now()
+    found = list(
+        AuthSession.objects.select_related("user")
+        .filter(
+            pk=session_id,
+            user_id=user_id,
+            user__is_active=True,
+            revoked_at__isnull=True,
+            expires_at__gt=now,
+        )
+        .order_by()[:1]
+    )
+    if not found:
+        return None
+    session = found[0]
+    if (now - session.last_used_at).total_seconds() > settings.AUTH_SESSION_TOUCH_SECONDS:
+        AuthSession.objects.filter(pk=session.pk).update(last_used_at=now)
+    user = session.user
+    auth_cache_set(
+        session_id=session_id,
+        user_id=user_id,
+        generation=generation,
+        expires_at=session.expires_at.timestamp(),
+        user_values=[_cacheable(user, name) for name in _USER_FIELDS],
+    )
+    user.auth_session_id = session.pk
+    return user
+
+
+def _cacheable(user: User, name: str) -> Any:
+    if name != "password":
+        return getattr(user, name)
+    return CACHED_USABLE_PASSWORD if user.has_usable_password() else "!cached"
+
+
+def refresh_token_new() -> tuple[str, str]:
+    """A fresh refresh token and the hash stored for it."""
+    token = secrets.token_urlsafe(REFRESH_TOKEN_BYTES)
+    return token, refresh_token_hash(token)
+
+
+def refresh_token_hash(token: str) -> str:
+    # The token is 256 random bits: a plain SHA-256 cannot be reversed or guessed.
+    return hashlib.sha256(token.encode()).hexdigest()

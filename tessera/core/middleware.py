@@ -1,5 +1,11 @@
-"""Request-level middleware: request id and access log, body limit, default rate limit,
-security headers, and the browser-only wrappers that keep sessions and CSRF off the API."""
+"""Middleware. API requests take their own short chain; HTML pages take Django's.
+
+`ApiRoutingMiddleware` stands first in `MIDDLEWARE`. Under `API_PREFIX` it hands the request
+to the chain built from `API_MIDDLEWARE` — request id, security headers, language, body
+limit, the default rate limit, CORS, the access log — and skips the session, CSRF, auth,
+messages, common and clickjacking middleware that only the admin and other HTML pages use
+(the API authenticates with bearer tokens). See docs/decisions/0003-lean-api-middleware.md.
+"""
 
 from __future__ import annotations
 
@@ -7,27 +13,27 @@ import re
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import structlog
+from corsheaders.middleware import CorsMiddleware
 from django.conf import settings
-from django.contrib.auth.middleware import AuthenticationMiddleware
-from django.contrib.messages.middleware import MessageMiddleware
-from django.contrib.sessions.middleware import SessionMiddleware
-from django.http import HttpRequest, HttpResponse
-from django.middleware.clickjacking import XFrameOptionsMiddleware
-from django.middleware.common import CommonMiddleware
-from django.middleware.csrf import CsrfViewMiddleware
+from django.core.handlers.base import BaseHandler
+from django.core.handlers.exception import convert_exception_to_response
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
 from django.utils import translation
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from tessera.core import ratelimit
 from tessera.core.client_ip import client_ip
 from tessera.core.envelope import error_response
+from tessera.core.logging import AccessLog
 from tessera.core.metrics import observe_request
 
-access_logger = structlog.get_logger("tessera.access")
+GetResponse = Callable[[HttpRequest], HttpResponse]
+
 _SUPPORTED_LANGUAGES = frozenset(code for code, _name in settings.LANGUAGES)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 API_PREFIX: str = settings.API_PREFIX
@@ -37,39 +43,202 @@ def is_api_path(path: str) -> bool:
     return path.startswith(API_PREFIX)
 
 
-class RequestContextMiddleware:
-    """Accept or generate `X-Request-ID`, bind it to logs, envelope bare API errors, log once."""
+def _request_id(request: HttpRequest) -> str:
+    incoming = request.META.get("HTTP_X_REQUEST_ID", "")
+    request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    request.request_id = request_id  # type: ignore[attr-defined]
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(request_id=request_id)
+    return request_id
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+
+def _log_request(
+    access_log: AccessLog, request: HttpRequest, response: HttpResponse, elapsed: float
+) -> None:
+    observe_request(request.method or "", response.status_code, elapsed)
+    if not access_log.enabled:
+        return
+    auth = getattr(request, "auth", None)
+    match = getattr(request, "resolver_match", None)
+    user_id = getattr(auth, "pk", None)
+    access_log.write(
+        request_id=request.request_id,  # type: ignore[attr-defined]
+        method=request.method,
+        path=request.path_info,
+        route=match.route if match is not None else None,
+        status=response.status_code,
+        duration_ms=round(elapsed * 1000, 2),
+        user_id=str(user_id) if user_id is not None else None,
+        ip=client_ip(request),
+    )
+
+
+class ApiRoutingMiddleware:
+    """Send API requests through `API_MIDDLEWARE`, everything else through the rest of
+    `MIDDLEWARE`."""
+
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
+        self.api_chain = build_api_chain()
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info.startswith(API_PREFIX):
+            return self.api_chain(request)
+        return self.get_response(request)
+
+
+def build_api_chain() -> GetResponse:
+    """The API's middleware around Django's own view dispatch.
+
+    `BaseHandler._get_response` resolves the URL and calls the view (with its exception
+    handling); it is what Django wraps its own middleware around. The API chain declares no
+    view, template-response or exception middleware hooks, so those lists are empty.
+    """
+    dispatcher = BaseHandler()
+    dispatcher._view_middleware = []  # type: ignore[attr-defined]
+    dispatcher._template_response_middleware = []  # type: ignore[attr-defined]
+    dispatcher._exception_middleware = []  # type: ignore[attr-defined]
+    handler: Any = convert_exception_to_response(dispatcher._get_response)  # type: ignore[attr-defined]
+    for path in reversed(settings.API_MIDDLEWARE):
+        handler = convert_exception_to_response(import_string(path)(handler))
+    return cast(GetResponse, handler)
+
+
+class ApiMiddleware:
+    """Everything every API request needs, in one layer (each layer costs a few µs)."""
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+        self.access_log = AccessLog()
+        self.body_limit = settings.API_MAX_BODY_BYTES
+        self.rate = settings.RATE_LIMIT_DEFAULT
+        self.rate_exempt = tuple(settings.RATE_LIMIT_EXEMPT_PATHS)
+        self.ssl_redirect = settings.SECURE_SSL_REDIRECT
+        self.hsts = (
+            f"max-age={settings.SECURE_HSTS_SECONDS}"
+            + ("; includeSubDomains" if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS else "")
+            + ("; preload" if settings.SECURE_HSTS_PRELOAD else "")
+            if settings.SECURE_HSTS_SECONDS
+            else ""
+        )
+        self.referrer_policy = settings.SECURE_REFERRER_POLICY
+        self.opener_policy = settings.SECURE_CROSS_ORIGIN_OPENER_POLICY
+        self.csp_prefixes = tuple(settings.CSP_PATH_PREFIXES)
+        self.default_language = settings.LANGUAGE_CODE
+        if settings.RATE_LIMIT_ENABLED:
+            # Build the limiter (and import its storage client) now, in one thread: done
+            # lazily, the first concurrent requests race on a half-imported module.
+            ratelimit.limiter()
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
-        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
-        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        request.request_id = request_id  # type: ignore[attr-defined]
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=request_id)
-
-        response = self.get_response(request)
-
-        if is_api_path(request.path_info) and not getattr(response, "tessera_envelope", False):
+        request_id = _request_id(request)
+        response = self._refusal(request) or self.get_response(request)
+        if not getattr(response, "tessera_envelope", False):
             response = _envelope_bare_response(request, response)
         response["X-Request-ID"] = request_id
-        elapsed = time.perf_counter() - started
-        observe_request(request.method or "", response.status_code, elapsed)
-        auth = getattr(request, "auth", None)
-        match = getattr(request, "resolver_match", None)
-        access_logger.info(
-            "request",
-            method=request.method,
-            path=request.path_info,
-            route=match.route if match is not None else None,
-            status=response.status_code,
-            duration_ms=round(elapsed * 1000, 2),
-            user_id=str(getattr(auth, "pk", "")) or None,
-            ip=client_ip(request),
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Referrer-Policy"] = self.referrer_policy
+        response["Cross-Origin-Opener-Policy"] = self.opener_policy
+        response["Content-Language"] = translation.get_language()
+        response["Vary"] = "Accept-Language, Origin"
+        if request.path_info.startswith(self.csp_prefixes):  # the Swagger UI page
+            response["Content-Security-Policy"] = settings.CONTENT_SECURITY_POLICY
+        if self.hsts and request.is_secure():
+            response["Strict-Transport-Security"] = self.hsts
+        if not response.streaming and not response.has_header("Content-Length"):
+            response["Content-Length"] = str(len(response.content))
+        _log_request(self.access_log, request, response, time.perf_counter() - started)
+        return response
+
+    def _refusal(self, request: HttpRequest) -> HttpResponse | None:
+        """Answer without running the view: HTTPS redirect, body too large, rate limited."""
+        if self.ssl_redirect and not request.is_secure():
+            return HttpResponsePermanentRedirect(
+                f"https://{request.get_host()}{request.get_full_path()}"
+            )
+        self._activate_language(request)
+        too_big = self._check_body_size(request)
+        if too_big is not None:
+            return too_big
+        return self._check_rate_limit(request)
+
+    def _activate_language(self, request: HttpRequest) -> None:
+        meta = request.META
+        language = self.default_language
+        if "lang=" in meta.get("QUERY_STRING", ""):
+            requested = request.GET.get("lang", "")
+            if requested in _SUPPORTED_LANGUAGES:
+                language = requested
+            elif "HTTP_ACCEPT_LANGUAGE" in meta:
+                language = translation.get_language_from_request(request)
+        elif "HTTP_ACCEPT_LANGUAGE" in meta:
+            language = translation.get_language_from_request(request)
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+
+    def _check_body_size(self, request: HttpRequest) -> HttpResponse | None:
+        # Multipart bodies (file uploads) are streamed and limited per purpose by tessera.files.
+        if (request.META.get("CONTENT_TYPE") or "").startswith("multipart/"):
+            return None
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return error_response(
+                request,
+                status=400,
+                code="bad_request",
+                message=_("The Content-Length header is not a number."),
+            )
+        if length > self.body_limit:
+            return error_response(
+                request,
+                status=413,
+                code="payload_too_large",
+                message=_("The request body is larger than %(limit)s bytes.")
+                % {"limit": self.body_limit},
+            )
+        return None
+
+    def _check_rate_limit(self, request: HttpRequest) -> HttpResponse | None:
+        if not settings.RATE_LIMIT_ENABLED or request.path_info.startswith(self.rate_exempt):
+            return None
+        decision = ratelimit.default_limiter().hit(self.rate, "api", f"ip:{client_ip(request)}")
+        if decision.allowed:
+            return None
+        response = error_response(
+            request,
+            status=429,
+            code="rate_limited",
+            message=_("Too many requests. Try again later."),
         )
+        response["Retry-After"] = str(decision.retry_after)
+        return response
+
+
+class ApiCorsMiddleware(CorsMiddleware):
+    """django-cors-headers, only when the request carries an `Origin` (a browser's
+    cross-origin call); `ApiMiddleware` sets `Vary: Origin` on every API reply."""
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if "HTTP_ORIGIN" not in request.META:
+            return self.get_response(request)
+        return super().__call__(request)
+
+
+class RequestContextMiddleware:
+    """For HTML pages: accept or generate `X-Request-ID`, bind it to logs, log once."""
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+        self.access_log = AccessLog()
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        request_id = _request_id(request)
+        response = self.get_response(request)
+        response["X-Request-ID"] = request_id
+        _log_request(self.access_log, request, response, time.perf_counter() - started)
         return response
 
 
@@ -108,60 +277,6 @@ class LocaleMiddleware(DjangoLocaleMiddleware):
         super().process_request(request)
 
 
-class BodySizeLimitMiddleware:
-    """Refuse an API JSON body over `API_MAX_BODY_BYTES` with 413 before anything reads it."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-        self.limit = settings.API_MAX_BODY_BYTES
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        content_type = request.content_type or ""
-        if is_api_path(request.path_info) and not content_type.startswith("multipart/"):
-            try:
-                length = int(request.META.get("CONTENT_LENGTH") or 0)
-            except ValueError:
-                return error_response(
-                    request,
-                    status=400,
-                    code="bad_request",
-                    message=_("The Content-Length header is not a number."),
-                )
-            if length > self.limit:
-                return error_response(
-                    request,
-                    status=413,
-                    code="payload_too_large",
-                    message=_("The request body is larger than %(limit)s bytes.")
-                    % {"limit": self.limit},
-                )
-        return self.get_response(request)
-
-
-class RateLimitMiddleware:
-    """The default per-IP limit on every `/api/` request (routes add their own on top)."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-        self.rate = settings.RATE_LIMIT_DEFAULT
-        self.exempt = tuple(settings.RATE_LIMIT_EXEMPT_PATHS)
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        path = request.path_info
-        if settings.RATE_LIMIT_ENABLED and is_api_path(path) and not path.startswith(self.exempt):
-            decision = ratelimit.hit(self.rate, "api", f"ip:{client_ip(request)}")
-            if not decision.allowed:
-                response = error_response(
-                    request,
-                    status=429,
-                    code="rate_limited",
-                    message=_("Too many requests. Try again later."),
-                )
-                response["Retry-After"] = str(decision.retry_after)
-                return response
-        return self.get_response(request)
-
-
 class SecurityHeadersMiddleware:
     """A Content-Security-Policy on the HTML pages (admin, API docs); the rest is Django's."""
 
@@ -175,45 +290,3 @@ class SecurityHeadersMiddleware:
         if request.path_info.startswith(self.prefixes):
             response.setdefault("Content-Security-Policy", self.policy)
         return response
-
-
-class _BrowserOnly:
-    """Mixin: skip this middleware on API paths. The API uses bearer tokens, not cookies,
-    so sessions, CSRF, messages and the session user cost time there and add nothing."""
-
-    get_response: Any
-
-    def __call__(self, request: HttpRequest) -> Any:
-        if is_api_path(request.path_info):
-            return self.get_response(request)
-        return super().__call__(request)  # type: ignore[misc]
-
-    def process_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        if is_api_path(request.path_info):
-            return None
-        parent = getattr(super(), "process_view", None)
-        return parent(request, *args, **kwargs) if parent else None
-
-
-class BrowserSessionMiddleware(_BrowserOnly, SessionMiddleware):
-    pass
-
-
-class BrowserCommonMiddleware(_BrowserOnly, CommonMiddleware):
-    pass
-
-
-class BrowserCsrfViewMiddleware(_BrowserOnly, CsrfViewMiddleware):
-    pass
-
-
-class BrowserAuthenticationMiddleware(_BrowserOnly, AuthenticationMiddleware):
-    pass
-
-
-class BrowserMessageMiddleware(_BrowserOnly, MessageMiddleware):
-    pass
-
-
-class BrowserXFrameOptionsMiddleware(_BrowserOnly, XFrameOptionsMiddleware):
-    pass

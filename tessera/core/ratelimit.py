@@ -8,11 +8,13 @@ Django's cache (the database cache in the embedded default) does, through
 from __future__ import annotations
 
 import math
+import threading
 import time
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -112,6 +114,11 @@ def limiter() -> SlidingWindowCounterRateLimiter:
     return SlidingWindowCounterRateLimiter(storage)
 
 
+def shared_storage() -> SlidingWindowCounterSupport:
+    """The storage every process shares (Redis, or Django's cache)."""
+    return cast(SlidingWindowCounterSupport, limiter().storage)
+
+
 @lru_cache(maxsize=64)
 def parse_rate(rate: str) -> RateLimitItem:
     return parse(rate)
@@ -172,3 +179,115 @@ class RateLimit(BaseThrottle):
         # Ninja asks for the wait right after allow_request() in the same thread, without the
         # request; instances are shared between threads, so the value travels in a ContextVar.
         return _last_retry_after.get()
+
+
+@dataclass
+class _LocalWindow:
+    synced_count: float
+    synced_at: float
+    expiry: int
+    pending: int = 0
+
+
+class LocalFirstLimiter:
+    """The default per-IP limit on every API request, without a Redis round trip for each.
+
+    Far from its limit, a client's hits are counted in this process and flushed to the shared
+    storage (the same sliding windows `limiter()` uses) at most every `sync_interval` seconds;
+    once a client's count reaches `exact_fraction` of its limit, or for its first request, or
+    when the last sync is older than the interval, every hit goes to the shared storage and
+    is decided there exactly. Per-route limits (auth, money) always take the exact path.
+
+    The bound this buys: between two syncs, the other worker processes may each admit up to
+    `exact_fraction` of the limit that this one has not seen yet — so a client can exceed its
+    limit only by bursting faster than the sync interval across several processes.
+    """
+
+    _UNLIMITED = 2**62
+    _MAX_TRACKED = 50_000
+
+    def __init__(
+        self,
+        *,
+        sync_interval: float = 0.1,
+        exact_fraction: float = 0.5,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.clock = clock
+        self.sync_interval = sync_interval
+        self.exact_fraction = exact_fraction
+        self._windows: dict[str, _LocalWindow] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, rate: str, scope: str, identity: str) -> Decision:
+        item = parse_rate(rate)
+        key = item.key_for(scope, identity)
+        now = self.clock()
+        with self._lock:
+            window = self._windows.get(key)
+            if (
+                window is not None
+                and now - window.synced_at < self.sync_interval
+                and window.synced_count + window.pending + 1 <= item.amount * self.exact_fraction
+            ):
+                window.pending += 1
+                return _ALLOWED
+            pending = window.pending if window is not None else 0
+            if window is not None:
+                window.pending = 0
+        return self._exact_hit(item, key, identity=(scope, identity), pending=pending, now=now)
+
+    def _exact_hit(
+        self,
+        item: RateLimitItem,
+        key: str,
+        *,
+        identity: tuple[str, str],
+        pending: int,
+        now: float,
+    ) -> Decision:
+        storage = shared_storage()
+        expiry = item.get_expiry()
+        if pending:
+            storage.acquire_sliding_window_entry(key, self._UNLIMITED, expiry, pending)
+        allowed = storage.acquire_sliding_window_entry(key, item.amount, expiry, 1)
+        previous, previous_ttl, current, _current_ttl = storage.get_sliding_window(key, expiry)
+        with self._lock:
+            if len(self._windows) >= self._MAX_TRACKED:
+                self._forget_stale(now)
+            self._windows[key] = _LocalWindow(
+                synced_count=previous * previous_ttl / expiry + current,
+                synced_at=now,
+                expiry=expiry,
+            )
+        if allowed:
+            return _ALLOWED
+        reset_at, _remaining = limiter().get_window_stats(item, *identity)
+        return Decision(allowed=False, retry_after=max(1, math.floor(reset_at - time.time()) + 1))
+
+    def _forget_stale(self, now: float) -> None:
+        # Windows that still owe hits to the shared storage are kept.
+        stale = [
+            key
+            for key, window in self._windows.items()
+            if now - window.synced_at > self.sync_interval and not window.pending
+        ]
+        for key in stale:
+            del self._windows[key]
+
+    def flush(self) -> None:
+        """Push every pending count to the shared storage (tests, shutdown)."""
+        with self._lock:
+            owed = [(key, w.expiry, w.pending) for key, w in self._windows.items() if w.pending]
+            for window in self._windows.values():
+                window.pending = 0
+        for key, expiry, pending in owed:
+            shared_storage().acquire_sliding_window_entry(key, self._UNLIMITED, expiry, pending)
+
+
+_ALLOWED = Decision(allowed=True, retry_after=0)
+
+
+@lru_cache(maxsize=1)
+def default_limiter() -> LocalFirstLimiter:
+    return LocalFirstLimiter()

@@ -41,6 +41,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600,
         "options": {"expires": 600},
     },
+    "files-cleanup-daily": {
+        "task": "files.cleanup",
+        "schedule": crontab(hour=3, minute=30),
+        "options": {"expires": 3600},
+    },
 }
 
 # Workers log through Django's LOGGING (structlog JSON with the task id bound), not Celery's

@@ -12,10 +12,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core import checks
-from django.test import override_settings
-
-from tessera.core.apps import check_browser_middleware
 
 pytestmark = pytest.mark.slow
 
@@ -114,33 +110,3 @@ def test_deploy_checks_pass_under_production_settings(tmp_path):
     assert reported == set(), output
     assert result.returncode == 0, output
     assert "System check identified no issues" in output
-
-
-def test_the_browser_middleware_check_is_a_registered_deploy_check():
-    registered = checks.registry.registry.get_checks(include_deployment_checks=True)
-
-    assert check_browser_middleware in registered
-    assert check_browser_middleware() == []
-
-
-@pytest.mark.parametrize(
-    ("removed", "expected"),
-    [
-        ("tessera.core.middleware.BrowserCsrfViewMiddleware", ["tessera.W003"]),
-        ("tessera.core.middleware.BrowserXFrameOptionsMiddleware", ["tessera.W002"]),
-    ],
-)
-def test_the_browser_middleware_check_warns_when_a_wrapper_is_missing(removed, expected):
-    with override_settings(MIDDLEWARE=[name for name in settings.MIDDLEWARE if name != removed]):
-        reported = [message.id for message in check_browser_middleware()]
-
-    assert reported == expected
-
-
-def test_the_browser_middleware_check_accepts_the_django_originals():
-    middleware = [
-        "django.middleware.csrf.CsrfViewMiddleware",
-        "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    ]
-    with override_settings(MIDDLEWARE=middleware):
-        assert check_browser_middleware() == []

@@ -1,0 +1,214 @@
+"""Request and reply shapes of /api/auth/ (camelCase out, camelCase or snake_case in)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import ConfigDict, Field, field_validator
+
+from tessera.core.api import CamelSchema
+from tessera.files.schemas import FileRefOut
+
+GenderValue = Literal["female", "male", "non_binary", "prefer_not_to_say"]
+LanguageValue = Literal["en", "ar"]
+ProviderName = Literal["github", "google"]
+
+PASSWORD_MAX = 256
+EMAIL_MAX = 254
+PHONE_MAX = 32
+
+
+# --- Input --------------------------------------------------------------------------------
+
+
+class PhoneIn(CamelSchema):
+    """A phone number, international form (`+27821234567`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    phone_number: str = Field(min_length=1, max_length=PHONE_MAX, examples=["+27821234567"])
+
+
+class VerifyOtpIn(CamelSchema):
+    phone_number: str = Field(min_length=1, max_length=PHONE_MAX, examples=["+27821234567"])
+    otp_code: str = Field(min_length=1, max_length=12, examples=["123456"])
+
+
+class PasswordLoginIn(CamelSchema):
+    """Email and password."""
+
+    email: str = Field(min_length=1, max_length=EMAIL_MAX, examples=["ada@example.com"])
+    password: str = Field(min_length=1, max_length=PASSWORD_MAX)
+
+
+class RegisterIn(CamelSchema):
+    email: str = Field(min_length=1, max_length=EMAIL_MAX, examples=["ada@example.com"])
+    password: str = Field(min_length=1, max_length=PASSWORD_MAX)
+    name: str = Field(min_length=1, max_length=100)
+
+
+class VerifyEmailIn(CamelSchema):
+    email: str = Field(min_length=1, max_length=EMAIL_MAX)
+    code: str = Field(min_length=1, max_length=12)
+
+
+class EmailIn(CamelSchema):
+    email: str = Field(min_length=1, max_length=EMAIL_MAX)
+
+
+class ResetPasswordIn(CamelSchema):
+    token: str = Field(min_length=1, max_length=200)
+    new_password: str = Field(min_length=1, max_length=PASSWORD_MAX)
+
+
+class ChangePasswordIn(CamelSchema):
+    current_password: str = Field("", max_length=PASSWORD_MAX)
+    new_password: str = Field(min_length=1, max_length=PASSWORD_MAX)
+
+
+class RefreshIn(CamelSchema):
+    refresh_token: str = Field(min_length=1, max_length=200)
+
+
+def _past_date(value: date | None) -> date | None:
+    if value is None:
+        return value
+    if value >= datetime.now(tz=UTC).date() or value.year < 1900:
+        raise ValueError("Enter a date of birth in the past (after 1900).")
+    return value
+
+
+class CompleteProfileIn(CamelSchema):
+    name: str = Field(min_length=2, max_length=100)
+    birth_date: date
+    gender: GenderValue
+    event_interests: list[UUID] = Field(min_length=1, max_length=5)
+    profile_pictures: list[UUID] = Field(min_length=1, max_length=6)
+    bio: str = Field("", max_length=500)
+    location: str = Field("", max_length=100)
+
+    _check_birth_date = field_validator("birth_date")(_past_date)
+
+    @field_validator("name")
+    @classmethod
+    def _name_not_blank(cls, value: str) -> str:
+        if len(value.strip()) < 2:
+            raise ValueError("Enter a name of 2 to 100 characters.")
+        return value.strip()
+
+
+class ProfilePatchIn(CamelSchema):
+    """Only the fields sent change; `null` clears an optional one."""
+
+    name: str | None = Field(None, min_length=1, max_length=100)
+    language: LanguageValue | None = None
+    birth_date: date | None = None
+    gender: GenderValue | None = None
+    bio: str | None = Field(None, max_length=500)
+    location: str | None = Field(None, max_length=100)
+    event_interests: list[UUID] | None = Field(None, max_length=5)
+    avatar_file_id: UUID | None = None
+    profile_pictures: list[UUID] | None = Field(None, max_length=6)
+
+    _check_birth_date = field_validator("birth_date")(_past_date)
+
+
+class SocialCallbackIn(CamelSchema):
+    code: str = Field(min_length=1, max_length=2048)
+    state: str = Field(min_length=1, max_length=2048)
+
+
+class SocialTokenIn(CamelSchema):
+    """The mobile flow: GitHub's access token, or Google's ID token."""
+
+    access_token: str = Field("", max_length=4096)
+    id_token: str = Field("", max_length=8192)
+
+
+class SocialStartQuery(CamelSchema):
+    redirect_uri: str = Field(min_length=1, max_length=2048)
+
+
+# --- Output -------------------------------------------------------------------------------
+
+
+class EventInterestOut(CamelSchema):
+    id: UUID
+    slug: str
+    name: str
+    name_ar: str
+
+
+class UserOut(CamelSchema):
+    id: UUID
+    email: str | None
+    email_verified: bool
+    phone_number: str | None
+    phone_verified: bool
+    name: str
+    language: str
+    role: Literal["user", "staff", "admin"]
+    birth_date: date | None
+    gender: str | None
+    bio: str
+    location: str
+    event_interests: list[EventInterestOut]
+    avatar: FileRefOut | None
+    profile_pictures: list[FileRefOut]
+    needs_profile_completion: bool
+    has_password: bool
+    date_joined: datetime
+
+
+class TokenPairOut(CamelSchema):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - the scheme's name
+    expires_in: int = Field(description="Seconds the access token lives.")
+    refresh_expires_in: int = Field(description="Seconds the refresh token lives unused.")
+    session_id: UUID
+    needs_profile_completion: bool
+    user: UserOut
+
+
+class CodeSentOut(CamelSchema):
+    detail: str
+    phone_number: str
+    expires_in: int
+    resend_in: int
+    code_length: int
+
+
+class DetailOut(CamelSchema):
+    detail: str
+
+
+class EmailVerifiedOut(CamelSchema):
+    email: str
+    email_verified: bool
+
+
+class SessionOut(CamelSchema):
+    id: UUID
+    method: str
+    device: str
+    ip_address: str | None
+    created_at: datetime
+    last_used_at: datetime
+    current: bool
+
+
+class LogoutAllOut(CamelSchema):
+    ended: int
+
+
+class ExportStartedOut(CamelSchema):
+    task_id: UUID
+    status_url: str
+
+
+class AuthorizationOut(CamelSchema):
+    authorization_url: str
+    state: str

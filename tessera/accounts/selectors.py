@@ -1,0 +1,138 @@
+"""Reads on accounts, for the API and for other apps."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.core.cache import cache
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from tessera.accounts import media
+from tessera.accounts.models import AuthSession, EventInterest, User
+from tessera.core.auth import user_role
+
+
+def user_get(*, user_id: uuid.UUID | str) -> User | None:
+    """An active user by id (for other apps that hold an id)."""
+    return User.objects.filter(pk=user_id, is_active=True).first()
+
+
+def user_get_any(*, user_id: uuid.UUID | str) -> User | None:
+    """A user by id, active or not."""
+    return User.objects.filter(pk=user_id).first()
+
+
+def user_get_by_email(*, email: str) -> User | None:
+    return User.objects.filter(email__iexact=email.strip(), is_active=True).first()
+
+
+def event_interest_list() -> QuerySet[EventInterest]:
+    return EventInterest.objects.filter(is_active=True).order_by("position", "name")
+
+
+def user_interests(*, user: User) -> list[EventInterest]:
+    return list(user.interests.order_by("position", "name"))
+
+
+PROFILE_EXTRAS_TTL_SECONDS = 60
+
+
+def user_profile_extras(*, user: User, request: HttpRequest | None = None) -> dict[str, Any]:
+    """The user's interests, avatar and pictures, JSON-ready (camelCase), for GET /me.
+
+    Kept in the cache for a minute under the user's `updated_at` (every profile change
+    moves it), so the hot path of /me reads one cache entry instead of three queries. Not
+    cached while a file is private (its links expire) or still processing.
+    """
+    host = request.get_host() if request is not None else ""
+    key = f"accounts:me-extras:v1:{user.pk}:{user.updated_at.timestamp()}:{host}"
+    cached = cache.get(key)
+    if cached is not None:
+        return dict(cached)
+    user_media = media.user_media(user=user, request=request)
+    refs = [ref for ref in (user_media.avatar, *user_media.profile_pictures) if ref is not None]
+    extras = {
+        "eventInterests": [
+            {
+                "id": str(interest.pk),
+                "slug": interest.slug,
+                "name": interest.name,
+                "nameAr": interest.name_ar,
+            }
+            for interest in user_interests(user=user)
+        ],
+        "avatar": (
+            user_media.avatar.model_dump(mode="json", by_alias=True) if user_media.avatar else None
+        ),
+        "profilePictures": [
+            picture.model_dump(mode="json", by_alias=True)
+            for picture in user_media.profile_pictures
+        ],
+    }
+    if all(ref.url is not None and ref.url_expires_at is None for ref in refs):
+        cache.set(key, extras, PROFILE_EXTRAS_TTL_SECONDS)
+    return extras
+
+
+def session_list_active(*, user: User) -> QuerySet[AuthSession]:
+    return AuthSession.objects.filter(
+        user=user, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    ).order_by("-last_used_at", "-pk")
+
+
+def account_export_data(*, user: User) -> dict[str, Any]:
+    """Everything Tessera's accounts module holds about `user`, as JSON-ready data."""
+    user = User.objects.get(pk=user.pk)
+    return {
+        "exportedAt": timezone.now().isoformat(),
+        "account": {
+            "id": str(user.pk),
+            "email": user.email,
+            "emailVerifiedAt": _iso(user.email_verified_at),
+            "phoneNumber": user.phone_number,
+            "phoneVerifiedAt": _iso(user.phone_verified_at),
+            "name": user.name,
+            "language": user.language,
+            "role": user_role(user),
+            "dateJoined": _iso(user.date_joined),
+            "lastLogin": _iso(user.last_login),
+        },
+        "profile": {
+            "birthDate": user.birth_date.isoformat() if user.birth_date else None,
+            "gender": user.gender or None,
+            "bio": user.bio,
+            "location": user.location,
+            "eventInterests": [interest.slug for interest in user_interests(user=user)],
+            "profileCompletedAt": _iso(user.profile_completed_at),
+            **media.export_media(user=user),
+        },
+        "linkedAccounts": [
+            {
+                "provider": account.provider,
+                "email": account.email,
+                "linkedAt": _iso(account.created_at),
+                "lastLoginAt": _iso(account.last_login_at),
+            }
+            for account in user.social_accounts.order_by("created_at")
+        ],
+        "sessions": [
+            {
+                "id": str(session.pk),
+                "method": session.method,
+                "device": session.device,
+                "ipAddress": session.ip_address,
+                "createdAt": _iso(session.created_at),
+                "lastUsedAt": _iso(session.last_used_at),
+                "endedAt": _iso(session.revoked_at),
+                "endReason": session.revoked_reason or None,
+            }
+            for session in user.auth_sessions.order_by("-created_at")
+        ],
+    }
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None

@@ -1,0 +1,194 @@
+"""Users: creation, the profile (Loopin's complete-profile and PATCH /me), deletion."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from tessera.accounts import media
+from tessera.accounts.authcache import auth_cache_invalidate
+from tessera.accounts.errors import UnknownInterestError
+from tessera.accounts.models import AuthSession, EventInterest, User, VerificationCode
+from tessera.accounts.services.sessions import sessions_end_all
+from tessera.audit.services import audit_record
+
+UNSET: Any = object()
+
+
+def user_create(
+    *,
+    email: str | None = None,
+    phone_number: str | None = None,
+    password: str | None = None,
+    name: str = "",
+    language: str = "en",
+) -> User:
+    with transaction.atomic():
+        return User.objects.create_user(
+            email=email,
+            phone_number=phone_number,
+            password=password,
+            name=name,
+            language=language,
+        )
+
+
+def _interests(ids: Sequence[uuid.UUID]) -> list[EventInterest]:
+    unique = list(dict.fromkeys(ids))
+    found = {
+        interest.pk: interest
+        for interest in EventInterest.objects.filter(pk__in=unique, is_active=True)
+    }
+    missing = [str(pk) for pk in unique if pk not in found]
+    if missing:
+        raise UnknownInterestError(fields={"eventInterests": ", ".join(missing)})
+    return [found[pk] for pk in unique]
+
+
+@dataclass(frozen=True)
+class ProfileChanges:
+    """Fields of PATCH /me; `UNSET` leaves a field as it is."""
+
+    name: Any = UNSET
+    language: Any = UNSET
+    birth_date: Any = UNSET
+    gender: Any = UNSET
+    bio: Any = UNSET
+    location: Any = UNSET
+    event_interest_ids: Any = UNSET
+    avatar_file_id: Any = UNSET
+    profile_picture_ids: Any = UNSET
+
+
+_PLAIN_FIELDS = ("name", "language", "birth_date", "gender", "bio", "location")
+
+
+def profile_update(
+    *, user: User, changes: ProfileChanges, request: HttpRequest | None = None
+) -> User:
+    """Apply the given profile fields; validates them as the model and Loopin's rules say."""
+    with transaction.atomic():
+        updated: list[str] = []
+        for field in _PLAIN_FIELDS:
+            value = getattr(changes, field)
+            if value is not UNSET:
+                setattr(user, field, value if value is not None else _blank(field))
+                updated.append(field)
+        if updated:
+            user.full_clean(exclude=["password", "email", "phone_number"], validate_unique=False)
+            user.save(update_fields=[*updated, "updated_at"])
+        if changes.event_interest_ids is not UNSET:
+            user.interests.set(_interests(changes.event_interest_ids))
+            updated.append("interests")
+        if changes.avatar_file_id is not UNSET:
+            media.avatar_set(user=user, file_id=changes.avatar_file_id)
+            updated.append("avatar")
+        if changes.profile_picture_ids is not UNSET:
+            media.profile_pictures_set(user=user, file_ids=changes.profile_picture_ids)
+            updated.append("profile_pictures")
+        if updated:
+            # `updated_at` keys the cached profile of GET /me: move it for every change.
+            now = timezone.now()
+            User.objects.filter(pk=user.pk).update(updated_at=now)
+            user.updated_at = now
+            auth_cache_invalidate(user.pk)
+            audit_record(
+                action="account.profile.updated",
+                actor=user,
+                target=user,
+                changes={"fields": updated},
+                request=request,
+            )
+    return user
+
+
+def _blank(field: str) -> Any:
+    return None if field == "birth_date" else ""
+
+
+def profile_complete(
+    *,
+    user: User,
+    name: str,
+    birth_date: date,
+    gender: str,
+    event_interest_ids: Sequence[uuid.UUID],
+    profile_picture_ids: Sequence[uuid.UUID],
+    bio: str = "",
+    location: str = "",
+    request: HttpRequest | None = None,
+) -> User:
+    """Loopin's complete-profile: every required field at once; marks the profile complete."""
+    with transaction.atomic():
+        profile_update(
+            user=user,
+            changes=ProfileChanges(
+                name=name.strip(),
+                birth_date=birth_date,
+                gender=gender,
+                bio=bio,
+                location=location,
+                event_interest_ids=event_interest_ids,
+                profile_picture_ids=profile_picture_ids,
+            ),
+            request=request,
+        )
+        if user.profile_completed_at is None:
+            user.profile_completed_at = timezone.now()
+            user.save(update_fields=["profile_completed_at", "updated_at"])
+    return user
+
+
+def account_delete(*, user: User, request: HttpRequest | None = None) -> User:
+    """Erase the person and keep the row: money and audit records point at it.
+
+    Email, phone, name, profile, pictures, interests, linked accounts, codes and sessions
+    go; the account is disabled and named "Deleted user". Audit entries stay, with the
+    actor still pointing at this (now anonymous) row.
+    """
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        sessions_end_all(user=user, reason=AuthSession.EndReason.ACCOUNT_DELETED, request=request)
+        media.account_media_erase(user=user)
+        user.social_accounts.all().delete()
+        VerificationCode.objects.filter(user=user).delete()
+        user.interests.clear()
+        user.email = None
+        user.phone_number = None
+        user.name = "Deleted user"
+        user.birth_date = None
+        user.gender = ""
+        user.bio = ""
+        user.location = ""
+        user.email_verified_at = None
+        user.phone_verified_at = None
+        user.is_active = False
+        user.is_staff = False
+        user.is_superuser = False
+        user.deleted_at = timezone.now()
+        user.set_unusable_password()
+        user.save()
+        user.groups.clear()
+        user.user_permissions.clear()
+        audit_record(action="account.deleted", actor=user, target=user, request=request)
+    return user
+
+
+def user_deactivate(*, user: User, actor: Any, request: HttpRequest | None = None) -> User:
+    """The admin's action: disable the account and end its sessions."""
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(is_active=False, updated_at=timezone.now())
+        user.is_active = False
+        auth_cache_invalidate(user.pk)
+        sessions_end_all(
+            user=user, reason=AuthSession.EndReason.ADMIN, actor=actor, request=request
+        )
+        audit_record(action="account.deactivated", actor=actor, target=user, request=request)
+    return user
