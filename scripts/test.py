@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 from urllib.parse import urlparse
+from xml.etree import ElementTree
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
@@ -43,11 +44,8 @@ def run(title: str, command: list[str], env: dict[str, str] | None = None) -> in
     return code
 
 
-def main() -> int:
-    base_env = {"DJANGO_SETTINGS_MODULE": "config.settings.test"}
-    failures: list[str] = []
-    notes: list[str] = []
-
+def run_gates(env: dict[str, str]) -> list[str]:
+    failed: list[str] = []
     gates = [
         ("ruff", [str(BIN / "ruff"), "check", "."]),
         ("ruff format", [str(BIN / "ruff"), "format", "--check", "--quiet", "."]),
@@ -59,11 +57,40 @@ def main() -> int:
         ),
     ]
     for title, command in gates:
-        if run(title, command, base_env) != 0:
-            failures.append(title)
+        if run(title, command, env) != 0:
+            failed.append(title)
+    return failed
+
+
+def unreachable_service_notes() -> list[str]:
+    notes = []
+    for name, url, port in (
+        ("Redis", os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"), 6379),
+        ("RabbitMQ", os.environ.get("TEST_BROKER_URL", "amqp://guest@127.0.0.1:5672//"), 5672),
+    ):
+        if not reachable(url, port):
+            notes.append(f"{name} tests skipped: no server at {url}")
+
+    return notes
+
+
+def main() -> int:
+    base_env = {"DJANGO_SETTINGS_MODULE": "config.settings.test"}
+    failures: list[str] = []
+    notes: list[str] = []
+
+    failures += run_gates(base_env)
 
     pytest = [str(BIN / "python"), "-m", "pytest", "-q", "-n", WORKERS]
-    sqlite_code = run("tests on SQLite", pytest, {**base_env, "TEST_DATABASE_URL": ""})
+    reports = ROOT / "var" / "test-reports"
+    reports.mkdir(parents=True, exist_ok=True)
+    for stale in reports.glob("*.xml"):
+        stale.unlink()
+    sqlite_code = run(
+        "tests on SQLite",
+        [*pytest, f"--junitxml={reports / 'sqlite.xml'}"],
+        {**base_env, "TEST_DATABASE_URL": ""},
+    )
     if sqlite_code != 0:
         failures.append(f"SQLite lane (pytest exit {sqlite_code})")
 
@@ -71,7 +98,12 @@ def main() -> int:
     if reachable(pg_url, 5432):
         pg_code = run(
             "tests on PostgreSQL",
-            [*pytest, "-m", "not redis and not broker and not slow"],
+            [
+                *pytest,
+                "-m",
+                "not redis and not broker and not slow",
+                f"--junitxml={reports / 'postgresql.xml'}",
+            ],
             {**base_env, "TEST_DATABASE_URL": pg_url},
         )
         if pg_code != 0:
@@ -83,21 +115,34 @@ def main() -> int:
         else:
             notes.append(line)
 
-    for name, url, port in (
-        ("Redis", os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"), 6379),
-        ("RabbitMQ", os.environ.get("TEST_BROKER_URL", "amqp://guest@127.0.0.1:5672//"), 5672),
-    ):
-        if not reachable(url, port):
-            notes.append(f"{name} tests skipped: no server at {url}")
+    notes += unreachable_service_notes()
 
+    passed, failed, skipped = totals(reports)
+    if passed + failed == 0:
+        failures.append("no test ran")
     print()
     for note in notes:
         print(f"SKIPPED: {note}")
     if failures:
         print("FAILED: " + "; ".join(failures))
-        return 1
-    print("All gates and lanes passed.")
-    return 0
+    else:
+        print("All gates and lanes passed.")
+    # The plain closing line CI reads, summed over the lanes.
+    print(f"{passed} passed, {failed} failed, {skipped} skipped")
+    return 1 if failures else 0
+
+
+def totals(reports: Path) -> tuple[int, int, int]:
+    passed = failed = skipped = 0
+    for report in reports.glob("*.xml"):
+        for suite in ElementTree.parse(report).getroot().iter("testsuite"):  # noqa: S314
+            tests = int(suite.get("tests", 0))
+            bad = int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+            skips = int(suite.get("skipped", 0))
+            passed += tests - bad - skips
+            failed += bad
+            skipped += skips
+    return passed, failed, skipped
 
 
 if __name__ == "__main__":

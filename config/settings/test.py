@@ -39,3 +39,5 @@ STORAGES = {
 }
 LOGGING["root"]["level"] = "WARNING"  # type: ignore[index]
 LOGGING["loggers"]["tessera.access"]["level"] = "WARNING"  # type: ignore[index]
+# Uploads made by the tests (schemathesis posts real images) stay out of the dev media folder.
+MEDIA_ROOT = VAR_DIR / "test-media"
