@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlencode
 
-import httpx
 import jwt
 from django.conf import settings
 
@@ -22,6 +21,9 @@ from tessera.accounts.errors import (
     ProviderUnavailableError,
     SocialAuthFailedError,
 )
+
+if TYPE_CHECKING:
+    import httpx
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class ProviderTokens:
 
 
 def _request(method: str, url: str, **kwargs: Any) -> httpx.Response:
+    import httpx  # here, not at the top: it weighs ~20 MB in every web worker
+
     try:
         response = httpx.request(
             method, url, timeout=settings.AUTH_SOCIAL_HTTP_TIMEOUT_SECONDS, **kwargs

@@ -20,9 +20,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TextIO, TypeVar
 
-import httpx
 import structlog
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -33,6 +32,9 @@ from tessera.notifications.errors import PermanentDeliveryError, TransientDelive
 logger = structlog.get_logger("tessera.notifications.sms")
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+
+if TYPE_CHECKING:
+    import httpx
 
 
 def is_e164(number: str) -> bool:
@@ -181,6 +183,8 @@ class TwilioSmsProvider(SmsProvider):
         return f"{self.api_base}/2010-04-01/Accounts/{self.account_sid}/Messages.json"
 
     def send(self, *, to: str, body: str) -> str:
+        import httpx  # here, not at the top: it weighs ~20 MB in every web worker
+
         try:
             response = httpx.post(
                 self.messages_url,
