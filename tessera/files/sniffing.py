@@ -10,8 +10,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import puremagic
-
 HEAD_BYTES = 64 * 1024
 TAIL_BYTES = 64 * 1024
 
@@ -68,6 +66,8 @@ def sniff(head: bytes) -> FileType | None:
         lowered = head[:4096].lower()
         kind = "image/svg+xml" if b"<svg" in lowered else "text/html"
         return KNOWN_TYPES[kind]
+    import puremagic  # here, not at the top: only uploads need it, not every web worker
+
     try:
         matches = puremagic.magic_string(head)
     except (puremagic.PureError, ValueError):
