@@ -6,7 +6,12 @@ import math
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, RequestDataTooBig
+from django.core.exceptions import (
+    ObjectDoesNotExist,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -144,6 +149,15 @@ def on_too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
     )
 
 
+def on_suspicious(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # Django's own handler answers these 400 (a Host not in ALLOWED_HOSTS, a tampered
+    # signature): something the client sent, never a server error.
+    logger.warning("suspicious_request", error=f"{type(exc).__name__}: {exc}")
+    return error_response(
+        request, status=400, code="bad_request", message=_("The request was refused as unsafe.")
+    )
+
+
 def on_unexpected_error(request: HttpRequest, exc: Exception) -> HttpResponse:
     logger.error("unhandled_api_error", exc_info=exc)
     return internal_error_response(request)
@@ -168,6 +182,7 @@ def install(api: NinjaAPI) -> None:
         (ObjectDoesNotExist, on_not_found),
         (PermissionDenied, on_permission_denied),
         (RequestDataTooBig, on_too_big),
+        (SuspiciousOperation, on_suspicious),
         (Exception, on_unexpected_error),
     ]
     for exc_class, handler in handlers:
