@@ -139,13 +139,17 @@ def _public_env(env: dict[str, str]) -> dict[str, str]:
     }
 
 
-def run_selection(
-    registry: Registry, wrk: str, args: argparse.Namespace, env: dict[str, str], log_dir: Path
-) -> dict[str, Any]:
-    servers = args.servers
-    print(f"\n== servers: {', '.join(servers)} x {', '.join(SELECTION_APPS)}")
-    pairs = [(app, stack.SERVERS[name]) for name in servers for app in SELECTION_APPS]
-    runnings = measure.start_all(registry, pairs, tessera_env=env, log_dir=log_dir / "servers")
+def _measure(
+    registry: Registry,
+    wrk: str,
+    args: argparse.Namespace,
+    env: dict[str, str],
+    *,
+    log_dir: Path,
+    pairs: list[Any],
+) -> tuple[list[Any], dict[str, Any]]:
+    """Start every (app, server) pair, load them interleaved, stop them: the runs and figures."""
+    runnings = measure.start_all(registry, pairs, tessera_env=env, log_dir=log_dir)
     results: dict[str, Any] = {}
     try:
         results = measure.interleaved(
@@ -159,6 +163,16 @@ def run_selection(
         )
     finally:
         measure.stop_and_tally(registry, runnings, results)
+    return runnings, results
+
+
+def run_selection(
+    registry: Registry, wrk: str, args: argparse.Namespace, env: dict[str, str], log_dir: Path
+) -> dict[str, Any]:
+    servers = args.servers
+    print(f"\n== servers: {', '.join(servers)} x {', '.join(SELECTION_APPS)}")
+    pairs = [(app, stack.SERVERS[name]) for name in servers for app in SELECTION_APPS]
+    runnings, results = _measure(registry, wrk, args, env, log_dir=log_dir / "servers", pairs=pairs)
     selection: dict[str, Any] = {
         "servers": servers,
         "apps": list(SELECTION_APPS),
@@ -186,20 +200,7 @@ def run_comparison(
     server = stack.SERVERS[server_name]
     print(f"\n== compare on {server_name}: {', '.join(COMPARE_APPS)}")
     pairs = [(app, server) for app in COMPARE_APPS]
-    runnings = measure.start_all(registry, pairs, tessera_env=env, log_dir=log_dir / "compare")
-    results: dict[str, Any] = {}
-    try:
-        results = measure.interleaved(
-            wrk,
-            runnings,
-            rounds=args.rounds,
-            duration=args.duration,
-            warmup=args.warmup,
-            connections=args.connections,
-            quiet_wait=args.quiet_wait,
-        )
-    finally:
-        measure.stop_and_tally(registry, runnings, results)
+    runnings, results = _measure(registry, wrk, args, env, log_dir=log_dir / "compare", pairs=pairs)
     key = f"{server_name}/{{}}".format
     ratios = {
         "tessera/django_plain": measure.paired_ratios(results, key("tessera"), key("django_plain")),
@@ -236,20 +237,9 @@ def run_attribution(
     server = stack.SERVERS[server_name]
     print(f"\n== attribution on {server_name}: {', '.join(ATTRIBUTION_APPS)}")
     pairs = [(app, server) for app in ATTRIBUTION_APPS]
-    runnings = measure.start_all(registry, pairs, tessera_env=env, log_dir=log_dir / "attribution")
-    results: dict[str, Any] = {}
-    try:
-        results = measure.interleaved(
-            wrk,
-            runnings,
-            rounds=args.rounds,
-            duration=args.duration,
-            warmup=args.warmup,
-            connections=args.connections,
-            quiet_wait=args.quiet_wait,
-        )
-    finally:
-        measure.stop_and_tally(registry, runnings, results)
+    _runnings, results = _measure(
+        registry, wrk, args, env, log_dir=log_dir / "attribution", pairs=pairs
+    )
     full = results[f"{server_name}/tessera"]["summary"]["server_cpu_us_per_req"]
     saved = {
         app: round(full - results[f"{server_name}/{app}"]["summary"]["server_cpu_us_per_req"], 1)
