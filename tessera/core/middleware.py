@@ -33,6 +33,7 @@ from tessera.core.logging import AccessLog
 from tessera.core.metrics import observe_request
 
 GetResponse = Callable[[HttpRequest], HttpResponse]
+logger = structlog.get_logger("tessera.api")
 
 _SUPPORTED_LANGUAGES = frozenset(code for code, _name in settings.LANGUAGES)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -203,7 +204,14 @@ class ApiMiddleware:
     def _check_rate_limit(self, request: HttpRequest) -> HttpResponse | None:
         if not settings.RATE_LIMIT_ENABLED or request.path_info.startswith(self.rate_exempt):
             return None
-        decision = ratelimit.default_limiter().hit(self.rate, "api", f"ip:{client_ip(request)}")
+        try:
+            decision = ratelimit.default_limiter().hit(self.rate, "api", f"ip:{client_ip(request)}")
+        except Exception as exc:  # noqa: BLE001 - any storage failure
+            # The counters live in the cache; when it is down the default limit lets requests
+            # through (logged) rather than failing every API route. Per-route limits on
+            # sign-in and money fail closed instead (ratelimit.RateLimit).
+            logger.warning("rate_limit_storage_unavailable", error=f"{type(exc).__name__}: {exc}")
+            return None
         if decision.allowed:
             return None
         response = error_response(

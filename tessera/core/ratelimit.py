@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal, cast
 
+import structlog
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
@@ -104,6 +105,8 @@ class DjangoCacheStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidin
         return previous_count, previous_ttl, current_count, current_ttl
 
 
+_logger = structlog.get_logger("tessera.ratelimit")
+STORAGE_DOWN_RETRY_AFTER = 5
 _last_retry_after: ContextVar[int | None] = ContextVar("tessera_retry_after", default=None)
 
 
@@ -171,7 +174,13 @@ class RateLimit(BaseThrottle):
         if not settings.RATE_LIMIT_ENABLED:
             return True
         scope = self.scope or f"route:{request.method}:{request.path_info}"
-        decision = hit(self.rate, scope, self.identity(request))
+        try:
+            decision = hit(self.rate, scope, self.identity(request))
+        except Exception:
+            # Per-route limits guard sign-in, codes and money: without their counters the
+            # request is refused (429, retry shortly), never let through unmetered.
+            _logger.exception("rate_limit_storage_unavailable")
+            decision = Decision(allowed=False, retry_after=STORAGE_DOWN_RETRY_AFTER)
         _last_retry_after.set(decision.retry_after)
         return decision.allowed
 

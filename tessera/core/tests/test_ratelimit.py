@@ -301,3 +301,26 @@ class TestLocalFirstLimiter:
 
         assert unsynced == 1
         assert allowed == [True] * 6 + [False]
+
+
+# --- Storage down -----------------------------------------------------------------------------
+
+DEAD_REDIS = "redis://127.0.0.1:9/0"  # the discard port: nothing listens there
+
+
+def test_the_default_limit_lets_requests_through_when_its_storage_is_down(api, fresh_limiter):
+    with override_settings(RATE_LIMIT_STORAGE_URL=DEAD_REDIS, RATE_LIMIT_DEFAULT="1/minute"):
+        ratelimit.limiter.cache_clear()
+        responses = [api.get("/api/ping") for _ in range(3)]
+
+    assert [r.status_code for r in responses] == [200, 200, 200]
+
+
+def test_a_route_limit_refuses_with_retry_after_when_its_storage_is_down(api, fresh_limiter):
+    with override_settings(RATE_LIMIT_STORAGE_URL=DEAD_REDIS, RATE_LIMIT_ENABLED=True):
+        ratelimit.limiter.cache_clear()
+        response = api.get("/api/_test/limited/ip")
+
+    assert response.status_code == 429
+    assert response.json()["error"]["code"] == "rate_limited"
+    assert response["Retry-After"] == str(ratelimit.STORAGE_DOWN_RETRY_AFTER)
