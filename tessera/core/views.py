@@ -42,6 +42,7 @@ def root(request: HttpRequest) -> JsonResponse:
             "health": "/health/",
             "ready": "/health/ready",
             "admin": "/admin/",
+            "websiteData": "/api/website-data/",
         },
     }
     return JsonResponse(success_payload(data))

@@ -162,3 +162,13 @@ def test_an_empty_metrics_token_grants_nothing(api):
 @override_settings(METRICS_ENABLED=False)
 def test_metrics_switched_off_are_refused_to_everyone(api):
     assert api.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 403
+
+
+def test_the_root_names_the_api_and_links_its_parts(api):
+    response = api.get("/")
+
+    assert response.status_code == 200
+    data = response.json()["data"]
+    assert data["name"] == "Tessera"
+    assert data["links"]["docs"] == "/api/docs"
+    assert data["links"]["websiteData"] == "/api/website-data/"
