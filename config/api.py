@@ -3,6 +3,8 @@
 from django.conf import settings
 
 from tessera.accounts.api import router as auth_router
+from tessera.capsules.api import capsules_router, drafts_router, recipients_router
+from tessera.content.api import router as content_router
 from tessera.core.api import TesseraAPI
 from tessera.core.api.system import router as system_router
 from tessera.files.api import router as files_router
@@ -26,3 +28,7 @@ api.add_router("/notifications", notifications_router, tags=["notifications"])
 api.add_router("/tasks", tasks_router, tags=["tasks"])
 api.add_router("/auth", auth_router, tags=["auth"])
 api.add_router("/files", files_router, tags=["files"])
+api.add_router("", content_router, tags=["content"])
+api.add_router("/capsules", capsules_router, tags=["capsules"])
+api.add_router("/drafts", drafts_router, tags=["capsules"])
+api.add_router("/recipients", recipients_router, tags=["capsules"])

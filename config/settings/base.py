@@ -16,6 +16,7 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.
 TESSERA_VERSION = "0.1.0"
 
 DJANGO_APPS = [
+    "modeltranslation",  # before the admin, which it patches
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -29,6 +30,7 @@ THIRD_PARTY_APPS = [
     "corsheaders",
     "django_celery_beat",
     "anymail",
+    "simple_history",
 ]
 LOCAL_APPS = [
     "tessera.core",
@@ -37,6 +39,8 @@ LOCAL_APPS = [
     "tessera.notifications",
     "tessera.tasks",
     "tessera.files",
+    "tessera.capsules",
+    "tessera.content",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -243,4 +247,5 @@ JWT_ISSUER = env.str("JWT_ISSUER", default="tessera")
 JWT_ACCESS_TOKEN_LIFETIME_SECONDS = env.int("JWT_ACCESS_TOKEN_LIFETIME_SECONDS", default=15 * 60)
 API_TOKEN_VERIFIER = "tessera.accounts.tokens.access_token_verify"  # noqa: S105
 from config.settings.integrations.auth import *  # noqa: E402
+from config.settings.integrations.content import *  # noqa: E402
 from config.settings.integrations.storage import *  # noqa: E402

@@ -46,6 +46,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=30),
         "options": {"expires": 3600},
     },
+    "capsules-unlock-sweep": {
+        "task": "capsules.unlock_sweep",
+        "schedule": 60,
+        "options": {"expires": 55},
+    },
 }
 
 # Workers log through Django's LOGGING (structlog JSON with the task id bound), not Celery's

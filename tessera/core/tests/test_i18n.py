@@ -23,21 +23,36 @@ ARABIC_LETTER = re.compile(r"[\u0600-\u06FF]")
 
 
 def po_entries(path: Path) -> dict[str, str]:
-    """msgid -> msgstr of a .po file (no plurals or contexts: the catalogue has none)."""
+    """msgid -> msgstr of a .po file; a plural entry maps to its first form (`msgstr[0]`)."""
     entries: dict[str, str] = {}
     current: dict[str, list[str]] = {}
     field = ""
     for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
-        if line.startswith(("msgid ", "msgstr ")):
+        if line.startswith(("msgid ", "msgstr ", "msgid_plural ", "msgstr[")):
             field, _, literal = line.partition(" ")
             current.setdefault(field, []).append(ast.literal_eval(literal))
         elif line.startswith('"'):
             current[field].append(ast.literal_eval(line))
         elif not line.strip() and current:
-            entries["".join(current["msgid"])] = "".join(current["msgstr"])
+            translation = current.get("msgstr", current.get("msgstr[0]", []))
+            entries["".join(current["msgid"])] = "".join(translation)
             current = {}
     entries.pop("", None)  # the header
     return entries
+
+
+def po_plural_msgids(path: Path) -> set[str]:
+    """The msgids of plural entries (those followed by `msgid_plural`)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    found = set()
+    for index, line in enumerate(lines):
+        if line.startswith("msgid_plural "):
+            start = index - 1
+            while not lines[start].startswith("msgid "):
+                start -= 1
+            parts = [lines[start].partition(" ")[2], *lines[start + 1 : index]]
+            found.add("".join(ast.literal_eval(part) for part in parts))
+    return found
 
 
 def core_messages() -> set[str]:
@@ -148,9 +163,14 @@ def test_the_compiled_catalogue_matches_the_po_file():
         catalogue = gettext.GNUTranslations(compiled)
 
     entries = po_entries(CATALOGUE / "django.po")
+    plurals = po_plural_msgids(CATALOGUE / "django.po")
     assert entries
     for msgid, msgstr in entries.items():
-        assert catalogue.gettext(msgid) == msgstr, msgid
+        if msgid in plurals:
+            # Arabic has six plural forms; n=0 takes the first.
+            assert catalogue.ngettext(msgid, msgid, 0) == msgstr, msgid
+        else:
+            assert catalogue.gettext(msgid) == msgstr, msgid
     assert catalogue.info()["language"] == "ar"
 
 

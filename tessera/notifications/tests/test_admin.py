@@ -84,6 +84,9 @@ def test_template_list_searches_by_key_and_filters(admin_client_logged_in: Any) 
     }
     assert [(t.key, t.channel, t.language) for t in filtered.context["cl"].result_list] == [
         ("account.welcome", "in_app", "ar"),
+        ("capsules.ready", "in_app", "ar"),
+        ("capsules.reply", "in_app", "ar"),
+        ("capsules.unfolding", "in_app", "ar"),
         ("security.alert", "in_app", "ar"),
     ]
 

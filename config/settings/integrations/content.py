@@ -1,0 +1,15 @@
+"""Website content (tessera.content): translated fields, the cached document, image limits."""
+
+from config.settings.env import env
+
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_LANGUAGES = ("en", "ar")
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
+# Off: every read builds the document from the database (diagnosis, benchmark baseline).
+CONTENT_CACHE_ENABLED = env.bool("CONTENT_CACHE_ENABLED", default=True)
+CONTENT_CACHE_TTL_SECONDS = env.int("CONTENT_CACHE_TTL_SECONDS", default=3600)
+CONTENT_SECTION_CACHE_TTL_SECONDS = env.int("CONTENT_SECTION_CACHE_TTL_SECONDS", default=1800)
+CONTENT_REBUILD_WAIT_SECONDS = env.float("CONTENT_REBUILD_WAIT_SECONDS", default=5.0)
+CONTENT_UPDATE_RATE = env.str("CONTENT_UPDATE_RATE", default="10/minute")
+CONTENT_IMAGE_MAX_BYTES = env.int("CONTENT_IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
+CONTENT_IMAGE_MAX_PIXELS = env.int("CONTENT_IMAGE_MAX_PIXELS", default=40_000_000)

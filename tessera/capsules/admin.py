@@ -1,0 +1,67 @@
+"""Capsules in the admin: filter by state and unlock date; bodies hidden until opened."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+
+from tessera.capsules.models import Capsule, CapsuleEvent, CapsuleState, Draft, Recipient
+from tessera.capsules.selectors import capsule_state_counts
+
+
+@admin.register(Capsule)
+class CapsuleAdmin(admin.ModelAdmin):
+    list_display = ("title", "sender", "receiver", "state", "scheduled_unlock_at", "created_at")
+    list_filter = ("state", ("scheduled_unlock_at", admin.DateFieldListFilter))
+    search_fields = ("title", "sender__email", "receiver__email", "receiver_email")
+    date_hierarchy = "scheduled_unlock_at"
+    raw_id_fields = ("sender", "receiver")
+    exclude = ("body", "reply_body")
+    readonly_fields = (
+        "state",
+        "body_if_opened",
+        "sealed_at",
+        "scheduled_unlock_at",
+        "unfolds_at",
+        "opened_at",
+        "replied_at",
+    )
+
+    @admin.display(description="Body")
+    def body_if_opened(self, obj: Capsule) -> str:
+        if obj.state == CapsuleState.OPENED:
+            return obj.body
+        return "(hidden until the receiver opens it)"
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> TemplateResponse:
+        extra_context = {**(extra_context or {}), "state_counts": capsule_state_counts()}
+        response = super().changelist_view(request, extra_context=extra_context)
+        counts = ", ".join(f"{k}: {v}" for k, v in extra_context["state_counts"].items())
+        if hasattr(response, "context_data") and response.context_data is not None:
+            response.context_data["title"] = f"Capsules ({counts})"
+        return response  # type: ignore[return-value]
+
+
+@admin.register(CapsuleEvent)
+class CapsuleEventAdmin(admin.ModelAdmin):
+    list_display = ("capsule", "kind", "created_at", "notified_at")
+    list_filter = ("kind", ("notified_at", admin.EmptyFieldListFilter))
+    raw_id_fields = ("capsule",)
+
+
+@admin.register(Draft)
+class DraftAdmin(admin.ModelAdmin):
+    list_display = ("title", "owner", "updated_at")
+    raw_id_fields = ("owner", "recipient")
+    exclude = ("body",)
+
+
+@admin.register(Recipient)
+class RecipientAdmin(admin.ModelAdmin):
+    list_display = ("name", "owner", "email", "phone", "user")
+    raw_id_fields = ("owner", "user")

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class CapsulesConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "tessera.capsules"
+    label = "capsules"
+    verbose_name = "Time capsules"

@@ -1,0 +1,228 @@
+"""Time capsules: a letter sealed until a date, drafts, and the sender's address book."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django_fsm import FSMField, transition
+
+from tessera.core.models import BaseModel
+from tessera.files.fields import StoredFileField
+from tessera.files.purposes import Purpose
+
+UNFOLD_BEFORE = timedelta(days=3)
+MAX_MEDIA = 6
+
+
+class CapsuleState(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SEALED = "sealed", "Sealed"
+    UNFOLDING = "unfolding", "Unfolding"
+    READY = "ready", "Ready"
+    OPENED = "opened", "Opened"
+
+
+class Capsule(BaseModel):
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="capsules_sent"
+    )
+    # Null until the receiver has an account; `receiver_email`/`receiver_phone` then say
+    # who was invited, and the capsule is attached when they sign up.
+    receiver = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="capsules_received",
+    )
+    receiver_email = models.EmailField(blank=True, default="")
+    receiver_phone = models.CharField(max_length=20, blank=True, default="")
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True, default="")
+    theme = models.CharField(max_length=40, blank=True, default="")
+    allow_early_view = models.BooleanField(default=False)
+    allow_receiver_reply = models.BooleanField(default=False)
+    state = FSMField(default=CapsuleState.DRAFT, choices=CapsuleState.choices, max_length=12)
+    sealed_at = models.DateTimeField(null=True, blank=True)
+    scheduled_unlock_at = models.DateTimeField(null=True, blank=True)
+    # Set at sealing to 3 days before unlock, or null when sealed less than 3 days ahead
+    # (such a capsule goes straight from SEALED to READY).
+    unfolds_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    reply_body = models.TextField(blank=True, default="")
+    replied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        indexes = [
+            # Inbox: one receiver's capsules, newest first (the hot read path).
+            models.Index(fields=["receiver", "-created_at", "-id"], name="capsule_inbox_idx"),
+            models.Index(fields=["sender", "-created_at", "-id"], name="capsule_outbox_idx"),
+            # The sweep: due capsules in the states it moves.
+            models.Index(
+                fields=["scheduled_unlock_at"],
+                name="capsule_due_idx",
+                condition=Q(state__in=["sealed", "unfolding"]),
+            ),
+            models.Index(
+                fields=["unfolds_at"],
+                name="capsule_unfold_due_idx",
+                condition=Q(state="sealed"),
+            ),
+            models.Index(
+                fields=["receiver_email"],
+                name="capsule_pending_email_idx",
+                condition=Q(receiver__isnull=True),
+            ),
+            models.Index(
+                fields=["receiver_phone"],
+                name="capsule_pending_phone_idx",
+                condition=Q(receiver__isnull=True),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state="draft") | Q(scheduled_unlock_at__isnull=False),
+                name="capsule_sealed_has_unlock",
+            ),
+            models.CheckConstraint(
+                condition=~Q(receiver__isnull=True, receiver_email="", receiver_phone=""),
+                name="capsule_has_receiver",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @transition(field=state, source=CapsuleState.DRAFT, target=CapsuleState.SEALED)
+    def seal(self, *, unlock_at: datetime, now: datetime) -> None:
+        self.sealed_at = now
+        self.scheduled_unlock_at = unlock_at
+        unfolds_at = unlock_at - UNFOLD_BEFORE
+        self.unfolds_at = unfolds_at if unfolds_at > now else None
+
+    @transition(field=state, source=CapsuleState.SEALED, target=CapsuleState.UNFOLDING)
+    def unfold(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=[CapsuleState.SEALED, CapsuleState.UNFOLDING],
+        target=CapsuleState.READY,
+    )
+    def unlock(self) -> None:
+        pass
+
+    @transition(field=state, source=CapsuleState.READY, target=CapsuleState.OPENED)
+    def open(self, *, now: datetime) -> None:
+        self.opened_at = now
+
+    def effective_state(self, now: datetime) -> str:
+        """The state a reader sees: a due capsule is READY (or UNFOLDING) even before the
+        sweep has moved it."""
+        state = str(self.state)
+        unlock = self.scheduled_unlock_at
+        if unlock is None or state not in (CapsuleState.SEALED, CapsuleState.UNFOLDING):
+            return state
+        if unlock <= now:
+            return CapsuleState.READY
+        if state == CapsuleState.SEALED and self.unfolds_at and self.unfolds_at <= now:
+            return CapsuleState.UNFOLDING
+        return state
+
+
+class CapsuleMedia(BaseModel):
+    """One image or short video attached while the capsule was a draft (at most 6)."""
+
+    capsule = models.ForeignKey(Capsule, on_delete=models.CASCADE, related_name="media")
+    file = StoredFileField(purpose=Purpose.CAPSULE_MEDIA)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ("position", "created_at")
+        constraints = [
+            models.UniqueConstraint(fields=["capsule", "file"], name="capsule_media_unique"),
+        ]
+
+
+class CapsuleEvent(models.Model):
+    """The outbox of the unlock sweep: one row per capsule and state it reached.
+
+    The unique constraint makes a move recorded at most once, however many sweeps run;
+    the row is written in the same statement/transaction as the state change, and
+    `notified_at` is set in the same transaction as the notification, so each capsule is
+    notified exactly once.
+    """
+
+    class Kind(models.TextChoices):
+        UNFOLDING = "unfolding", "Unfolding"
+        READY = "ready", "Ready"
+
+    id = models.BigAutoField(primary_key=True)
+    capsule = models.ForeignKey(Capsule, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    created_at = models.DateTimeField()
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["capsule", "kind"], name="capsule_event_once"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["id"], name="capsule_event_pending_idx", condition=Q(notified_at=None)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.capsule_id}"
+
+
+class Recipient(BaseModel):
+    """An entry in the owner's address book."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="capsule_recipients"
+    )
+    name = models.CharField(max_length=120)
+    email = models.EmailField(blank=True, default="")
+    phone = models.CharField(max_length=20, blank=True, default="")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ("name", "created_at")
+        constraints = [
+            models.CheckConstraint(condition=~Q(email="", phone=""), name="recipient_has_address"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Draft(BaseModel):
+    """An autosaved letter not yet sent."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="capsule_drafts"
+    )
+    title = models.CharField(max_length=200, blank=True, default="")
+    body = models.TextField(blank=True, default="")
+    theme = models.CharField(max_length=40, blank=True, default="")
+    recipient = models.ForeignKey(
+        Recipient, on_delete=models.SET_NULL, null=True, blank=True, related_name="drafts"
+    )
+
+    class Meta:
+        ordering = ("-updated_at",)
+
+    def __str__(self) -> str:
+        return self.title or "(untitled)"

@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import Field
+
+from tessera.core.api import CamelSchema
+from tessera.files.schemas import FileRefOut
+
+StateName = Literal["draft", "sealed", "unfolding", "ready", "opened"]
+
+
+class CapsuleFilter(CamelSchema):
+    box: Literal["inbox", "outbox"] = Field(
+        "inbox", description="inbox: sent to you; outbox: yours."
+    )
+    state: StateName | None = Field(None, description="Only capsules in this (reader's) state.")
+    page: int = Field(1, ge=1, le=1_000_000)
+    page_size: int | None = Field(None, ge=1)
+
+
+class CapsuleIn(CamelSchema):
+    title: str = Field(min_length=1, max_length=200)
+    body: str = Field("", max_length=50_000)
+    theme: str = Field("", max_length=40)
+    allow_early_view: bool = False
+    allow_receiver_reply: bool = False
+    receiver_id: UUID | None = Field(None, description="An account's id.")
+    receiver_email: str | None = Field(
+        None, max_length=254, description="An email; without an account the person is invited."
+    )
+    recipient_id: UUID | None = Field(None, description="An entry of your address book.")
+    media_ids: list[UUID] = Field(default_factory=list, max_length=6)
+
+
+class CapsulePatch(CamelSchema):
+    title: str | None = Field(None, min_length=1, max_length=200)
+    body: str | None = Field(None, max_length=50_000)
+    theme: str | None = Field(None, max_length=40)
+    allow_early_view: bool | None = None
+    allow_receiver_reply: bool | None = None
+    media_ids: list[UUID] | None = Field(None, max_length=6)
+
+
+class SealIn(CamelSchema):
+    scheduled_unlock_at: datetime = Field(
+        description="With a time zone; more than 1 minute and at most 5 years ahead."
+    )
+
+
+class ReplyIn(CamelSchema):
+    body: str = Field(min_length=1, max_length=10_000)
+
+
+class PersonOut(CamelSchema):
+    id: UUID
+    name: str
+
+
+class CapsuleOut(CamelSchema):
+    id: UUID
+    title: str
+    theme: str
+    state: StateName
+    sender: PersonOut
+    receiver: PersonOut | None
+    receiver_email: str | None = Field(description="Only for the sender.")
+    allow_early_view: bool
+    allow_receiver_reply: bool
+    body: str | None = Field(description="Null while the receiver may not read it yet.")
+    media: list[FileRefOut] | None
+    reply: str | None
+    replied_at: datetime | None
+    sealed_at: datetime | None
+    scheduled_unlock_at: datetime | None
+    opened_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class CapsulePageOut(CamelSchema):
+    items: list[CapsuleOut]
+    count: int
+    page: int
+    page_size: int
+    pages: int
+
+
+class DraftIn(CamelSchema):
+    title: str = Field("", max_length=200)
+    body: str = Field("", max_length=50_000)
+    theme: str = Field("", max_length=40)
+    recipient_id: UUID | None = None
+
+
+class DraftPatch(CamelSchema):
+    title: str | None = Field(None, max_length=200)
+    body: str | None = Field(None, max_length=50_000)
+    theme: str | None = Field(None, max_length=40)
+    recipient_id: UUID | None = None
+
+
+class DraftSendIn(CamelSchema):
+    scheduled_unlock_at: datetime
+    allow_early_view: bool = False
+    allow_receiver_reply: bool = False
+
+
+class DraftOut(CamelSchema):
+    id: UUID
+    title: str
+    body: str
+    theme: str
+    recipient_id: UUID | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class RecipientIn(CamelSchema):
+    name: str = Field(min_length=1, max_length=120)
+    email: str | None = Field(None, max_length=254)
+    phone: str | None = Field(None, pattern=r"^\+[1-9][0-9]{6,14}$")
+
+
+class RecipientPatch(CamelSchema):
+    name: str | None = Field(None, min_length=1, max_length=120)
+    email: str | None = Field(None, max_length=254)
+    phone: str | None = Field(None, pattern=r"^\+[1-9][0-9]{6,14}$")
+
+
+class RecipientOut(CamelSchema):
+    id: UUID
+    name: str
+    email: str
+    phone: str
+    user_id: UUID | None
+    created_at: datetime

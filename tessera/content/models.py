@@ -1,0 +1,174 @@
+# modeltranslation swaps in its own managers at run time, which django-stubs cannot resolve.
+# mypy: disable-error-code="django-manager-missing"
+"""ADMSC website content. Translated fields (`title_en`, `title_ar`) come from
+django-modeltranslation (`translation.py`); history from django-simple-history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tessera.content.validators import validate_content_image
+from tessera.core.models import BaseModel
+
+
+class ContentItem(BaseModel):
+    """Something on the site that is shown in `order`, may be hidden, and may be scheduled."""
+
+    order = models.PositiveIntegerField(default=0, db_index=True)
+    is_visible = models.BooleanField(default=True)
+    publish_at = models.DateTimeField(null=True, blank=True, help_text=_("Shown from then on."))
+    unpublish_at = models.DateTimeField(null=True, blank=True, help_text=_("Hidden from then on."))
+
+    class Meta:
+        abstract = True
+        ordering = ["order", "created_at"]
+
+    def clean(self) -> None:
+        super().clean()
+        if self.publish_at and self.unpublish_at and self.unpublish_at <= self.publish_at:
+            raise ValidationError({"unpublish_at": _("Must be after the publication time.")})
+
+    def is_live(self, at: Any = None) -> bool:
+        at = at or timezone.now()
+        return (
+            self.is_visible
+            and (self.publish_at is None or self.publish_at <= at)
+            and (self.unpublish_at is None or self.unpublish_at > at)
+        )
+
+
+def _schedule_constraint(name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=Q(publish_at__isnull=True)
+        | Q(unpublish_at__isnull=True)
+        | Q(unpublish_at__gt=models.F("publish_at")),
+        name=name,
+    )
+
+
+def _image_field() -> models.ImageField:
+    return models.ImageField(
+        upload_to="content/%Y/%m/",
+        blank=True,
+        validators=[validate_content_image],
+        help_text=_("PNG, JPEG, GIF or WebP, at most 5 MB."),
+    )
+
+
+class MenuItem(ContentItem):
+    title = models.CharField(max_length=120)
+    url = models.CharField(max_length=500)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
+    open_in_new_tab = models.BooleanField(default=False)
+
+    class Meta(ContentItem.Meta):
+        verbose_name = _("menu item")
+        constraints = [_schedule_constraint("content_menuitem_schedule_valid")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Hero(ContentItem):
+    title = models.CharField(max_length=200)
+    subtitle = models.CharField(max_length=300, blank=True)
+    button_text = models.CharField(max_length=60, blank=True)
+    button_url = models.CharField(max_length=500, blank=True)
+    image = _image_field()
+
+    class Meta(ContentItem.Meta):
+        verbose_name = _("hero")
+        constraints = [_schedule_constraint("content_hero_schedule_valid")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Partner(ContentItem):
+    name = models.CharField(max_length=150)
+    description = models.TextField(blank=True)
+    url = models.URLField(max_length=500, blank=True)
+    logo = _image_field()
+
+    class Meta(ContentItem.Meta):
+        verbose_name = _("partner")
+        constraints = [_schedule_constraint("content_partner_schedule_valid")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FooterLink(ContentItem):
+    title = models.CharField(max_length=120)
+    url = models.CharField(max_length=500)
+    group = models.CharField(max_length=80, blank=True, help_text=_("The footer column."))
+
+    class Meta(ContentItem.Meta):
+        verbose_name = _("footer link")
+        constraints = [_schedule_constraint("content_footerlink_schedule_valid")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SeoEntry(BaseModel):
+    page = models.SlugField(max_length=80, unique=True, help_text=_("e.g. home, about"))
+    title = models.CharField(max_length=70)
+    description = models.CharField(max_length=170, blank=True)
+    keywords = models.CharField(max_length=255, blank=True)
+    image = _image_field()
+
+    class Meta:
+        verbose_name = _("SEO entry")
+        verbose_name_plural = _("SEO entries")
+        ordering = ["page"]
+
+    def __str__(self) -> str:
+        return self.page
+
+
+class HomePage(BaseModel):
+    """The home page: one row (`key="home"`) with its ordered sections."""
+
+    key = models.SlugField(max_length=40, unique=True, default="home")
+    title = models.CharField(max_length=200)
+    intro = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("home page")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class HomeSection(ContentItem):
+    class Kind(models.TextChoices):
+        TEXT = "text", _("Text")
+        FEATURES = "features", _("Features")
+        STATS = "stats", _("Statistics")
+        CALL_TO_ACTION = "cta", _("Call to action")
+
+    home_page = models.ForeignKey(HomePage, on_delete=models.CASCADE, related_name="sections")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.TEXT)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    image = _image_field()
+
+    class Meta(ContentItem.Meta):
+        verbose_name = _("home page section")
+        constraints = [_schedule_constraint("content_homesection_schedule_valid")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+ORDERED_MODELS: tuple[type[ContentItem], ...] = (MenuItem, Hero, Partner, FooterLink, HomeSection)
+CONTENT_MODELS: tuple[type[models.Model], ...] = (*ORDERED_MODELS, SeoEntry, HomePage)

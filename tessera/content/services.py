@@ -1,0 +1,197 @@
+"""The cached website document: ready-to-send bytes per variant and per section.
+
+Keys (in Django's default cache, Redis in production):
+
+- `content:doc:<variant>` — the whole document (`variant` is `all`, `en` or `ar`), TTL
+  `CONTENT_CACHE_TTL_SECONDS` (1 h);
+- `content:sec:<section>:<variant>` — one section, TTL `CONTENT_SECTION_CACHE_TTL_SECONDS`
+  (30 min);
+
+each holding `(etag, built_at, json_bytes)`. A TTL never runs past the next scheduled
+publish/unpublish time, so a schedule boundary rebuilds the document on the next read.
+Every committed change rebuilds everything (`document_rebuild`, from `signals.py`).
+A cold cache is rebuilt by one process at a time: the first to `add()` the lock builds,
+the others wait for the result (`_entries_or_rebuild`). When the cache is down, the document
+is built from the database for that request, logged, and served.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import structlog
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+
+from tessera.content.selectors import SECTIONS, VARIANTS, document_build
+
+logger = structlog.get_logger(__name__)
+
+LOCK_KEY = "content:rebuild-lock"
+LOCK_TIMEOUT_SECONDS = 30
+_POLL_SECONDS = 0.02
+
+Entry = tuple[str, float, bytes]
+
+
+def doc_key(variant: str) -> str:
+    return f"content:doc:{variant}"
+
+
+def section_key(section: str, variant: str) -> str:
+    return f"content:sec:{section}:{variant}"
+
+
+def _etag(body: bytes) -> str:
+    return hashlib.blake2b(body, digest_size=12).hexdigest()
+
+
+@dataclass(frozen=True)
+class Built:
+    entries: dict[str, Entry]
+    doc_ttl: int
+    section_ttl: int
+
+
+def _build() -> Built:
+    now = timezone.now()
+    document = document_build(now=now)
+    built_at = time.time()
+    entries: dict[str, Entry] = {}
+    for variant, sections in document.variants.items():
+        body = orjson.dumps(sections)
+        entries[doc_key(variant)] = (_etag(body), built_at, body)
+        for name in SECTIONS:
+            part = orjson.dumps(sections[name])
+            entries[section_key(name, variant)] = (_etag(part), built_at, part)
+    doc_ttl = settings.CONTENT_CACHE_TTL_SECONDS
+    section_ttl = settings.CONTENT_SECTION_CACHE_TTL_SECONDS
+    if document.next_boundary is not None:
+        until = max(1, int((document.next_boundary - now).total_seconds()) + 1)
+        doc_ttl, section_ttl = min(doc_ttl, until), min(section_ttl, until)
+    return Built(entries=entries, doc_ttl=doc_ttl, section_ttl=section_ttl)
+
+
+def _store(built: Built) -> None:
+    docs = {k: v for k, v in built.entries.items() if k.startswith("content:doc:")}
+    parts = {k: v for k, v in built.entries.items() if not k.startswith("content:doc:")}
+    cache.set_many(parts, timeout=built.section_ttl)
+    # The whole documents last, so a reader that finds one finds its sections too.
+    cache.set_many(docs, timeout=built.doc_ttl)
+
+
+@dataclass(frozen=True)
+class RebuildResult:
+    version: str
+    size_bytes: int
+    sizes: dict[str, int]
+    built_at: float
+
+
+def document_rebuild() -> RebuildResult:
+    """Build every variant from the database and store it. Raises when the cache is down."""
+    built = _build()
+    _store(built)
+    logger.info("content.document_rebuilt", version=built.entries[doc_key("all")][0])
+    return _result(built)
+
+
+def _result(built: Built) -> RebuildResult:
+    etag, built_at, body = built.entries[doc_key("all")]
+    sizes = {v: len(built.entries[doc_key(v)][2]) for v in VARIANTS}
+    return RebuildResult(version=etag, size_bytes=len(body), sizes=sizes, built_at=built_at)
+
+
+def document_rebuild_quietly() -> None:
+    """After a commit: rebuild, and never let a cache outage fail the admin's save."""
+    try:
+        document_rebuild()
+    except Exception:  # the cache being down must not undo or fail a committed write
+        logger.exception("content.rebuild_failed")
+        # Already logged; if even the delete fails, the TTL bounds how stale it gets.
+        with contextlib.suppress(Exception):
+            cache.delete_many([doc_key(v) for v in VARIANTS])
+
+
+def _entries_or_rebuild(keys: list[str]) -> dict[str, Entry]:
+    found: dict[str, Any] = cache.get_many(keys)
+    if len(found) == len(keys):
+        return found
+    deadline = time.monotonic() + settings.CONTENT_REBUILD_WAIT_SECONDS
+    while True:
+        if cache.add(LOCK_KEY, "1", timeout=LOCK_TIMEOUT_SECONDS):
+            try:
+                built = _build()
+                _store(built)
+            finally:
+                cache.delete(LOCK_KEY)
+            return {k: built.entries[k] for k in keys}
+        # Someone else is building: wait for their result rather than hit the database too.
+        time.sleep(_POLL_SECONDS)
+        found = cache.get_many(keys)
+        if len(found) == len(keys):
+            return found
+        if time.monotonic() > deadline:
+            logger.warning("content.rebuild_wait_timeout")
+            built = _build()
+            return {k: built.entries[k] for k in keys}
+
+
+def cached_entries(keys: list[str]) -> dict[str, Entry]:
+    """The entries for `keys`, from the cache, rebuilding once when cold; from the database
+    when the cache is unreachable."""
+    if not settings.CONTENT_CACHE_ENABLED:
+        built = _build()
+        return {k: built.entries[k] for k in keys}
+    try:
+        return _entries_or_rebuild(keys)
+    except Exception:  # any cache back-end failure: serve from the database
+        logger.exception("content.cache_unavailable")
+        built = _build()
+        return {k: built.entries[k] for k in keys}
+
+
+def combined_etag(etags: list[str]) -> str:
+    return _etag(",".join(etags).encode())
+
+
+def item_move(*, item: Any, direction: str) -> None:
+    """Move `item` one place up or down, or to the top or bottom, among its siblings
+    (same model, same parent or home page), renumbering them 0, 10, 20… in one transaction.
+    Each row is saved (not bulk-updated) so that history records the change."""
+    from django.db import transaction
+
+    model = type(item)
+    with transaction.atomic():
+        siblings = model.objects.select_for_update().order_by("order", "created_at")
+        for scope in ("parent_id", "home_page_id"):
+            if hasattr(item, scope):
+                siblings = siblings.filter(**{scope: getattr(item, scope)})
+        rows = list(siblings)
+        index = next(i for i, row in enumerate(rows) if row.pk == item.pk)
+        row = rows.pop(index)
+        target = {
+            "up": max(0, index - 1),
+            "down": min(len(rows), index + 1),
+            "top": 0,
+            "bottom": len(rows),
+        }[direction]
+        rows.insert(target, row)
+        for position, sibling in enumerate(rows):
+            if sibling.order != position * 10:
+                sibling.order = position * 10
+                sibling.save(update_fields=["order", "updated_at"])
+
+
+def next_order(*, model: Any) -> int:
+    """The `order` that puts a new item last."""
+    from django.db.models import Max
+
+    highest = model.objects.aggregate(highest=Max("order"))["highest"]
+    return 0 if highest is None else highest + 10
