@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from tessera.core.errors import (
     ApplicationError,
     AuthenticationRequiredError,
+    ConflictError,
     InvalidInputError,
     NotFoundError,
     RateLimitedError,
@@ -145,3 +146,29 @@ class AccountDisabledError(AuthenticationRequiredError):
 class FileNotUsableError(InvalidInputError):
     code = "file_not_usable"
     default_message = _("One or more files do not exist, are not yours or are not images.")
+
+
+class PasswordRequiredError(InvalidInputError):
+    code = "password_required"
+    default_message = _("Enter your current password to confirm this change.")
+
+    def __init__(self, message: Any = None, *, field: str = "currentPassword") -> None:
+        super().__init__(message, fields={field: str(self.default_message)})
+
+
+class AddressUnchangedError(InvalidInputError):
+    code = "address_unchanged"
+    default_message = _("This is already the address on your account.")
+
+    def __init__(self, message: Any = None, *, field: str) -> None:
+        super().__init__(message, fields={field: str(self.default_message)})
+
+
+class EmailTakenError(ConflictError):
+    code = "email_taken"
+    default_message = _("This email address now belongs to another account. Nothing was changed.")
+
+
+class PhoneTakenError(ConflictError):
+    code = "phone_taken"
+    default_message = _("This phone number now belongs to another account. Nothing was changed.")

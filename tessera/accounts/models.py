@@ -124,6 +124,10 @@ class User(BaseModel, AbstractBaseUser, PermissionsMixin):
 
     # The sign-in session of the access token this request came with (set by the verifier).
     auth_session_id: uuid.UUID | None = None
+    # The authentication cache's generation for this user and the /me reply it held
+    # (`authcache`), so GET /me needs no second cache read.
+    auth_generation: str = ""
+    auth_cached_me: dict[str, Any] | None = None
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -285,6 +289,8 @@ class VerificationCode(BaseModel):
         PHONE_LOGIN = "phone_login", "Phone login"
         EMAIL_VERIFY = "email_verify", "Email verification"
         PASSWORD_RESET = "password_reset", "Password reset"
+        EMAIL_CHANGE = "email_change", "Email change"
+        PHONE_CHANGE = "phone_change", "Phone number change"
 
     class State(models.TextChoices):
         ACTIVE = "active", "Active"

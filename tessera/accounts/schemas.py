@@ -68,6 +68,26 @@ class ChangePasswordIn(CamelSchema):
     new_password: str = Field(min_length=1, max_length=PASSWORD_MAX)
 
 
+class EmailChangeIn(CamelSchema):
+    """The new address; the current password too when the account has one."""
+
+    email: str = Field(min_length=1, max_length=EMAIL_MAX, examples=["ada@example.org"])
+    current_password: str = Field("", max_length=PASSWORD_MAX)
+
+
+class EmailChangeConfirmIn(CamelSchema):
+    email: str = Field(min_length=1, max_length=EMAIL_MAX, examples=["ada@example.org"])
+    code: str = Field(min_length=1, max_length=12, examples=["123456"])
+
+
+class PhoneChangeIn(CamelSchema):
+    """The new number, international form; the current password too when the account has
+    one."""
+
+    phone_number: str = Field(min_length=1, max_length=PHONE_MAX, examples=["+27821234567"])
+    current_password: str = Field("", max_length=PASSWORD_MAX)
+
+
 class RefreshIn(CamelSchema):
     refresh_token: str = Field(min_length=1, max_length=200)
 
@@ -176,6 +196,14 @@ class TokenPairOut(CamelSchema):
 class CodeSentOut(CamelSchema):
     detail: str
     phone_number: str
+    expires_in: int
+    resend_in: int
+    code_length: int
+
+
+class EmailCodeSentOut(CamelSchema):
+    detail: str
+    email: str
     expires_in: int
     resend_in: int
     code_length: int

@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
 from tessera.accounts import media
+from tessera.accounts.authcache import auth_cache_set_me
 from tessera.accounts.models import AuthSession, EventInterest, User
 from tessera.core.auth import user_role
 
@@ -37,24 +37,11 @@ def user_interests(*, user: User) -> list[EventInterest]:
     return list(user.interests.order_by("position", "name"))
 
 
-PROFILE_EXTRAS_TTL_SECONDS = 60
-
-
 def user_profile_extras(*, user: User, request: HttpRequest | None = None) -> dict[str, Any]:
-    """The user's interests, avatar and pictures, JSON-ready (camelCase), for GET /me.
-
-    Kept in the cache for a minute under the user's `updated_at` (every profile change
-    moves it), so the hot path of /me reads one cache entry instead of three queries. Not
-    cached while a file is private (its links expire) or still processing.
-    """
-    host = request.get_host() if request is not None else ""
-    key = f"accounts:me-extras:v1:{user.pk}:{user.updated_at.timestamp()}:{host}"
-    cached = cache.get(key)
-    if cached is not None:
-        return dict(cached)
+    """The user's interests, avatar and pictures, JSON-ready (camelCase), for the user
+    replies (GET /me keeps its whole reply in the cache: `me_reply_cached`)."""
     user_media = media.user_media(user=user, request=request)
-    refs = [ref for ref in (user_media.avatar, *user_media.profile_pictures) if ref is not None]
-    extras = {
+    return {
         "eventInterests": [
             {
                 "id": str(interest.pk),
@@ -72,9 +59,23 @@ def user_profile_extras(*, user: User, request: HttpRequest | None = None) -> di
             for picture in user_media.profile_pictures
         ],
     }
-    if all(ref.url is not None and ref.url_expires_at is None for ref in refs):
-        cache.set(key, extras, PROFILE_EXTRAS_TTL_SECONDS)
-    return extras
+
+
+def me_reply_cached(*, user: User, host: str) -> bytes | None:
+    """The JSON of the user's GET /me reply, if the authentication cache held it for this
+    user's current generation and this host (read with the session, `authcache`)."""
+    snapshot = user.auth_cached_me
+    if snapshot is None or snapshot.get("host") != host:
+        return None
+    body = snapshot.get("body")
+    return body if isinstance(body, bytes) else None
+
+
+def me_reply_keep(*, user: User, host: str, body: bytes, files: list[Any]) -> None:
+    """Keep the reply until anything about the user changes, unless one of its `files`
+    has a link that expires (a private file) or none yet (still processing)."""
+    if all(file.url is not None and file.url_expires_at is None for file in files):
+        auth_cache_set_me(user_id=user.pk, generation=user.auth_generation, host=host, body=body)
 
 
 def session_list_active(*, user: User) -> QuerySet[AuthSession]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.conf import settings
 from django.http import HttpRequest
 
@@ -10,17 +13,23 @@ def client_ip(request: HttpRequest) -> str:
     cached = getattr(request, "_tessera_client_ip", None)
     if cached is not None:
         return str(cached)
-    remote_addr = request.META.get("REMOTE_ADDR", "") or "unknown"
-    hops = settings.TRUSTED_PROXY_HOPS
-    address = remote_addr
-    if hops > 0:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        chain = [part.strip() for part in forwarded.split(",") if part.strip()]
-        # Each trusted proxy appends the address it saw; the client is `hops` entries from
-        # the right. Entries further left were written by the client and cannot be trusted.
-        if len(chain) >= hops:
-            address = chain[-hops]
-        elif chain:
-            address = chain[0]
+    address = client_ip_from_meta(request.META)
     request._tessera_client_ip = address  # type: ignore[attr-defined]
     return address
+
+
+def client_ip_from_meta(meta: Mapping[str, Any]) -> str:
+    """The same, from a WSGI environ (the edge answers before there is a request object)."""
+    remote_addr = meta.get("REMOTE_ADDR", "") or "unknown"
+    hops = settings.TRUSTED_PROXY_HOPS
+    if hops <= 0:
+        return str(remote_addr)
+    forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
+    chain = [part.strip() for part in forwarded.split(",") if part.strip()]
+    # Each trusted proxy appends the address it saw; the client is `hops` entries from the
+    # right. Entries further left were written by the client and cannot be trusted.
+    if len(chain) >= hops:
+        return str(chain[-hops])
+    if chain:
+        return str(chain[0])
+    return str(remote_addr)

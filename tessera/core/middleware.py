@@ -18,6 +18,7 @@ from typing import Any, cast
 import structlog
 from corsheaders.middleware import CorsMiddleware
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.core.handlers.base import BaseHandler
 from django.core.handlers.exception import convert_exception_to_response
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
@@ -27,6 +28,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from tessera.core import ratelimit
+from tessera.core.api.handlers import on_suspicious
 from tessera.core.client_ip import client_ip
 from tessera.core.envelope import error_response
 from tessera.core.logging import AccessLog
@@ -36,7 +38,7 @@ GetResponse = Callable[[HttpRequest], HttpResponse]
 logger = structlog.get_logger("tessera.api")
 
 _SUPPORTED_LANGUAGES = frozenset(code for code, _name in settings.LANGUAGES)
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 API_PREFIX: str = settings.API_PREFIX
 
 
@@ -46,7 +48,7 @@ def is_api_path(path: str) -> bool:
 
 def _request_id(request: HttpRequest) -> str:
     incoming = request.META.get("HTTP_X_REQUEST_ID", "")
-    request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    request_id = incoming if REQUEST_ID_PATTERN.match(incoming) else uuid.uuid4().hex
     request.request_id = request_id  # type: ignore[attr-defined]
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(request_id=request_id)
@@ -153,7 +155,13 @@ class ApiMiddleware:
         return response
 
     def _refusal(self, request: HttpRequest) -> HttpResponse | None:
-        """Answer without running the view: HTTPS redirect, body too large, rate limited."""
+        """Answer without running the view: a Host outside ALLOWED_HOSTS (Django's
+        CommonMiddleware checks it on every page; the API chain has none), HTTPS redirect,
+        body too large, rate limited."""
+        try:
+            request.get_host()
+        except DisallowedHost as exc:
+            return on_suspicious(request, exc)
         if self.ssl_redirect and not request.is_secure():
             return HttpResponsePermanentRedirect(
                 f"https://{request.get_host()}{request.get_full_path()}"

@@ -1,5 +1,12 @@
 """Every write on accounts. Other apps call these (and `selectors`), never the models."""
 
+from tessera.accounts.services.contact import (
+    EmailChangeSent,
+    email_change_confirm,
+    email_change_request,
+    phone_change_confirm,
+    phone_change_request,
+)
 from tessera.accounts.services.otp import CodeSent, otp_send, otp_verify
 from tessera.accounts.services.passwords import (
     Registered,
@@ -40,11 +47,14 @@ __all__ = [
     "UNSET",
     "AuthorizationStart",
     "CodeSent",
+    "EmailChangeSent",
     "ProfileChanges",
     "Registered",
     "TokenPair",
     "account_delete",
     "account_register",
+    "email_change_confirm",
+    "email_change_request",
     "email_verification_resend",
     "email_verify",
     "login_password",
@@ -53,6 +63,8 @@ __all__ = [
     "password_change",
     "password_reset_confirm",
     "password_reset_request",
+    "phone_change_confirm",
+    "phone_change_request",
     "profile_complete",
     "profile_update",
     "session_end",

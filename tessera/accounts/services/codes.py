@@ -49,13 +49,19 @@ def code_issue(
     hashed: str,
     delivered: bool = True,
     ip_address: str | None = None,
+    per_user: bool = False,
 ) -> IssuedCode:
-    """Store a new code for `(purpose, target)`; earlier active ones stop working."""
+    """Store a new code for `(purpose, target)`; earlier active ones stop working.
+
+    With `per_user` (an address change), the earlier codes that stop working are `user`'s
+    for `purpose`, whatever their target: two accounts asking for one address do not cancel
+    each other's codes, and an account has one pending change at a time.
+    """
     now = timezone.now()
     with transaction.atomic():
-        VerificationCode.objects.filter(purpose=purpose, target=target, state=State.ACTIVE).update(
-            state=State.SUPERSEDED, updated_at=now
-        )
+        earlier = VerificationCode.objects.filter(purpose=purpose, state=State.ACTIVE)
+        earlier = earlier.filter(user=user) if per_user else earlier.filter(target=target)
+        earlier.update(state=State.SUPERSEDED, updated_at=now)
         record = VerificationCode.objects.create(
             purpose=purpose,
             target=target,
@@ -77,19 +83,24 @@ class CheckResult:
     burned: bool = False
 
 
-def code_check(*, purpose: str, target: str, code: str, max_attempts: int) -> CheckResult:
+def code_check(
+    *, purpose: str, target: str, code: str, max_attempts: int, user: User | None = None
+) -> CheckResult:
     """Try `code` against the active code of `(purpose, target)`, locking its row.
+
+    With `user`, only a code issued to that user counts (an address change): another
+    account's tries neither pass nor burn it.
 
     Must run inside the caller's transaction; a wrong try is counted even though the caller
     then raises, because the caller raises only after its transaction commits.
     """
     now = timezone.now()
-    record = (
-        VerificationCode.objects.select_for_update()
-        .filter(purpose=purpose, target=target, state=State.ACTIVE, expires_at__gt=now)
-        .order_by("-created_at")
-        .first()
+    active = VerificationCode.objects.select_for_update().filter(
+        purpose=purpose, target=target, state=State.ACTIVE, expires_at__gt=now
     )
+    if user is not None:
+        active = active.filter(user=user)
+    record = active.order_by("-created_at").first()
     if record is None:
         return CheckResult(accepted=False, record=None)
     expected = code_hash(purpose=purpose, target=target, code=code)

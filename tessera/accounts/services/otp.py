@@ -34,7 +34,8 @@ from tessera.notifications.selectors import template_render
 from tessera.notifications.services import send_sms
 
 Purpose = VerificationCode.Purpose
-PHONE_PURPOSES = (Purpose.PHONE_SIGNUP, Purpose.PHONE_LOGIN)
+# Every code texted to a number counts towards that number's caps, whatever it is for.
+PHONE_PURPOSES = (Purpose.PHONE_SIGNUP, Purpose.PHONE_LOGIN, Purpose.PHONE_CHANGE)
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class CodeSent:
     code_length: int
 
 
-def _ip_cap(request: HttpRequest | None) -> None:
+def ip_cap(request: HttpRequest | None) -> None:
     if request is None or not settings.RATE_LIMIT_ENABLED:
         return
     decision = ratelimit.hit(settings.AUTH_OTP_IP_RATE, "auth-otp-ip", f"ip:{_ip(request)}")
@@ -61,62 +62,81 @@ def otp_send(*, phone_number: str, purpose: str, request: HttpRequest | None = N
     """Send a code for `purpose` (phone_signup or phone_login) to `phone_number`.
 
     At most one code per `AUTH_OTP_RESEND_SECONDS` and `AUTH_OTP_MAX_PER_NUMBER_PER_HOUR`
-    codes an hour per number (both purposes together), and a per-address cap.
+    codes an hour per number (every phone purpose together), and a per-address cap.
     """
     number = phone_normalize(phone_number)
-    _ip_cap(request)
-    now = timezone.now()
-    length = settings.AUTH_OTP_LENGTH
+    ip_cap(request)
     with transaction.atomic():
         # Two requests for one number run one after the other, so the caps hold exactly.
         advisory_lock(f"otp:{number}")
-        recent = list(
-            VerificationCode.objects.filter(
-                target=number,
-                purpose__in=PHONE_PURPOSES,
-                created_at__gt=now - timedelta(hours=1),
-            ).order_by("-created_at")
-        )
-        if recent:
-            next_allowed = recent[0].created_at + timedelta(
-                seconds=settings.AUTH_OTP_RESEND_SECONDS
-            )
-            if next_allowed > now:
-                raise OtpResendTooSoonError(retry_after=_seconds_until(next_allowed))
-        if len(recent) >= settings.AUTH_OTP_MAX_PER_NUMBER_PER_HOUR:
-            oldest = recent[settings.AUTH_OTP_MAX_PER_NUMBER_PER_HOUR - 1]
-            raise OtpLimitReachedError(
-                retry_after=_seconds_until(oldest.created_at + timedelta(hours=1))
-            )
         user = User.objects.filter(phone_number=number).first()
         deliver = purpose == Purpose.PHONE_SIGNUP or (user is not None and user.is_active)
-        code = code_generate(length)
-        issued = code_issue(
-            purpose=purpose,
+        return otp_issue(
+            number=number, purpose=purpose, user=user, deliver=deliver, request=request
+        )
+
+
+def otp_issue(
+    *,
+    number: str,
+    purpose: str,
+    user: User | None,
+    deliver: bool,
+    request: HttpRequest | None = None,
+    per_user: bool = False,
+) -> CodeSent:
+    """Record a code for the E.164 `number` and text it when `deliver`, within the number's
+    caps. Runs in the caller's transaction, which holds the number's advisory lock.
+
+    An undelivered code is still recorded, so the caps (and the reply) are the same whether
+    or not a text went out.
+    """
+    now = timezone.now()
+    recent = list(
+        VerificationCode.objects.filter(
             target=number,
-            user=user,
-            ttl_seconds=settings.AUTH_OTP_TTL_SECONDS,
-            code=code,
-            hashed=code_hash(purpose=purpose, target=number, code=code),
-            delivered=deliver,
-            ip_address=_ip(request),
+            purpose__in=PHONE_PURPOSES,
+            created_at__gt=now - timedelta(hours=1),
+        ).order_by("-created_at")
+    )
+    if recent:
+        next_allowed = recent[0].created_at + timedelta(seconds=settings.AUTH_OTP_RESEND_SECONDS)
+        if next_allowed > now:
+            raise OtpResendTooSoonError(retry_after=_seconds_until(next_allowed))
+    if len(recent) >= settings.AUTH_OTP_MAX_PER_NUMBER_PER_HOUR:
+        oldest = recent[settings.AUTH_OTP_MAX_PER_NUMBER_PER_HOUR - 1]
+        raise OtpLimitReachedError(
+            retry_after=_seconds_until(oldest.created_at + timedelta(hours=1))
         )
-        if deliver:
-            language = user.language if user is not None else translation.get_language()
-            message = template_render(
-                key="otp.code",
-                channel="sms",
-                language=language,
-                context={"code": code, "minutes": settings.AUTH_OTP_TTL_SECONDS // 60},
-            )
-            send_sms(to=number, body=message.body, kind="otp.code", language=message.language)
-        audit_record(
-            action="auth.otp.sent",
-            actor=user,
-            target=issued.record,
-            changes={"purpose": purpose, "phone": phone_mask(number), "delivered": deliver},
-            request=request,
+    length = settings.AUTH_OTP_LENGTH
+    code = code_generate(length)
+    issued = code_issue(
+        purpose=purpose,
+        target=number,
+        user=user,
+        ttl_seconds=settings.AUTH_OTP_TTL_SECONDS,
+        code=code,
+        hashed=code_hash(purpose=purpose, target=number, code=code),
+        delivered=deliver,
+        ip_address=_ip(request),
+        per_user=per_user,
+    )
+    if deliver:
+        language = user.language if user is not None else translation.get_language()
+        message = template_render(
+            key="otp.code",
+            channel="sms",
+            language=language,
+            context={"code": code, "minutes": settings.AUTH_OTP_TTL_SECONDS // 60},
         )
+        send_sms(to=number, body=message.body, kind="otp.code", language=message.language)
+    audit_record(
+        action="auth.otp.sent",
+        actor=user,
+        target=issued.record,
+        changes={"purpose": purpose, "phone": phone_mask(number), "delivered": deliver},
+        request=request,
+    )
     return CodeSent(
         phone_number=number,
         expires_in=settings.AUTH_OTP_TTL_SECONDS,

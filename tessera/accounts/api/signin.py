@@ -1,0 +1,96 @@
+"""Phone sign-up and login by SMS code (Loopin), and the login path both flows share."""
+
+# No `from __future__ import annotations`: Ninja builds the Union body model from the
+# evaluated annotations.
+from typing import Any
+
+from django.http import HttpRequest
+
+from tessera.accounts import services
+from tessera.accounts.api.routing import (
+    LOGIN_LIMIT,
+    VERIFY_LIMIT,
+    AuthRouter,
+    code_sent_out,
+    pair_out,
+)
+from tessera.accounts.schemas import (
+    CodeSentOut,
+    PasswordLoginIn,
+    PhoneIn,
+    TokenPairOut,
+    VerifyOtpIn,
+)
+
+router = AuthRouter()
+
+Purpose = services.otp.Purpose
+
+
+@router.post("/signup", response=CodeSentOut, summary="Send a sign-up code to a phone number")
+def signup(request: HttpRequest, payload: PhoneIn) -> CodeSentOut:
+    return code_sent_out(
+        services.otp_send(
+            phone_number=payload.phone_number, purpose=Purpose.PHONE_SIGNUP, request=request
+        )
+    )
+
+
+@router.post(
+    "/verify-otp",
+    response=TokenPairOut,
+    throttle=VERIFY_LIMIT,
+    summary="Trade a sign-up code for tokens (creates the account on first use)",
+)
+def verify_otp(request: HttpRequest, payload: VerifyOtpIn) -> TokenPairOut:
+    return pair_out(
+        request,
+        services.otp_verify(
+            phone_number=payload.phone_number,
+            otp_code=payload.otp_code,
+            purpose=Purpose.PHONE_SIGNUP,
+            request=request,
+        ),
+    )
+
+
+@router.post(
+    "/login",
+    response=TokenPairOut | CodeSentOut,
+    throttle=LOGIN_LIMIT,
+    summary="Log in: email and password (tokens), or a phone number alone (an SMS code)",
+    description=(
+        "Two bodies share this path. `{email, password}` logs in and returns the token pair; "
+        "five failures lock the account and the address out for 15 minutes. "
+        "`{phoneNumber}` alone sends a login code by SMS (then `POST /api/auth/verify-login`)."
+    ),
+)
+def login(request: HttpRequest, payload: PasswordLoginIn | PhoneIn) -> Any:
+    if isinstance(payload, PhoneIn):
+        return code_sent_out(
+            services.otp_send(
+                phone_number=payload.phone_number, purpose=Purpose.PHONE_LOGIN, request=request
+            )
+        )
+    return pair_out(
+        request,
+        services.login_password(email=payload.email, password=payload.password, request=request),
+    )
+
+
+@router.post(
+    "/verify-login",
+    response=TokenPairOut,
+    throttle=VERIFY_LIMIT,
+    summary="Trade a phone login code for tokens",
+)
+def verify_login(request: HttpRequest, payload: VerifyOtpIn) -> TokenPairOut:
+    return pair_out(
+        request,
+        services.otp_verify(
+            phone_number=payload.phone_number,
+            otp_code=payload.otp_code,
+            purpose=Purpose.PHONE_LOGIN,
+            request=request,
+        ),
+    )
