@@ -64,3 +64,54 @@ def other_api(other_user: Any) -> ApiClient:
     from tessera.accounts.tokens import access_token_issue
 
     return ApiClient(token=access_token_issue(user=other_user))
+
+
+def wsgi_get(
+    app: Any, path: str, query: str = "", method: str = "GET", **meta: str
+) -> tuple[int, dict[str, str], bytes]:
+    """Call a WSGI application as a server would (for layers in front of Django's handler,
+    which the test client bypasses): status, headers, body."""
+    import io
+
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "testserver",
+        "REMOTE_ADDR": "127.0.0.1",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.errors": io.StringIO(),
+        "wsgi.url_scheme": "http",
+        "wsgi.version": (1, 0),
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+        **meta,
+    }
+    started: list[Any] = []
+    chunks = app(environ, lambda status, headers, *_: started.append((status, headers)))
+    body = b"".join(chunks)
+    if hasattr(chunks, "close"):
+        chunks.close()
+    status, headers = started[0]
+    return int(status.split()[0]), {name.lower(): value for name, value in headers}, body
+
+
+@pytest.fixture
+def django_wsgi_app(db: Any) -> Any:
+    """Django's own WSGI handler, as config/wsgi.py builds it, for `wsgi_get`. Like the test
+    client, it keeps the test's database connection open across requests."""
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield WSGIHandler()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)

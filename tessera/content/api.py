@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.utils.http import http_date
 from django.utils.translation import gettext as _
 
 from tessera.content import services
@@ -20,7 +19,6 @@ from tessera.content.schemas import UpdateRedisOut, WebsiteDataOut, WebsiteSecti
 from tessera.content.selectors import BOTH, LANGUAGES, SECTIONS
 from tessera.core.api import ApiRouter
 from tessera.core.auth import bearer_auth, require_staff
-from tessera.core.envelope import JSON_CONTENT_TYPE, utc_timestamp
 from tessera.core.errors import InvalidInputError
 from tessera.core.ratelimit import RateLimit
 
@@ -30,12 +28,14 @@ _LANG_DOC = "`en` or `ar`: one language, English where a translation is empty. W
 _LANG_DOC += "`Accept-Language` picks one; with neither, both languages are returned."
 
 
+def _use_one_of(values: tuple[str, ...] | list[str]) -> str:
+    return _("Use one of: %(values)s") % {"values": ", ".join(values)}
+
+
 def _variant(request: HttpRequest, lang: str | None) -> str:
     if lang is not None:
         if lang not in LANGUAGES:
-            raise InvalidInputError(
-                _("Unknown language."), fields={"lang": "Use one of: " + ", ".join(LANGUAGES)}
-            )
+            raise InvalidInputError(_("Unknown language."), fields={"lang": _use_one_of(LANGUAGES)})
         return lang
     if "HTTP_ACCEPT_LANGUAGE" in request.META:
         language = getattr(request, "LANGUAGE_CODE", "en")
@@ -44,37 +44,21 @@ def _variant(request: HttpRequest, lang: str | None) -> str:
 
 
 def _unknown_section(param: str) -> InvalidInputError:
-    return InvalidInputError(
-        _("Unknown section."), fields={param: "Use one of: " + ", ".join(SECTIONS)}
-    )
-
-
-def _matches(request: HttpRequest, etag: str) -> bool:
-    header = request.META.get("HTTP_IF_NONE_MATCH")
-    if not header:
-        return False
-    if header.strip() == "*":
-        return True
-    tags = {t.strip().removeprefix("W/").strip('"') for t in header.split(",")}
-    return etag in tags
+    return InvalidInputError(_("Unknown section."), fields={param: _use_one_of(SECTIONS)})
 
 
 def _reply(request: HttpRequest, etag: str, built_at: float, data: bytes) -> HttpResponse:
-    response: HttpResponse
-    if _matches(request, etag):
-        response = HttpResponse(status=304)
-    else:
-        response = HttpResponse(
-            b'{"status":"success","data":'
-            + data
-            + b',"message":"OK","timestamp":"'
-            + utc_timestamp().encode()
-            + b'"}',
-            content_type=JSON_CONTENT_TYPE,
-        )
-    response["ETag"] = f'W/"{etag}"'
-    response["Last-Modified"] = http_date(built_at)
-    response["Cache-Control"] = "public, max-age=0, must-revalidate"
+    reply = services.document_reply(
+        etag=etag,
+        built_at=built_at,
+        data=data,
+        if_none_match=request.META.get("HTTP_IF_NONE_MATCH"),
+    )
+    response = HttpResponse(reply.body, status=reply.status)
+    if reply.status == 304:  # Not Modified carries no body, so no type
+        del response["Content-Type"]
+    for name, value in reply.headers:
+        response[name] = value
     response.tessera_envelope = True  # type: ignore[attr-defined]
     return response
 

@@ -28,8 +28,10 @@ import structlog
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
+from django.utils.http import http_date
 
 from tessera.content.selectors import SECTIONS, VARIANTS, document_build
+from tessera.core.envelope import JSON_CONTENT_TYPE, success_body_around
 
 logger = structlog.get_logger(__name__)
 
@@ -155,6 +157,50 @@ def cached_entries(keys: list[str]) -> dict[str, Entry]:
         logger.exception("content.cache_unavailable")
         built = _build()
         return {k: built.entries[k] for k in keys}
+
+
+def cached_entry_if_warm(key: str) -> Entry | None:
+    """The entry for `key` if the cache holds it; None when cold or unreachable (the caller
+    then takes the full path, which rebuilds once and logs an outage)."""
+    if not settings.CONTENT_CACHE_ENABLED:
+        return None
+    try:
+        entry = cache.get(key)
+    except Exception:  # noqa: BLE001 - answered by the full path, which logs it
+        return None
+    return entry if isinstance(entry, tuple) else None
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    tags = {t.strip().removeprefix("W/").strip('"') for t in if_none_match.split(",")}
+    return etag in tags
+
+
+@dataclass(frozen=True)
+class DocumentReply:
+    """A reply for a cached entry, for both paths that serve it (api.py, edge.py)."""
+
+    status: int
+    body: bytes
+    headers: list[tuple[str, str]]
+
+
+def document_reply(
+    *, etag: str, built_at: float, data: bytes, if_none_match: str | None
+) -> DocumentReply:
+    headers = [
+        ("ETag", f'W/"{etag}"'),
+        ("Last-Modified", http_date(built_at)),
+        ("Cache-Control", "public, max-age=0, must-revalidate"),
+    ]
+    if etag_matches(if_none_match, etag):
+        return DocumentReply(status=304, body=b"", headers=headers)
+    headers.insert(0, ("Content-Type", JSON_CONTENT_TYPE))
+    return DocumentReply(status=200, body=success_body_around(data), headers=headers)
 
 
 def combined_etag(etags: list[str]) -> str:

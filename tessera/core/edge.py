@@ -1,0 +1,243 @@
+"""The edge: a few public GET routes whose replies sit ready in the cache, answered at the
+WSGI layer before Django's request cycle (docs/decisions/0012-edge-for-cached-documents.md).
+
+Django answers `/api/ping` in about 140 µs of CPU; a reply that is one Redis read away costs
+a fraction of that without the request object, the request signals, URL resolution and
+Ninja. An app registers a handler for a path prefix in `EDGE_ROUTES`; the handler gets an
+`EdgeRequest` and returns an `EdgeReply`, or None to let Django answer (a cold cache, a
+query parameter it does not know, anything that would be an error). The edge then adds what
+`ApiMiddleware` adds to every API reply — request id, security headers, `Content-Language`,
+`Vary`, the default per-IP rate limit, the access log and the request metrics — so a client
+cannot tell which path answered (tests compare the two).
+
+Requests the edge leaves to Django whole: any method but GET, a browser's cross-origin call
+(`Origin`: CORS is django-cors-headers' job), one that must be redirected to HTTPS, one that
+carries the language cookie, one over the rate limit (Django answers the 429).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qsl
+
+import structlog
+from django.conf import settings
+from django.http.request import split_domain_port, validate_host
+from django.utils import translation
+from django.utils.module_loading import import_string
+
+from tessera.core import ratelimit
+from tessera.core.client_ip import client_ip_from_meta
+from tessera.core.logging import AccessLog
+from tessera.core.metrics import observe_request
+from tessera.core.middleware import REQUEST_ID_PATTERN
+
+logger = structlog.get_logger("tessera.api")
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+_STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
+
+
+@dataclass(slots=True)
+class EdgeRequest:
+    path: str
+    query: dict[str, str]
+    # The language `ApiMiddleware` would activate, and whether the client asked for one
+    # (`?lang=` or `Accept-Language`).
+    language: str
+    language_requested: bool
+    environ: dict[str, Any]
+
+    def header(self, name: str) -> str | None:
+        value = self.environ.get("HTTP_" + name.upper().replace("-", "_"))
+        return str(value) if value is not None else None
+
+
+@dataclass(slots=True)
+class EdgeReply:
+    status: int
+    body: bytes
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    route: str = ""
+
+
+@dataclass(slots=True)
+class _Answered:
+    reply: EdgeReply
+    request_id: str
+    language: str
+
+
+EdgeHandler = Callable[[EdgeRequest], EdgeReply | None]
+
+
+class _LanguageProbe:
+    """The two attributes `translation.get_language_from_request` reads, from the environ."""
+
+    __slots__ = ("COOKIES", "META", "path_info")
+
+    def __init__(self, environ: dict[str, Any]) -> None:
+        self.META = environ
+        self.COOKIES: dict[str, str] = {}
+        self.path_info = environ.get("PATH_INFO", "")
+
+
+def _host_allowed(environ: dict[str, Any]) -> bool:
+    """What `HttpRequest.get_host()` checks, without building a request."""
+    if settings.USE_X_FORWARDED_HOST and "HTTP_X_FORWARDED_HOST" in environ:
+        host = environ["HTTP_X_FORWARDED_HOST"]
+    else:
+        host = environ.get("HTTP_HOST") or (
+            f"{environ.get('SERVER_NAME', '')}:{environ.get('SERVER_PORT', '')}"
+        )
+    allowed = settings.ALLOWED_HOSTS
+    if settings.DEBUG and not allowed:
+        allowed = [".localhost", "127.0.0.1", "[::1]"]
+    domain, _port = split_domain_port(str(host))
+    return bool(domain and validate_host(domain, allowed))
+
+
+def _is_secure(environ: dict[str, Any]) -> bool:
+    proxy_header = settings.SECURE_PROXY_SSL_HEADER
+    if proxy_header:
+        header, secure_value = proxy_header
+        value = environ.get(header)
+        if value:
+            return bool(value.split(",", 1)[0].strip() == secure_value)
+    return bool(environ.get("wsgi.url_scheme") == "https")
+
+
+class EdgeApp:
+    """WSGI middleware in front of Django's handler (config/wsgi.py)."""
+
+    def __init__(self, app: WSGIApp, routes: dict[str, str] | None = None) -> None:
+        self.app = app
+        self.routes: list[tuple[str, EdgeHandler]] = [
+            (prefix, import_string(path))
+            for prefix, path in (settings.EDGE_ROUTES if routes is None else routes).items()
+        ]
+        self.prefixes = tuple(prefix for prefix, _handler in self.routes)
+        self.access_log = AccessLog()
+        self.rate = settings.RATE_LIMIT_DEFAULT
+        self.languages = frozenset(code for code, _name in settings.LANGUAGES)
+        self.cookie = settings.LANGUAGE_COOKIE_NAME
+        self.hsts = (
+            f"max-age={settings.SECURE_HSTS_SECONDS}"
+            + ("; includeSubDomains" if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS else "")
+            + ("; preload" if settings.SECURE_HSTS_PRELOAD else "")
+            if settings.SECURE_HSTS_SECONDS
+            else ""
+        )
+        self.fixed_headers = [
+            ("X-Content-Type-Options", "nosniff"),
+            ("Referrer-Policy", str(settings.SECURE_REFERRER_POLICY)),
+            ("Cross-Origin-Opener-Policy", str(settings.SECURE_CROSS_ORIGIN_OPENER_POLICY)),
+        ]
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if self.prefixes and path.startswith(self.prefixes):
+            started = time.perf_counter()
+            try:
+                answered = self._answer(environ, path)
+            except Exception:  # the edge is an optimisation: Django answers instead
+                logger.exception("edge_failed", path=path)
+                answered = None
+            if answered is not None:
+                return self._send(environ, start_response, answered, started)
+        return self.app(environ, start_response)
+
+    def _answer(self, environ: dict[str, Any], path: str) -> _Answered | None:
+        if environ.get("REQUEST_METHOD") != "GET" or "HTTP_ORIGIN" in environ:
+            return None
+        if self.cookie in environ.get("HTTP_COOKIE", ""):
+            return None
+        if not _host_allowed(environ):
+            return None  # Django answers the 400
+        secure = _is_secure(environ)
+        if settings.SECURE_SSL_REDIRECT and not secure:
+            return None
+        incoming = environ.get("HTTP_X_REQUEST_ID", "")
+        request_id = incoming if REQUEST_ID_PATTERN.match(incoming) else uuid.uuid4().hex
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        handler = next(handler for prefix, handler in self.routes if path.startswith(prefix))
+        query = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+        language, requested = self._language(environ, query)
+        reply = handler(
+            EdgeRequest(
+                path=path,
+                query=query,
+                language=language,
+                language_requested=requested,
+                environ=environ,
+            )
+        )
+        if reply is None or not self._within_rate_limit(environ):
+            return None
+        if self.hsts and secure:
+            reply.headers.append(("Strict-Transport-Security", self.hsts))
+        return _Answered(reply, request_id, language)
+
+    def _language(self, environ: dict[str, Any], query: dict[str, str]) -> tuple[str, bool]:
+        """What `ApiMiddleware._activate_language` picks, without a request object."""
+        requested = query.get("lang")
+        if requested in self.languages:
+            return str(requested), True
+        if "HTTP_ACCEPT_LANGUAGE" in environ:
+            probe: Any = _LanguageProbe(environ)
+            return translation.get_language_from_request(probe), True
+        return settings.LANGUAGE_CODE, requested is not None
+
+    def _within_rate_limit(self, environ: dict[str, Any]) -> bool:
+        if not settings.RATE_LIMIT_ENABLED:
+            return True
+        identity = f"ip:{client_ip_from_meta(environ)}"
+        try:
+            return ratelimit.default_limiter().hit(self.rate, "api", identity).allowed
+        except Exception as exc:  # noqa: BLE001 - storage down: the default limit fails open
+            logger.warning("rate_limit_storage_unavailable", error=f"{type(exc).__name__}: {exc}")
+            return True
+
+    def _send(
+        self,
+        environ: dict[str, Any],
+        start_response: Callable[..., Any],
+        answered: _Answered,
+        started: float,
+    ) -> list[bytes]:
+        reply, request_id = answered.reply, answered.request_id
+        headers = [
+            *reply.headers,
+            ("X-Request-ID", request_id),
+            *self.fixed_headers,
+            ("Content-Language", answered.language),
+            ("Vary", "Accept-Language, Origin"),
+            ("Content-Length", str(len(reply.body))),
+        ]
+        start_response(_STATUS_LINES.get(reply.status, str(reply.status)), headers)
+        elapsed = time.perf_counter() - started
+        observe_request("GET", reply.status, elapsed)
+        self.access_log.write(
+            request_id=request_id,
+            method="GET",
+            path=environ.get("PATH_INFO", ""),
+            route=reply.route or None,
+            status=reply.status,
+            duration_ms=round(elapsed * 1000, 2),
+            user_id=None,
+            ip=client_ip_from_meta(environ),
+        )
+        return [reply.body]
+
+
+def wrap(app: WSGIApp) -> WSGIApp:
+    """`app` behind the edge when it is enabled (`EDGE_ENABLED`: a Redis cache), else as is."""
+    if not settings.EDGE_ENABLED or not settings.EDGE_ROUTES:
+        return app
+    return EdgeApp(app)
