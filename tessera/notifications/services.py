@@ -216,7 +216,9 @@ def send_sms(
             fields={"to": gettext("Not an E.164 phone number.")},
         )
     if not body.strip():
-        raise InvalidInputError(gettext("An SMS needs a body."), fields={"body": "Required."})
+        raise InvalidInputError(
+            gettext("An SMS needs a body."), fields={"body": gettext("Required.")}
+        )
     if not critical and _opted_out(Channel.SMS, to, kind):
         return None
     with transaction.atomic():
@@ -256,7 +258,7 @@ def send_email(
         raise InvalidInputError(
             gettext("An email needs a subject and a body."),
             fields={
-                name: "Required."
+                name: gettext("Required.")
                 for name, value in (("subject", subject), ("body", body))
                 if not value.strip()
             },
