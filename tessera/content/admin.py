@@ -6,16 +6,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin, TranslationStackedInline
 from simple_history.admin import SimpleHistoryAdmin
 
-from tessera.content import services
+from tessera.content import media, services
 from tessera.content.models import (
     FooterLink,
     Hero,
@@ -25,6 +29,9 @@ from tessera.content.models import (
     Partner,
     SeoEntry,
 )
+from tessera.files.admin import StoreImagesAdminMixin
+from tessera.files.fields import StoredFileField
+from tessera.files.models import StoredFile
 
 
 def _rtl(formfield: Any, db_field: Any) -> Any:
@@ -33,12 +40,111 @@ def _rtl(formfield: Any, db_field: Any) -> Any:
     return formfield
 
 
-def _preview(image: Any) -> str:
-    if not image:
+def _preview(stored: StoredFile | None, *, height: int = 60, width: int = 160) -> str:
+    if stored is None:
         return "—"
+    links = media.image_links(stored)
+    url = links.preview_url if links is not None else None
+    if url is None:
+        if stored.status == StoredFile.Status.REJECTED:
+            return str(_("Rejected: %(reason)s") % {"reason": stored.rejection_message})
+        return str(_("Processing…"))
     return format_html(
-        '<img src="{}" alt="" style="max-height:60px;max-width:160px;object-fit:contain">',
-        image.url,
+        '<img src="{}" alt="" style="max-height:{}px;max-width:{}px;object-fit:contain">',
+        url,
+        height,
+        width,
+    )
+
+
+class CurrentImage:
+    """The stored image a form field holds, as the upload widget shows it."""
+
+    def __init__(self, stored: StoredFile) -> None:
+        self.stored = stored
+        links = media.image_links(stored)
+        self.url = (links.url if links is not None else None) or ""
+        self.preview = _preview(stored, height=120, width=240)
+
+    def __str__(self) -> str:
+        return self.stored.original_name
+
+
+class ContentImageInput(forms.ClearableFileInput):
+    """A file input with the current image's thumbnail and a "clear" box."""
+
+    template_name = "content/widgets/image_input.html"
+
+    def is_initial(self, value: Any) -> bool:
+        return isinstance(value, CurrentImage)
+
+
+# A form field's value when the editor neither uploaded nor cleared an image.
+UNCHANGED = object()
+
+
+class ContentImageField(forms.FileField):
+    """An upload for an image field: checked and stored through `tessera.files` by
+    `ContentImageForm.clean` once the rest of the form is valid."""
+
+    widget = ContentImageInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+        self.widget.attrs.setdefault("accept", media.ACCEPTED_TYPES)
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, StoredFile):
+            return CurrentImage(value)
+        if value is None or isinstance(value, UploadedFile | CurrentImage):
+            return value
+        stored = StoredFile.objects.filter(pk=value).prefetch_related("variants").first()
+        return CurrentImage(stored) if stored is not None else None
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        value = super().clean(data, initial)
+        if value is False:
+            return None
+        if isinstance(value, UploadedFile):
+            media.image_size_check(value.size or 0)  # refused before it is copied anywhere
+            return value
+        return UNCHANGED
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        return data is not None
+
+
+class ContentImageForm(forms.ModelForm):
+    """Stores the uploaded images once every other field is valid, so that a form sent back
+    with errors stores nothing; a refused image is an error on its field."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for name, field in self.fields.items():
+            if not isinstance(field, ContentImageField) or name not in cleaned:
+                continue
+            value = cleaned[name]
+            if value is UNCHANGED or (isinstance(value, UploadedFile) and self.errors):
+                del cleaned[name]
+            elif isinstance(value, UploadedFile):
+                try:
+                    cleaned[name] = media.content_image_store(
+                        content=value, name=value.name or "image"
+                    )
+                except ValidationError as error:
+                    self.add_error(name, error)
+        return cleaned
+
+
+def _image_formfield(db_field: Any) -> ContentImageField:
+    return ContentImageField(
+        label=db_field.verbose_name.capitalize(),
+        help_text=_(
+            "PNG, JPEG or WebP, at most %(size)s; thumbnails and WebP versions are made "
+            "automatically."
+        )
+        % {"size": filesizeformat(media.max_bytes())},
     )
 
 
@@ -82,14 +188,25 @@ MOVE_ACTIONS = [
 ]
 
 
-class ContentAdmin(SimpleHistoryAdmin, TranslationAdmin):
+class ContentAdmin(StoreImagesAdminMixin, SimpleHistoryAdmin, TranslationAdmin):
+    form = ContentImageForm
     actions = [refresh_cache]
     preview_field = ""
 
     def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if isinstance(db_field, StoredFileField):
+            return _image_formfield(db_field)
         if isinstance(db_field, models.URLField):
             kwargs.setdefault("assume_scheme", "https")
         return _rtl(super().formfield_for_dbfield(db_field, request, **kwargs), db_field)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        queryset = super().get_queryset(request)
+        if self.preview_field:
+            queryset = queryset.select_related(self.preview_field).prefetch_related(
+                f"{self.preview_field}__variants"
+            )
+        return queryset
 
     @admin.display(description=_("Preview"))
     def preview(self, obj: Any) -> str:
@@ -117,7 +234,6 @@ class MenuItemAdmin(OrderedContentAdmin):
 class HeroAdmin(OrderedContentAdmin):
     preview_field = "image"
     list_display = ("title", "preview", "is_visible", "publish_at", "unpublish_at", "order")
-    readonly_fields = ["order", "preview"]
     search_fields = ("title_en", "title_ar")
 
 
@@ -125,7 +241,6 @@ class HeroAdmin(OrderedContentAdmin):
 class PartnerAdmin(OrderedContentAdmin):
     preview_field = "logo"
     list_display = ("name", "preview", "url", "is_visible", "order")
-    readonly_fields = ["order", "preview"]
     search_fields = ("name_en", "name_ar")
 
 
@@ -139,33 +254,32 @@ class FooterLinkAdmin(OrderedContentAdmin):
 class SeoEntryAdmin(ContentAdmin):
     preview_field = "image"
     list_display = ("page", "title", "preview")
-    readonly_fields = ("preview",)
     search_fields = ("page", "title_en", "title_ar")
 
 
 class HomeSectionInline(TranslationStackedInline):
     model = HomeSection
+    form = ContentImageForm
     extra = 0
     fields = (
         "kind",
         "title",
         "body",
         "image",
-        "preview",
         "is_visible",
         "publish_at",
         "unpublish_at",
         "order",
     )
-    readonly_fields = ("preview",)
     ordering = ("order", "created_at")
 
     def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if isinstance(db_field, StoredFileField):
+            return _image_formfield(db_field)
         return _rtl(super().formfield_for_dbfield(db_field, request, **kwargs), db_field)
 
-    @admin.display(description=_("Preview"))
-    def preview(self, obj: Any) -> str:
-        return _preview(obj.image)
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return super().get_queryset(request).select_related("image")
 
 
 @admin.register(HomePage)
@@ -178,5 +292,4 @@ class HomePageAdmin(ContentAdmin):
 class HomeSectionAdmin(OrderedContentAdmin):
     preview_field = "image"
     list_display = ("title", "home_page", "kind", "preview", "is_visible", "order")
-    readonly_fields = ["order", "preview"]
     list_filter = ["home_page", "is_visible"]

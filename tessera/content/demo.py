@@ -1,12 +1,21 @@
 """A bilingual demo site (English and Arabic) for `make run`. Idempotent: rows are matched
-by their English title, so a second run adds nothing."""
+by their English title, and only an item without an image gets one, so a second run adds
+nothing.
+
+The images are drawn here with Pillow (no binary files in the repository) and stored
+through `tessera.files` like an editor's upload (`media.content_image_store`): public
+`content_image` files whose variants the worker makes.
+"""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from django.db import transaction
+from PIL import Image, ImageDraw
 
+from tessera.content.media import content_image_store
 from tessera.content.models import (
     FooterLink,
     Hero,
@@ -90,11 +99,67 @@ SECTIONS = [
 ]
 
 
+# (width, height, start colour, end colour) of each kind of picture.
+PICTURES: dict[str, tuple[int, int, str, str]] = {
+    "hero": (1600, 640, "#0b3d5c", "#1f8a70"),
+    "logo": (480, 240, "#f4f1ea", "#d9d2c3"),
+    "seo": (1200, 630, "#1f8a70", "#0b3d5c"),
+    "section": (960, 540, "#f2a541", "#c8553d"),
+}
+
+
+def picture(kind: str, label: str) -> bytes:
+    """A small JPEG: a diagonal gradient in the site's colours with a few shapes."""
+    width, height, start, end = PICTURES[kind]
+    mask = Image.linear_gradient("L").rotate(45, expand=True).resize((width, height))
+    image = Image.composite(
+        Image.new("RGB", (width, height), end), Image.new("RGB", (width, height), start), mask
+    )
+    draw = ImageDraw.Draw(image)
+    seed = sum(map(ord, label))
+    for i in range(3):
+        radius = height // (3 + i)
+        x = (seed * (i + 7)) % width
+        y = (seed * (i + 3)) % height
+        draw.ellipse((x - radius, y - radius, x + radius, y + radius), outline="white", width=6)
+    # Pillow's built-in font has Latin letters only.
+    text = label.encode("ascii", "ignore").decode()
+    draw.text((height // 10, height // 10), text, fill="white")
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=80)
+    return buffer.getvalue()
+
+
+def _with_image(row: Any, field: str, kind: str, label: str) -> int:
+    """Give `row` a demo image unless it has one; 1 when it got one."""
+    if getattr(row, f"{field}_id") is not None:
+        return 0
+    stored = content_image_store(content=io.BytesIO(picture(kind, label)), name=f"{kind}.jpg")
+    setattr(row, field, stored)
+    row.save(update_fields=[field, "updated_at"])
+    return 1
+
+
 def _get_or_create(model: Any, *, lookup: dict[str, Any], values: dict[str, Any]) -> int:
     if model.objects.filter(**lookup).exists():
         return 0
     model.objects.create(**lookup, **values)
     return 1
+
+
+def _images() -> int:
+    added = 0
+    for hero in Hero.objects.filter(title_en__in=[h["title_en"] for h in HEROES]):
+        added += _with_image(hero, "image", "hero", str(hero))
+    for partner in Partner.objects.filter(name_en__in=[p[0] for p in PARTNERS]):
+        added += _with_image(partner, "logo", "logo", str(partner))
+    for entry in SeoEntry.objects.filter(page__in=[s[0] for s in SEO]):
+        added += _with_image(entry, "image", "seo", entry.page)
+    for section in HomeSection.objects.filter(
+        home_page__key="home", title_en__in=[s[1] for s in SECTIONS]
+    ):
+        added += _with_image(section, "image", "section", str(section))
+    return added
 
 
 def load() -> int:
@@ -162,4 +227,5 @@ def load() -> int:
                     "order": i * 10,
                 },
             )
+        created += _images()
     return created

@@ -13,8 +13,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tessera.content.validators import validate_content_image
 from tessera.core.models import BaseModel
+from tessera.files.fields import StoredFileField
+from tessera.files.purposes import Purpose as FilePurpose
 
 
 class ContentItem(BaseModel):
@@ -52,12 +53,11 @@ def _schedule_constraint(name: str) -> models.CheckConstraint:
     )
 
 
-def _image_field() -> models.ImageField:
-    return models.ImageField(
-        upload_to="content/%Y/%m/",
-        blank=True,
-        validators=[validate_content_image],
-        help_text=_("PNG, JPEG, GIF or WebP, at most 5 MB."),
+def _image_field() -> StoredFileField:
+    """A public image stored by `tessera.files` (uploaded in the admin through `media.py`)."""
+    return StoredFileField(
+        purpose=FilePurpose.CONTENT_IMAGE,
+        help_text=_("A PNG, JPEG or WebP image; its thumbnail and WebP versions are made for you."),
     )
 
 
@@ -169,6 +169,14 @@ class HomeSection(ContentItem):
     def __str__(self) -> str:
         return self.title
 
+
+# Every model with an image, and the field holding it.
+IMAGE_FIELDS: tuple[tuple[type[models.Model], str], ...] = (
+    (Hero, "image"),
+    (Partner, "logo"),
+    (SeoEntry, "image"),
+    (HomeSection, "image"),
+)
 
 ORDERED_MODELS: tuple[type[ContentItem], ...] = (MenuItem, Hero, Partner, FooterLink, HomeSection)
 CONTENT_MODELS: tuple[type[models.Model], ...] = (*ORDERED_MODELS, SeoEntry, HomePage)

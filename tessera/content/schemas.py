@@ -16,6 +16,22 @@ class Translated(CamelSchema):
 Text = str | Translated
 
 
+class ImageVariantsOut(CamelSchema):
+    thumbnail: str | None = Field(description="At most 256 px on the longer side.")
+    medium: str | None = Field(description="At most 1024 px on the longer side.")
+    thumbnail_webp: str | None
+    medium_webp: str | None
+
+
+class ImageOut(CamelSchema):
+    """A public image and its variants; null until the image has been processed."""
+
+    url: str
+    width: int | None
+    height: int | None
+    variants: ImageVariantsOut
+
+
 class MenuItemOut(CamelSchema):
     id: str
     title: Text
@@ -32,6 +48,7 @@ class HeroOut(CamelSchema):
     button_text: Text
     button_url: str
     image_url: str | None
+    image: ImageOut | None
     order: int
 
 
@@ -41,6 +58,7 @@ class PartnerOut(CamelSchema):
     description: Text
     url: str
     logo_url: str | None
+    logo: ImageOut | None
     order: int
 
 
@@ -58,6 +76,7 @@ class SeoOut(CamelSchema):
     description: Text
     keywords: Text
     image_url: str | None
+    image: ImageOut | None
 
 
 class HomeSectionOut(CamelSchema):
@@ -66,6 +85,7 @@ class HomeSectionOut(CamelSchema):
     title: Text
     body: Text
     image_url: str | None
+    image: ImageOut | None
     order: int
 
 

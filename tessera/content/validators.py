@@ -1,3 +1,8 @@
+"""The check of the old `ImageField` images, kept because migrations 0001 and 0002 name it.
+
+Images are now stored files of `tessera.files`; uploads are checked by `media.py`.
+"""
+
 from __future__ import annotations
 
 from typing import Any

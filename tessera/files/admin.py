@@ -61,8 +61,38 @@ def _preview_url(obj: StoredFile) -> str | None:
     return thumbnail.url if thumbnail is not None else ref.url
 
 
+class StoreImagesAdminMixin:
+    """For admin pages that show images from the file store. The admin's
+    Content-Security-Policy allows images from this site only; with S3 the previews come from
+    the bucket or the CDN, so those pages allow that origin too."""
+
+    def _allow_store_images(self, response: HttpResponse) -> HttpResponse:
+        origin = file_store().image_origin()
+        if origin:
+            response["Content-Security-Policy"] = settings.CONTENT_SECURITY_POLICY.replace(
+                "img-src 'self'", f"img-src 'self' {origin}"
+            )
+        return response
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
+        return self._allow_store_images(
+            super().changelist_view(request, extra_context)  # type: ignore[misc]
+        )
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: Any = None,
+    ) -> Any:
+        return self._allow_store_images(
+            super().changeform_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
+        )
+
+
 @admin.register(StoredFile)
-class StoredFileAdmin(admin.ModelAdmin):
+class StoredFileAdmin(StoreImagesAdminMixin, admin.ModelAdmin):
     list_display = (
         "preview",
         "original_name",
@@ -118,23 +148,3 @@ class StoredFileAdmin(admin.ModelAdmin):
         ]
         super().delete_queryset(request, queryset)
         objects_delete(keys)
-
-    def _allow_store_images(self, response: HttpResponse) -> HttpResponse:
-        # The admin's Content-Security-Policy allows images from this site only; previews of
-        # S3 files come from the bucket or the CDN.
-        origin = file_store().image_origin()
-        if origin:
-            response["Content-Security-Policy"] = settings.CONTENT_SECURITY_POLICY.replace(
-                "img-src 'self'", f"img-src 'self' {origin}"
-            )
-        return response
-
-    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
-        return self._allow_store_images(super().changelist_view(request, extra_context))
-
-    def change_view(
-        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
-    ) -> Any:
-        return self._allow_store_images(
-            super().change_view(request, object_id, form_url, extra_context)
-        )

@@ -25,6 +25,7 @@ from tessera.files.errors import ImageTooLargeError, InvalidImageError
 from tessera.files.images import image_process
 from tessera.files.models import FileVariant, StoredFile
 from tessera.files.purposes import POLICIES, policy_for
+from tessera.files.signals import file_ready
 from tessera.files.storage import file_store
 
 logger = structlog.get_logger("tessera.files")
@@ -66,6 +67,21 @@ def _sha256(data: Any) -> str:
     digest = hashlib.file_digest(data, "sha256").hexdigest()
     data.seek(0)
     return digest
+
+
+def _announce_ready(*, file_id: Any, purpose: str) -> None:
+    """`file_ready` to the apps that show the file; a failing receiver is logged, never undoes
+    or retries the processing that has committed."""
+    for receiver, outcome in file_ready.send_robust(
+        sender=StoredFile, file_id=file_id, purpose=purpose
+    ):
+        if isinstance(outcome, Exception):
+            logger.error(
+                "file_ready_receiver_failed",
+                file_id=str(file_id),
+                receiver=getattr(receiver, "__qualname__", repr(receiver)),
+                error=repr(outcome),
+            )
 
 
 def file_process_image(*, file_id: str) -> str:
@@ -146,6 +162,8 @@ def file_process_image(*, file_id: str) -> str:
                 ready_at=now,
                 updated_at=now,
             )
+            ready_id, purpose = current.pk, current.purpose
+            transaction.on_commit(lambda: _announce_ready(file_id=ready_id, purpose=purpose))
     logger.info("file_processed", file_id=str(stored.pk), variants=len(rows))
     return str(Status.READY)
 

@@ -138,7 +138,9 @@ def file_upload(
 ) -> StoredFile:
     """Check an upload that arrived through the API, store it, record it.
 
-    Images are recorded as `processing` with a task id; other files are `ready` at once.
+    `owner` None records a file the system owns (website content uploaded in the admin), which
+    outlives the account of whoever uploaded it. Images are recorded as `processing` with a
+    task id; other files are `ready` at once.
     A refused file never reaches storage.
     """
     policy = _client_policy(purpose)
@@ -173,7 +175,7 @@ def file_upload(
                 ready_at=None if checked.is_image else timezone.now(),
             )
             if checked.is_image:
-                _start_processing(stored, owner.pk)
+                _start_processing(stored, getattr(owner, "pk", None))
     except BaseException:
         objects_delete([key])
         raise
