@@ -29,6 +29,14 @@ def user_get_by_email(*, email: str) -> User | None:
     return User.objects.filter(email__iexact=email.strip(), is_active=True).first()
 
 
+def user_get_by_verified_phone(*, phone_number: str) -> User | None:
+    """The active account whose number was confirmed by a code (an unverified number proves
+    nothing about who holds it)."""
+    return User.objects.filter(
+        phone_number=phone_number, phone_verified_at__isnull=False, is_active=True
+    ).first()
+
+
 def event_interest_list() -> QuerySet[EventInterest]:
     return EventInterest.objects.filter(is_active=True).order_by("position", "name")
 
@@ -64,7 +72,10 @@ def user_profile_extras(*, user: User, request: HttpRequest | None = None) -> di
 def me_reply_cached(*, user: User, host: str) -> bytes | None:
     """The JSON of the user's GET /me reply, if the authentication cache held it for this
     user's current generation and this host (read with the session, `authcache`)."""
-    snapshot = user.auth_cached_me
+    return me_reply_from_snapshot(user.auth_cached_me, host=host)
+
+
+def me_reply_from_snapshot(snapshot: dict[str, Any] | None, *, host: str) -> bytes | None:
     if snapshot is None or snapshot.get("host") != host:
         return None
     body = snapshot.get("body")

@@ -26,8 +26,13 @@ class CapsuleState(models.TextChoices):
 
 
 class Capsule(BaseModel):
+    # No index of its own: `capsule_outbox_idx` starts with sender and serves every lookup by
+    # sender (outbox, cascades); a second one only cost the unlock sweep an index write per row.
     sender = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="capsules_sent"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="capsules_sent",
+        db_index=False,
     )
     # Null until the receiver has an account; `receiver_email`/`receiver_phone` then say
     # who was invited, and the capsule is attached when they sign up.
@@ -58,8 +63,14 @@ class Capsule(BaseModel):
     class Meta:
         ordering = ("-created_at",)
         indexes = [
-            # Inbox: one receiver's capsules, newest first (the hot read path).
-            models.Index(fields=["receiver", "-created_at", "-id"], name="capsule_inbox_idx"),
+            # Inbox: one receiver's capsules, newest first (the hot read path). Partial: a
+            # receiver never sees drafts, so the page (LIMIT) and the capped count read only
+            # the index's own entries, in order, with no draft skipped on the way.
+            models.Index(
+                fields=["receiver", "-created_at", "-id"],
+                name="capsule_inbox_idx",
+                condition=~Q(state="draft"),
+            ),
             models.Index(fields=["sender", "-created_at", "-id"], name="capsule_outbox_idx"),
             # The sweep: due capsules in the states it moves.
             models.Index(
@@ -162,7 +173,10 @@ class CapsuleEvent(models.Model):
         READY = "ready", "Ready"
 
     id = models.BigAutoField(primary_key=True)
-    capsule = models.ForeignKey(Capsule, on_delete=models.CASCADE, related_name="events")
+    # Indexed by `capsule_event_once` (capsule, kind), which leads with it.
+    capsule = models.ForeignKey(
+        Capsule, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     kind = models.CharField(max_length=12, choices=Kind.choices)
     created_at = models.DateTimeField()
     notified_at = models.DateTimeField(null=True, blank=True)

@@ -19,6 +19,12 @@ class CapsuleFilter(CamelSchema):
     state: StateName | None = Field(None, description="Only capsules in this (reader's) state.")
     page: int = Field(1, ge=1, le=1_000_000)
     page_size: int | None = Field(None, ge=1)
+    cursor: str | None = Field(
+        None,
+        max_length=200,
+        description="The nextCursor of the previous page: deep pages without an OFFSET "
+        "(not together with page).",
+    )
 
 
 class CapsuleIn(CamelSchema):
@@ -30,6 +36,11 @@ class CapsuleIn(CamelSchema):
     receiver_id: UUID | None = Field(None, description="An account's id.")
     receiver_email: str | None = Field(
         None, max_length=254, description="An email; without an account the person is invited."
+    )
+    receiver_phone: str | None = Field(
+        None,
+        pattern=r"^\+[1-9][0-9]{6,14}$",
+        description="An E.164 number; without an account the person is invited by SMS.",
     )
     recipient_id: UUID | None = Field(None, description="An entry of your address book.")
     media_ids: list[UUID] = Field(default_factory=list, max_length=6)
@@ -67,6 +78,7 @@ class CapsuleOut(CamelSchema):
     sender: PersonOut
     receiver: PersonOut | None
     receiver_email: str | None = Field(description="Only for the sender.")
+    receiver_phone: str | None = Field(None, description="Only for the sender.")
     allow_early_view: bool
     allow_receiver_reply: bool
     body: str | None = Field(description="Null while the receiver may not read it yet.")
@@ -82,10 +94,17 @@ class CapsuleOut(CamelSchema):
 
 class CapsulePageOut(CamelSchema):
     items: list[CapsuleOut]
-    count: int
-    page: int
+    count: int = Field(description="Capsules in the box, exact up to 1,000 (see countExact).")
+    count_exact: bool = Field(
+        description="False when the box holds more than 1,000: count and pages are then 1,000 "
+        "and its pages; walk on with nextCursor."
+    )
+    page: int | None = Field(description="Null for a page reached by cursor.")
     page_size: int
     pages: int
+    next_cursor: str | None = Field(
+        description="Pass as cursor for the page after this one; null on the last page."
+    )
 
 
 class DraftIn(CamelSchema):

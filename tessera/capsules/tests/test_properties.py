@@ -10,7 +10,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tessera.capsules import services
+from tessera.capsules import selectors, services
 from tessera.capsules.models import Capsule, CapsuleEvent, CapsuleState
 from tessera.capsules.tests.factories import make_capsule
 
@@ -48,4 +48,41 @@ def test_effective_state_matches_the_sweep(
     assert CapsuleEvent.objects.filter(capsule=capsule).count() == (
         0 if capsule.state == start else 1
     )
+    Capsule.objects.all().delete()
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    minutes_ago=st.lists(st.integers(min_value=0, max_value=4), min_size=0, max_size=12),
+    page_size=st.integers(min_value=1, max_value=5),
+)
+def test_walking_by_cursor_lists_every_capsule_once_in_inbox_order(
+    user: Any, other_user: Any, minutes_ago: list[int], page_size: int
+) -> None:
+    # Few distinct creation times, so many ties that only the id orders.
+    base = timezone.now()
+    for minutes in minutes_ago:
+        capsule = make_capsule(sender=user, receiver=other_user)
+        Capsule.objects.filter(pk=capsule.pk).update(created_at=base - timedelta(minutes=minutes))
+    expected = list(
+        Capsule.objects.filter(receiver=other_user)
+        .order_by("-created_at", "-id")
+        .values_list("pk", flat=True)
+    )
+
+    seen: list[Any] = []
+    cursor = None
+    while True:
+        page = selectors.capsule_page(
+            user=other_user, box="inbox", state=None, page=1, page_size=page_size, cursor=cursor
+        )
+        assert len(page["items"]) <= page_size
+        assert (page["count"], page["count_exact"]) == (len(expected), True)
+        seen += [item["id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == expected
     Capsule.objects.all().delete()

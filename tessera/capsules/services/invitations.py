@@ -1,0 +1,96 @@
+"""Receivers without an account: the invitation (email, or SMS for a phone-only receiver)
+and attaching their capsules once they sign up and verify that address or number."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from tessera.capsules.models import Capsule, Recipient
+from tessera.capsules.services.common import _now
+from tessera.notifications.services import send_email, send_sms
+
+INVITATION_KIND = "capsules.invitation"
+
+
+def _invitation_facts(capsule: Capsule) -> dict[str, str]:
+    return {
+        "name": capsule.sender.name or _("Someone"),
+        "title": capsule.title,
+        "when": capsule.scheduled_unlock_at.strftime("%Y-%m-%d %H:%M")
+        if capsule.scheduled_unlock_at
+        else "",
+        "link": f"{settings.AUTH_FRONTEND_URL}/signup",
+    }
+
+
+def _invite(capsule: Capsule) -> None:
+    """Invite a receiver who has no account: by email when the capsule names an address,
+    else by SMS to its phone number. Queued on commit by the notifications module."""
+    facts = _invitation_facts(capsule)
+    if capsule.receiver_email:
+        send_email(
+            to=capsule.receiver_email,
+            subject=_("%(name)s sent you a time capsule on Tessera") % facts,
+            body=_(
+                "%(name)s sealed a time capsule for you: “%(title)s”. It unlocks on %(when)s "
+                "(UTC). Create a Tessera account with this email address to receive it:\n"
+                "%(link)s\n"
+            )
+            % facts,
+            kind=INVITATION_KIND,
+            critical=False,
+        )
+    elif capsule.receiver_phone:
+        send_sms(
+            to=capsule.receiver_phone,
+            body=_(
+                "%(name)s sealed a time capsule for you on Tessera: “%(title)s”, unlocking "
+                "%(when)s UTC. Sign up with this phone number to receive it: %(link)s"
+            )
+            % facts,
+            kind=INVITATION_KIND,
+            critical=False,
+        )
+
+
+def capsule_invite_pending(capsule: Capsule) -> None:
+    """Invite the receiver of `capsule` if it has no account yet (on sealing, and again
+    when the capsule becomes READY)."""
+    if capsule.receiver_id is None and (capsule.receiver_email or capsule.receiver_phone):
+        _invite(capsule)
+
+
+def capsules_claim_pending(*, user: Any) -> int:
+    """Attach capsules sent to `user`'s verified email or phone before they had an account.
+
+    Called where the receiver first reads their inbox, so sign-up needs no hook: an
+    address counts only once verified (email by its code, phone by its OTP)."""
+    email = (getattr(user, "email", None) or "").lower()
+    verified_email = email if email and getattr(user, "email_verified_at", None) else ""
+    phone = getattr(user, "phone_number", None) or ""
+    verified_phone = phone if phone and getattr(user, "phone_verified_at", None) else ""
+    if not verified_email and not verified_phone:
+        return 0
+    match = Q(pk__in=[])
+    if verified_email:
+        match |= Q(receiver_email=verified_email)
+    if verified_phone:
+        match |= Q(receiver_phone=verified_phone)
+    pending = Capsule.objects.filter(match, receiver__isnull=True)
+    # A read path calls this: only take a write lock when there is something to attach.
+    if not pending.exists():
+        return 0
+    with transaction.atomic():
+        claimed = pending.update(receiver=user, updated_at=_now())
+        entries = Q(pk__in=[])
+        if verified_email:
+            entries |= Q(email=verified_email)
+        if verified_phone:
+            entries |= Q(phone=verified_phone)
+        Recipient.objects.filter(entries, user__isnull=True).update(user=user)
+        return claimed
