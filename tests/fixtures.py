@@ -100,18 +100,33 @@ def wsgi_get(
     return int(status.split()[0]), {name.lower(): value for name, value in headers}, body
 
 
+class _KeepingConnections:
+    """Django's WSGI handler without closing the test's database connection at the end of a
+    request (the test client does the same for its own requests)."""
+
+    def __init__(self) -> None:
+        from django.core.handlers.wsgi import WSGIHandler
+
+        self.handler = WSGIHandler()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        from django.core.signals import request_finished, request_started
+        from django.db import close_old_connections
+
+        request_started.disconnect(close_old_connections)
+        request_finished.disconnect(close_old_connections)
+        try:
+            chunks = self.handler(environ, start_response)
+            body = b"".join(chunks)
+            if hasattr(chunks, "close"):
+                chunks.close()
+            return [body]
+        finally:
+            request_started.connect(close_old_connections)
+            request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def django_wsgi_app(db: Any) -> Any:
-    """Django's own WSGI handler, as config/wsgi.py builds it, for `wsgi_get`. Like the test
-    client, it keeps the test's database connection open across requests."""
-    from django.core.handlers.wsgi import WSGIHandler
-    from django.core.signals import request_finished, request_started
-    from django.db import close_old_connections
-
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        yield WSGIHandler()
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
+    """Django's own WSGI handler, as config/wsgi.py builds it, for `wsgi_get`."""
+    return _KeepingConnections()

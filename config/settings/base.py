@@ -177,7 +177,10 @@ RATE_LIMIT_EXEMPT_PATHS = ["/api/docs", "/api/openapi.json"]
 # The edge (tessera/core/edge.py): public GET replies ready in a Redis cache are answered
 # before Django's request cycle. Off without Redis (the embedded default answers in Django).
 EDGE_ENABLED = env.bool("EDGE_ENABLED", default=bool(REDIS_URL))
-EDGE_ROUTES = {"/api/website-data/": "tessera.content.edge.website_data"}
+EDGE_ROUTES = {
+    "/api/website-data/": "tessera.content.edge.website_data",
+    "/api/auth/me": "tessera.accounts.edge.me",
+}
 TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
 
 # --- Security headers and cross-origin ------------------------------------------------------

@@ -22,7 +22,7 @@ import orjson
 from django.conf import settings
 from django.utils import timezone
 
-from tessera.accounts.authcache import auth_cache_get, auth_cache_set
+from tessera.accounts.authcache import AuthCacheRead, auth_cache_get, auth_cache_set
 from tessera.accounts.models import CACHED_USABLE_PASSWORD, AuthSession, User
 
 ACCESS_TOKEN_TYPE = "access"  # noqa: S105 - a claim value, not a secret
@@ -134,6 +134,20 @@ def _uuid(value: Any) -> uuid.UUID | None:
         return uuid.UUID(str(value))
     except ValueError:
         return None
+
+
+def access_token_cached(token: str) -> tuple[uuid.UUID, AuthCacheRead] | None:
+    """For the edge (`accounts/edge.py`): the user id and the cache read of a valid token
+    whose session entry is current (the same checks as `access_token_verify`'s cached
+    branch); None whenever the full check is needed."""
+    claims = access_token_claims(token)
+    if claims is None or "sid" not in claims:
+        return None
+    user_id, session_id = _uuid(claims["sub"]), _uuid(claims["sid"])
+    if user_id is None or session_id is None:
+        return None
+    read = auth_cache_get(session_id=session_id, user_id=user_id)
+    return (user_id, read) if read.entry is not None else None
 
 
 def access_token_verify(token: str) -> User | None:

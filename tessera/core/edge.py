@@ -51,6 +51,7 @@ class EdgeRequest:
     # (`?lang=` or `Accept-Language`).
     language: str
     language_requested: bool
+    host: str  # as `HttpRequest.get_host()` gives it, already checked against ALLOWED_HOSTS
     environ: dict[str, Any]
 
     def header(self, name: str) -> str | None:
@@ -64,6 +65,7 @@ class EdgeReply:
     body: bytes
     headers: list[tuple[str, str]] = field(default_factory=list)
     route: str = ""
+    user_id: str | None = None  # for the access log, when the reply is a user's
 
 
 @dataclass(slots=True)
@@ -87,19 +89,22 @@ class _LanguageProbe:
         self.path_info = environ.get("PATH_INFO", "")
 
 
-def _host_allowed(environ: dict[str, Any]) -> bool:
-    """What `HttpRequest.get_host()` checks, without building a request."""
+def _allowed_host(environ: dict[str, Any]) -> str | None:
+    """What `HttpRequest.get_host()` returns, or None where it would raise DisallowedHost."""
     if settings.USE_X_FORWARDED_HOST and "HTTP_X_FORWARDED_HOST" in environ:
-        host = environ["HTTP_X_FORWARDED_HOST"]
+        host = str(environ["HTTP_X_FORWARDED_HOST"])
+    elif "HTTP_HOST" in environ:
+        host = str(environ["HTTP_HOST"])
     else:
-        host = environ.get("HTTP_HOST") or (
-            f"{environ.get('SERVER_NAME', '')}:{environ.get('SERVER_PORT', '')}"
-        )
+        host = str(environ.get("SERVER_NAME", ""))
+        port = str(environ.get("SERVER_PORT", ""))
+        if port != ("443" if _is_secure(environ) else "80"):
+            host = f"{host}:{port}"
     allowed = settings.ALLOWED_HOSTS
     if settings.DEBUG and not allowed:
         allowed = [".localhost", "127.0.0.1", "[::1]"]
-    domain, _port = split_domain_port(str(host))
-    return bool(domain and validate_host(domain, allowed))
+    domain, _port = split_domain_port(host)
+    return host if domain and validate_host(domain, allowed) else None
 
 
 def _is_secure(environ: dict[str, Any]) -> bool:
@@ -157,7 +162,8 @@ class EdgeApp:
             return None
         if self.cookie in environ.get("HTTP_COOKIE", ""):
             return None
-        if not _host_allowed(environ):
+        host = _allowed_host(environ)
+        if host is None:
             return None  # Django answers the 400
         secure = _is_secure(environ)
         if settings.SECURE_SSL_REDIRECT and not secure:
@@ -175,6 +181,7 @@ class EdgeApp:
                 query=query,
                 language=language,
                 language_requested=requested,
+                host=host,
                 environ=environ,
             )
         )
@@ -230,7 +237,7 @@ class EdgeApp:
             route=reply.route or None,
             status=reply.status,
             duration_ms=round(elapsed * 1000, 2),
-            user_id=None,
+            user_id=reply.user_id,
             ip=client_ip_from_meta(environ),
         )
         return [reply.body]

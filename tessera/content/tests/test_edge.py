@@ -68,7 +68,7 @@ def _warm(site: int) -> None:
     ],
 )
 def test_the_edge_replies_as_the_api_does(
-    edge: EdgeApp, django_app: CountingApp, site: int, path: str, query: str, meta: Any
+    edge: EdgeApp, django_app: CountingApp, site: int, *, path: str, query: str, meta: Any
 ) -> None:
     _warm(site)
 
@@ -149,7 +149,7 @@ def test_a_request_id_is_kept_and_the_reply_logged(
     ],
 )
 def test_what_the_edge_does_not_understand_goes_to_django(
-    edge: EdgeApp, django_app: CountingApp, site: int, query: str, meta: Any, status: int
+    edge: EdgeApp, django_app: CountingApp, site: int, *, query: str, meta: Any, status: int
 ) -> None:
     _warm(site)
 
@@ -185,12 +185,10 @@ def test_a_cold_cache_goes_to_django_which_rebuilds_it(
 def test_an_https_redirect_is_left_to_django(
     django_wsgi_app: Any, site: int, settings: Any
 ) -> None:
-    from django.core.handlers.wsgi import WSGIHandler
-
     _warm(site)
     settings.RATE_LIMIT_ENABLED = False
     settings.SECURE_SSL_REDIRECT = True
-    django_app = CountingApp(WSGIHandler())  # its middleware reads the setting when built
+    django_app = CountingApp(type(django_wsgi_app)())  # its middleware reads the setting when built
     edge = EdgeApp(django_app, routes=ROUTES)
 
     status, headers, _body = wsgi_get(edge, URL)
@@ -203,11 +201,9 @@ def test_an_https_redirect_is_left_to_django(
 def test_the_default_rate_limit_counts_edge_replies(
     django_wsgi_app: Any, site: int, settings: Any
 ) -> None:
-    from django.core.handlers.wsgi import WSGIHandler
-
     settings.RATE_LIMIT_ENABLED = True
     settings.RATE_LIMIT_DEFAULT = "3/minute"
-    django_app = CountingApp(WSGIHandler())  # its middleware reads the limit when built
+    django_app = CountingApp(type(django_wsgi_app)())  # its middleware reads the limit when built
     edge = EdgeApp(django_app, routes=ROUTES)
     _warm(site)
 
