@@ -28,7 +28,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from tessera.accounts.models import User  # noqa: E402
-from tessera.accounts.tokens import access_token_issue  # noqa: E402
+from tessera.accounts.services import session_start  # noqa: E402
 from tessera.capsules import selectors, services  # noqa: E402
 
 RECEIVER_EMAIL = "inbox-receiver@bench.local"
@@ -139,7 +139,8 @@ def main() -> None:
         json.dumps(
             {
                 "receiver_id": str(receiver.pk),
-                "access_token": access_token_issue(user=receiver),
+                # A signed-in session's token, as a real client holds (its check is cached).
+                "access_token": session_start(user=receiver, method="password").access_token,
                 "deep_cursor": deep_cursor,
                 "deep_offset": deep_offset,
                 "inbox_capsules": inbox.count(),
