@@ -42,6 +42,9 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "bench"))
+from benchlib.measure import wait_for_quiet  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 RESULTS = REPO / "bench" / "results"
 VENV_BIN = REPO / ".venv" / "bin"
@@ -417,6 +420,9 @@ def main() -> int:  # noqa: PLR0915 - one linear script
             slice_file.write_text("\n".join(all_tokens[first : first + per_run]) + "\n")
             targets["tessera_refresh"]["env"] = {"TOKENS_FILE": str(slice_file)}
             for name, target in targets.items():
+                # The refresh target's writes leave PostgreSQL busy (autovacuum, checkpoint)
+                # on the same two cores: let that finish rather than time it into /me.
+                quiet = wait_for_quiet(30)
                 figures = wrk(
                     target["url"],
                     duration=args.duration,
@@ -425,6 +431,7 @@ def main() -> int:  # noqa: PLR0915 - one linear script
                     script=target.get("script"),
                     env=target.get("env"),
                 )
+                figures.update(quiet)
                 runs[name].append(figures)
                 log(
                     f"round {round_number} {name}: {figures['requests_per_s']:.0f} req/s, "
@@ -526,7 +533,8 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         (
             f"wrk -t1 -c{settings['connections']} from loopback, {settings['duration_s']} s "
-            f"per target, {settings['rounds']} interleaved rounds, medians."
+            f"per target, {settings['rounds']} interleaved rounds, medians. Each run starts "
+            "once the machine is quiet (under 0.5 busy cores, at most 30 s of waiting)."
         ),
         "",
         "| target | req/s | p50 ms | p99 ms | non-2xx | socket errors |",

@@ -22,7 +22,12 @@ import orjson
 from django.conf import settings
 from django.utils import timezone
 
-from tessera.accounts.authcache import AuthCacheRead, auth_cache_get, auth_cache_set
+from tessera.accounts.authcache import (
+    AuthCacheRead,
+    auth_cache_get,
+    auth_cache_set,
+    entry_user_values,
+)
 from tessera.accounts.models import CACHED_USABLE_PASSWORD, AuthSession, User
 
 ACCESS_TOKEN_TYPE = "access"  # noqa: S105 - a claim value, not a secret
@@ -31,7 +36,8 @@ _USER_FIELDS = [field.attname for field in User._meta.concrete_fields]
 
 
 def _keys() -> dict[str, str]:
-    return dict(settings.JWT_SIGNING_KEYS)
+    keys: dict[str, str] = settings.JWT_SIGNING_KEYS
+    return keys
 
 
 def access_token_issue(
@@ -166,7 +172,7 @@ def access_token_verify(token: str) -> User | None:
         return None
     read = auth_cache_get(session_id=session_id, user_id=user_id)
     if read.entry is not None:
-        user = User.from_db("default", _USER_FIELDS, read.entry["user"])
+        user = User.from_db("default", _USER_FIELDS, entry_user_values(read.entry))
         user.auth_session_id = session_id
         user.auth_generation = read.generation
         user.auth_cached_me = read.me

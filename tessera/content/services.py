@@ -21,6 +21,7 @@ import contextlib
 import hashlib
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -189,12 +190,17 @@ class DocumentReply:
     headers: list[tuple[str, str]]
 
 
+@lru_cache(maxsize=64)
+def _http_date(built_at: float) -> str:
+    return http_date(built_at)
+
+
 def document_reply(
     *, etag: str, built_at: float, data: bytes, if_none_match: str | None
 ) -> DocumentReply:
     headers = [
         ("ETag", f'W/"{etag}"'),
-        ("Last-Modified", http_date(built_at)),
+        ("Last-Modified", _http_date(built_at)),
         ("Cache-Control", "public, max-age=0, must-revalidate"),
     ]
     if etag_matches(if_none_match, etag):

@@ -18,7 +18,6 @@ carries the language cookie, one over the rate limit (Django answers the 429).
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -35,7 +34,7 @@ from tessera.core import ratelimit
 from tessera.core.client_ip import client_ip_from_meta
 from tessera.core.logging import AccessLog
 from tessera.core.metrics import observe_request
-from tessera.core.middleware import REQUEST_ID_PATTERN
+from tessera.core.middleware import REQUEST_ID_PATTERN, new_request_id
 
 logger = structlog.get_logger("tessera.api")
 
@@ -89,34 +88,6 @@ class _LanguageProbe:
         self.path_info = environ.get("PATH_INFO", "")
 
 
-def _allowed_host(environ: dict[str, Any]) -> str | None:
-    """What `HttpRequest.get_host()` returns, or None where it would raise DisallowedHost."""
-    if settings.USE_X_FORWARDED_HOST and "HTTP_X_FORWARDED_HOST" in environ:
-        host = str(environ["HTTP_X_FORWARDED_HOST"])
-    elif "HTTP_HOST" in environ:
-        host = str(environ["HTTP_HOST"])
-    else:
-        host = str(environ.get("SERVER_NAME", ""))
-        port = str(environ.get("SERVER_PORT", ""))
-        if port != ("443" if _is_secure(environ) else "80"):
-            host = f"{host}:{port}"
-    allowed = settings.ALLOWED_HOSTS
-    if settings.DEBUG and not allowed:
-        allowed = [".localhost", "127.0.0.1", "[::1]"]
-    domain, _port = split_domain_port(host)
-    return host if domain and validate_host(domain, allowed) else None
-
-
-def _is_secure(environ: dict[str, Any]) -> bool:
-    proxy_header = settings.SECURE_PROXY_SSL_HEADER
-    if proxy_header:
-        header, secure_value = proxy_header
-        value = environ.get(header)
-        if value:
-            return bool(value.split(",", 1)[0].strip() == secure_value)
-    return bool(environ.get("wsgi.url_scheme") == "https")
-
-
 class EdgeApp:
     """WSGI middleware in front of Django's handler (config/wsgi.py)."""
 
@@ -138,6 +109,16 @@ class EdgeApp:
             if settings.SECURE_HSTS_SECONDS
             else ""
         )
+        # Read once: every `settings.X` costs a LazyObject lookup, and this runs per request.
+        self.allowed_hosts = list(settings.ALLOWED_HOSTS)
+        if settings.DEBUG and not self.allowed_hosts:
+            self.allowed_hosts = [".localhost", "127.0.0.1", "[::1]"]
+        self.use_forwarded_host = settings.USE_X_FORWARDED_HOST
+        self.proxy_ssl_header = settings.SECURE_PROXY_SSL_HEADER
+        self.ssl_redirect = settings.SECURE_SSL_REDIRECT
+        self.rate_limited = settings.RATE_LIMIT_ENABLED
+        self.default_language = settings.LANGUAGE_CODE
+        self._checked_hosts: dict[str, bool] = {}
         self.fixed_headers = [
             ("X-Content-Type-Options", "nosniff"),
             ("Referrer-Policy", str(settings.SECURE_REFERRER_POLICY)),
@@ -162,18 +143,19 @@ class EdgeApp:
             return None
         if self.cookie in environ.get("HTTP_COOKIE", ""):
             return None
-        host = _allowed_host(environ)
+        secure = self._is_secure(environ)
+        host = self._allowed_host(environ, secure)
         if host is None:
             return None  # Django answers the 400
-        secure = _is_secure(environ)
-        if settings.SECURE_SSL_REDIRECT and not secure:
+        if self.ssl_redirect and not secure:
             return None
         incoming = environ.get("HTTP_X_REQUEST_ID", "")
-        request_id = incoming if REQUEST_ID_PATTERN.match(incoming) else uuid.uuid4().hex
+        request_id = incoming if REQUEST_ID_PATTERN.match(incoming) else new_request_id()
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         handler = next(handler for prefix, handler in self.routes if path.startswith(prefix))
-        query = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+        raw_query = environ.get("QUERY_STRING", "")
+        query = dict(parse_qsl(raw_query, keep_blank_values=True)) if raw_query else {}
         language, requested = self._language(environ, query)
         reply = handler(
             EdgeRequest(
@@ -199,10 +181,38 @@ class EdgeApp:
         if "HTTP_ACCEPT_LANGUAGE" in environ:
             probe: Any = _LanguageProbe(environ)
             return translation.get_language_from_request(probe), True
-        return settings.LANGUAGE_CODE, requested is not None
+        return self.default_language, requested is not None
+
+    def _is_secure(self, environ: dict[str, Any]) -> bool:
+        if self.proxy_ssl_header:
+            header, secure_value = self.proxy_ssl_header
+            value = environ.get(header)
+            if value:
+                return bool(value.split(",", 1)[0].strip() == secure_value)
+        return bool(environ.get("wsgi.url_scheme") == "https")
+
+    def _allowed_host(self, environ: dict[str, Any], secure: bool) -> str | None:  # noqa: FBT001
+        """What `HttpRequest.get_host()` returns, or None where it would raise
+        DisallowedHost."""
+        if self.use_forwarded_host and "HTTP_X_FORWARDED_HOST" in environ:
+            host = str(environ["HTTP_X_FORWARDED_HOST"])
+        elif "HTTP_HOST" in environ:
+            host = str(environ["HTTP_HOST"])
+        else:
+            host = str(environ.get("SERVER_NAME", ""))
+            port = str(environ.get("SERVER_PORT", ""))
+            if port != ("443" if secure else "80"):
+                host = f"{host}:{port}"
+        allowed = self._checked_hosts.get(host)
+        if allowed is None:
+            domain, _port = split_domain_port(host)
+            allowed = bool(domain and validate_host(domain, self.allowed_hosts))
+            if len(self._checked_hosts) < 64:
+                self._checked_hosts[host] = allowed
+        return host if allowed else None
 
     def _within_rate_limit(self, environ: dict[str, Any]) -> bool:
-        if not settings.RATE_LIMIT_ENABLED:
+        if not self.rate_limited:
             return True
         identity = f"ip:{client_ip_from_meta(environ)}"
         try:

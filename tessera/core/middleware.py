@@ -9,9 +9,9 @@ messages, common and clickjacking middleware that only the admin and other HTML 
 
 from __future__ import annotations
 
+import random
 import re
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -46,9 +46,14 @@ def is_api_path(path: str) -> bool:
     return path.startswith(API_PREFIX)
 
 
+def new_request_id() -> str:
+    # Unique, not secret: 128 random bits from the process's generator, no system call.
+    return f"{random.getrandbits(128):032x}"
+
+
 def _request_id(request: HttpRequest) -> str:
     incoming = request.META.get("HTTP_X_REQUEST_ID", "")
-    request_id = incoming if REQUEST_ID_PATTERN.match(incoming) else uuid.uuid4().hex
+    request_id = incoming if REQUEST_ID_PATTERN.match(incoming) else new_request_id()
     request.request_id = request_id  # type: ignore[attr-defined]
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(request_id=request_id)

@@ -126,6 +126,7 @@ def test_anything_else_goes_to_the_view(
     status: int,
 ) -> None:
     settings.ALLOWED_HOSTS = ["testserver", "localhost"]
+    edge = EdgeApp(django_app, routes=ROUTES)  # the edge reads its settings when built
     token = login()
     wsgi_get(edge, URL, **bearer(token))
     calls = django_app.calls
