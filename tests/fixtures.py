@@ -130,3 +130,22 @@ class _KeepingConnections:
 def django_wsgi_app(db: Any) -> Any:
     """Django's own WSGI handler, as config/wsgi.py builds it, for `wsgi_get`."""
     return _KeepingConnections()
+
+
+class CountingApp:
+    """A WSGI app passed through, counting the requests that reached it (what a layer in
+    front of it did not answer itself)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.calls = 0
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        self.calls += 1
+        return self.app(environ, start_response)
+
+
+@pytest.fixture
+def django_app(django_wsgi_app: Any) -> CountingApp:
+    """Django's handler behind a counter, for tests of the edge (tessera/core/edge.py)."""
+    return CountingApp(django_wsgi_app)

@@ -34,7 +34,7 @@ from tessera.core import ratelimit
 from tessera.core.client_ip import client_ip_from_meta
 from tessera.core.logging import AccessLog
 from tessera.core.metrics import observe_request
-from tessera.core.middleware import REQUEST_ID_PATTERN, new_request_id
+from tessera.core.middleware import REQUEST_ID_PATTERN, hsts_header, new_request_id
 
 logger = structlog.get_logger("tessera.api")
 
@@ -102,13 +102,7 @@ class EdgeApp:
         self.rate = settings.RATE_LIMIT_DEFAULT
         self.languages = frozenset(code for code, _name in settings.LANGUAGES)
         self.cookie = settings.LANGUAGE_COOKIE_NAME
-        self.hsts = (
-            f"max-age={settings.SECURE_HSTS_SECONDS}"
-            + ("; includeSubDomains" if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS else "")
-            + ("; preload" if settings.SECURE_HSTS_PRELOAD else "")
-            if settings.SECURE_HSTS_SECONDS
-            else ""
-        )
+        self.hsts = hsts_header()
         # Read once: every `settings.X` costs a LazyObject lookup, and this runs per request.
         self.allowed_hosts = list(settings.ALLOWED_HOSTS)
         if settings.DEBUG and not self.allowed_hosts:

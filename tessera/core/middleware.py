@@ -46,6 +46,17 @@ def is_api_path(path: str) -> bool:
     return path.startswith(API_PREFIX)
 
 
+def hsts_header() -> str:
+    """The Strict-Transport-Security value the settings ask for ("" when off)."""
+    if not settings.SECURE_HSTS_SECONDS:
+        return ""
+    return (
+        f"max-age={settings.SECURE_HSTS_SECONDS}"
+        + ("; includeSubDomains" if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS else "")
+        + ("; preload" if settings.SECURE_HSTS_PRELOAD else "")
+    )
+
+
 def new_request_id() -> str:
     # Unique, not secret: 128 random bits from the process's generator, no system call.
     return f"{random.getrandbits(128):032x}"
@@ -122,13 +133,7 @@ class ApiMiddleware:
         self.rate = settings.RATE_LIMIT_DEFAULT
         self.rate_exempt = tuple(settings.RATE_LIMIT_EXEMPT_PATHS)
         self.ssl_redirect = settings.SECURE_SSL_REDIRECT
-        self.hsts = (
-            f"max-age={settings.SECURE_HSTS_SECONDS}"
-            + ("; includeSubDomains" if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS else "")
-            + ("; preload" if settings.SECURE_HSTS_PRELOAD else "")
-            if settings.SECURE_HSTS_SECONDS
-            else ""
-        )
+        self.hsts = hsts_header()
         self.referrer_policy = settings.SECURE_REFERRER_POLICY
         self.opener_policy = settings.SECURE_CROSS_ORIGIN_OPENER_POLICY
         self.csp_prefixes = tuple(settings.CSP_PATH_PREFIXES)

@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from tessera.core.edge import EdgeApp
-from tests.fixtures import ApiClient, wsgi_get
+from tests.fixtures import ApiClient, CountingApp, wsgi_get
 
 pytestmark = pytest.mark.django_db
 
@@ -17,21 +17,6 @@ URL = "/api/auth/me"
 ROUTES = {URL: "tessera.accounts.edge.me"}
 PASSWORD = "correct horse battery"
 PER_REPLY = {"x-request-id", "date"}
-
-
-class CountingApp:
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.calls = 0
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        self.calls += 1
-        return self.app(environ, start_response)
-
-
-@pytest.fixture
-def django_app(django_wsgi_app: Any) -> CountingApp:
-    return CountingApp(django_wsgi_app)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 
 from tessera.content import services
 from tessera.core.edge import EdgeApp, wrap
-from tests.fixtures import wsgi_get
+from tests.fixtures import CountingApp, wsgi_get
 
 pytestmark = pytest.mark.django_db
 
@@ -18,23 +18,6 @@ URL = "/api/website-data/"
 ROUTES = {URL: "tessera.content.edge.website_data"}
 # Headers that differ between any two replies, whoever answers.
 PER_REPLY = {"x-request-id", "date"}
-
-
-class CountingApp:
-    """Django's handler, counting the requests the edge passed on."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.calls = 0
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        self.calls += 1
-        return self.app(environ, start_response)
-
-
-@pytest.fixture
-def django_app(django_wsgi_app: Any) -> CountingApp:
-    return CountingApp(django_wsgi_app)
 
 
 @pytest.fixture
