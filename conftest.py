@@ -70,10 +70,14 @@ def broker_url() -> str:
 
 @pytest.fixture(autouse=True)
 def _clear_cache() -> None:
+    from django.contrib.contenttypes.models import ContentType
     from django.core.cache import cache
 
     from tessera.core import ratelimit
 
     cache.clear()
+    # Content type ids are cached per process; a transactional test elsewhere on this worker
+    # may have flushed and restored the table.
+    ContentType.objects.clear_cache()
     # The default limit keeps per-process counts beside the cache; start each test clean.
     ratelimit.default_limiter.cache_clear()

@@ -148,7 +148,7 @@ def test_an_image_no_content_uses_does_not_rebuild(
     assert cache.get(services.doc_key("all"))[0] == after_demo
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_processing_rebuilds_the_document_after_commit(api: Any, admin_client: Any) -> None:
     """No test transaction: each commit runs its hooks, as in production (tasks eager)."""
     cache.clear()

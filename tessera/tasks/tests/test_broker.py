@@ -15,7 +15,7 @@ from tessera.tasks.models import TaskRecord
 from tessera.tasks.services import task_start
 from tessera.tasks.tests.sample_tasks import always_fails, count_words
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def wait_for_state(record_id: Any, states: set[str], timeout: float = 30) -> TaskRecord:
