@@ -46,6 +46,9 @@ def browser() -> Iterator[Any]:
         driver.quit()
 
 
+# The live server needs committed rows; serialized rollback puts back what the flush after
+# a transactional test removes (content types, data migrations' rows) for the tests after.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_editor_adds_a_hero_and_the_site_serves_it(
     browser: Any, live_server: Any, django_user_model: Any, settings: Any, tmp_path: Path
 ) -> None:

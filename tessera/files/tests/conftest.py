@@ -110,7 +110,7 @@ def small_png() -> bytes:
 
 
 @pytest.fixture
-def poster_model(transactional_db: Any) -> Iterator[Any]:
+def poster_model(transactional_db: Any, django_db_serialized_rollback: Any) -> Iterator[Any]:
     """A model of another app, made for the test: one StoredFileField and one many-to-many
     relation to files, as a product app would declare them."""
     from django.apps import apps
