@@ -183,34 +183,30 @@ class CleanupReport:
         return dict(self.__dict__)
 
 
-def _referencing_relations() -> Iterator[Any]:
-    """Every relation from another model to StoredFile (StoredFileField, plain FKs, M2M)."""
-    for relation in StoredFile._meta.get_fields(include_hidden=True):
-        if not relation.auto_created or relation.concrete:
+def _referencing_fields() -> Iterator[Any]:
+    """Every foreign key to StoredFile in every model: StoredFileFields, plain keys, the
+    through tables of many-to-many relations, and history tables (django-simple-history).
+
+    Read from each model's own fields: StoredFile's reverse relations are cached once, and
+    models registered after that (history models are) can be missing from that cache."""
+    from django.apps import apps
+
+    for model in apps.get_models(include_auto_created=True):
+        if model is FileVariant:
             continue
-        if relation.related_model is FileVariant:
-            continue
-        yield relation
+        for field in model._meta.concrete_fields:
+            if field.is_relation and field.related_model is StoredFile:
+                yield field
 
 
 def _referenced_ids(ids: list[Any]) -> set[Any]:
     found: set[Any] = set()
-    for relation in _referencing_relations():
-        if relation.many_to_many:
-            through = relation.through
-            column = relation.field.m2m_reverse_field_name()
-            found.update(
-                through._base_manager.filter(**{f"{column}__in": ids}).values_list(
-                    column, flat=True
-                )
+    for field in _referencing_fields():
+        found.update(
+            field.model._base_manager.filter(**{f"{field.attname}__in": ids}).values_list(
+                field.attname, flat=True
             )
-        else:
-            column = relation.field.attname
-            found.update(
-                relation.related_model._base_manager.filter(**{f"{column}__in": ids}).values_list(
-                    column, flat=True
-                )
-            )
+        )
     return found
 
 
