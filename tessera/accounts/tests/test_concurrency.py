@@ -3,12 +3,9 @@ number's caps, an email registered twice, an identity signing in twice."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import close_old_connections, connection
 
 from tessera.accounts import services
 from tessera.accounts.errors import OtpInvalidError, OtpResendTooSoonError, RefreshTokenReusedError
@@ -16,6 +13,7 @@ from tessera.accounts.models import AuthSession, RefreshToken, SocialAccount, Us
 from tessera.accounts.services.codes import code_hash, code_issue
 from tessera.accounts.social import SocialProfile
 from tessera.audit.models import AuditLog
+from tests.concurrency import race
 
 pytestmark = [
     pytest.mark.postgres,
@@ -23,30 +21,6 @@ pytestmark = [
 ]
 
 NUMBER = "+27821234567"
-
-
-def race(work: Callable[[], Any], copies: int = 2) -> list[Any]:
-    """Run `work` in `copies` threads (each its own connection) released together; return
-    each one's result or exception."""
-    barrier = threading.Barrier(copies)
-    results: list[Any] = [None] * copies
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = work()
-        except Exception as exc:  # noqa: BLE001 - the race's outcome is what we inspect
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(copies)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    close_old_connections()
-    return results
 
 
 def test_a_refresh_token_raced_by_two_requests_rotates_once_and_the_loser_trips_reuse() -> None:

@@ -14,8 +14,8 @@ from tessera.accounts.errors import (
 )
 from tessera.accounts.models import User
 from tessera.accounts.services.codes import code_hash, code_issue
-from tessera.accounts.tests.test_concurrency import race
 from tessera.audit.models import AuditLog
+from tests.concurrency import race
 
 pytestmark = [
     pytest.mark.postgres,

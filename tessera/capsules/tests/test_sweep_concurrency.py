@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import close_old_connections, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Count
 
 from tessera.accounts.models import User
@@ -16,33 +14,12 @@ from tessera.capsules import services
 from tessera.capsules.models import Capsule, CapsuleEvent, CapsuleState
 from tessera.capsules.tests.factories import make_capsule
 from tessera.notifications.models import Notification
+from tests.concurrency import race
 
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-def race(work: Callable[[], Any], copies: int) -> list[Any]:
-    barrier = threading.Barrier(copies)
-    results: list[Any] = [None] * copies
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = work()
-        except Exception as exc:  # noqa: BLE001 - the race's outcome is what we inspect
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(copies)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    close_old_connections()
-    return results
 
 
 def _population() -> tuple[Any, int, int]:
