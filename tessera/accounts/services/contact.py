@@ -186,19 +186,14 @@ def email_change_confirm(
             if _save_unless_taken(
                 account, ["email", "email_verified_at", "updated_at"], email=target
             ):
-                _retire_codes(user=account, purposes=[Purpose.EMAIL_VERIFY, Purpose.PASSWORD_RESET])
-                audit_record(
+                _after_address_change(
+                    account,
+                    retire=[Purpose.EMAIL_VERIFY, Purpose.PASSWORD_RESET],
                     action="account.email.changed",
-                    actor=account,
-                    target=account,
-                    changes={
-                        "from": email_mask(old_email) if old_email else None,
-                        "to": email_mask(target),
-                    },
+                    masked=(email_mask(old_email) if old_email else None, email_mask(target)),
+                    channel="email",
+                    old=old_email or "",
                     request=request,
-                )
-                _tell_old_address(
-                    user=account, channel="email", old=old_email or "", request=request
                 )
                 changed = account
             else:
@@ -262,19 +257,14 @@ def phone_change_confirm(
             account.phone_verified_at = timezone.now()
             fields = ["phone_number", "phone_verified_at", "updated_at"]
             if _save_unless_taken(account, fields, phone_number=number):
-                _retire_codes(user=account, purposes=[Purpose.PHONE_LOGIN])
-                audit_record(
+                _after_address_change(
+                    account,
+                    retire=[Purpose.PHONE_LOGIN],
                     action="account.phone.changed",
-                    actor=account,
-                    target=account,
-                    changes={
-                        "from": phone_mask(old_number) if old_number else None,
-                        "to": phone_mask(number),
-                    },
+                    masked=(phone_mask(old_number) if old_number else None, phone_mask(number)),
+                    channel="sms",
+                    old=old_number or "",
                     request=request,
-                )
-                _tell_old_address(
-                    user=account, channel="sms", old=old_number or "", request=request
                 )
                 changed = account
             else:
@@ -320,6 +310,29 @@ def _audit_failure(
         },
         request=request,
     )
+
+
+def _after_address_change(
+    account: User,
+    *,
+    retire: list[str],
+    action: str,
+    masked: tuple[str | None, str],
+    channel: str,
+    old: str,
+    request: HttpRequest | None,
+) -> None:
+    """What follows an applied change of address: codes tied to the old one stop working,
+    the audit log records it (masked), and the old address is told."""
+    _retire_codes(user=account, purposes=retire)
+    audit_record(
+        action=action,
+        actor=account,
+        target=account,
+        changes={"from": masked[0], "to": masked[1]},
+        request=request,
+    )
+    _tell_old_address(user=account, channel=channel, old=old, request=request)
 
 
 def _tell_old_address(*, user: User, channel: str, old: str, request: HttpRequest | None) -> None:
