@@ -27,14 +27,18 @@ from urllib.parse import parse_qsl
 import structlog
 from django.conf import settings
 from django.http.request import split_domain_port, validate_host
-from django.utils import translation
 from django.utils.module_loading import import_string
 
 from tessera.core import ratelimit
 from tessera.core.client_ip import client_ip_from_meta
 from tessera.core.logging import AccessLog
 from tessera.core.metrics import observe_request
-from tessera.core.middleware import REQUEST_ID_PATTERN, hsts_header, new_request_id
+from tessera.core.middleware import (
+    REQUEST_ID_PATTERN,
+    hsts_header,
+    negotiate_language,
+    new_request_id,
+)
 
 logger = structlog.get_logger("tessera.api")
 
@@ -168,14 +172,12 @@ class EdgeApp:
         return _Answered(reply, request_id, language)
 
     def _language(self, environ: dict[str, Any], query: dict[str, str]) -> tuple[str, bool]:
-        """What `ApiMiddleware._activate_language` picks, without a request object."""
+        """What `ApiMiddleware` activates, and whether the client asked for a language."""
         requested = query.get("lang")
-        if requested in self.languages:
-            return str(requested), True
-        if "HTTP_ACCEPT_LANGUAGE" in environ:
-            probe: Any = _LanguageProbe(environ)
-            return translation.get_language_from_request(probe), True
-        return self.default_language, requested is not None
+        probe: Any = _LanguageProbe(environ)
+        language = negotiate_language(probe, requested, default=self.default_language)
+        asked = requested in self.languages or "HTTP_ACCEPT_LANGUAGE" in environ
+        return language, asked or requested is not None
 
     def _is_secure(self, environ: dict[str, Any]) -> bool:
         if self.proxy_ssl_header:

@@ -46,6 +46,17 @@ def is_api_path(path: str) -> bool:
     return path.startswith(API_PREFIX)
 
 
+def negotiate_language(request: Any, requested: str | None, *, default: str) -> str:
+    """An API request's language: `?lang=` when supported, else `Accept-Language` (and the
+    language cookie, as Django reads them), else `default`. `request` needs only `META` and
+    `COOKIES` (the edge passes a stand-in)."""
+    if requested in _SUPPORTED_LANGUAGES:
+        return str(requested)
+    if "HTTP_ACCEPT_LANGUAGE" in request.META:
+        return translation.get_language_from_request(request)
+    return default
+
+
 def hsts_header() -> str:
     """The Strict-Transport-Security value the settings ask for ("" when off)."""
     if not settings.SECURE_HSTS_SECONDS:
@@ -183,16 +194,10 @@ class ApiMiddleware:
         return self._check_rate_limit(request)
 
     def _activate_language(self, request: HttpRequest) -> None:
-        meta = request.META
-        language = self.default_language
-        if "lang=" in meta.get("QUERY_STRING", ""):
-            requested = request.GET.get("lang", "")
-            if requested in _SUPPORTED_LANGUAGES:
-                language = requested
-            elif "HTTP_ACCEPT_LANGUAGE" in meta:
-                language = translation.get_language_from_request(request)
-        elif "HTTP_ACCEPT_LANGUAGE" in meta:
-            language = translation.get_language_from_request(request)
+        requested = (
+            request.GET.get("lang", "") if "lang=" in request.META.get("QUERY_STRING", "") else None
+        )
+        language = negotiate_language(request, requested, default=self.default_language)
         translation.activate(language)
         request.LANGUAGE_CODE = language
 
