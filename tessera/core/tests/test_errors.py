@@ -135,6 +135,34 @@ def test_a_json_body_that_is_not_an_object_is_a_400_malformed_json(api, raw):
     assert error["message"] == "The request body must be a JSON object."
 
 
+def test_a_nul_character_anywhere_in_the_body_is_a_422_naming_the_field(api):
+    sent = {**VALID_PROFILE, "homeAddress": {"streetName": "1 Long\u0000Street", "postCode": "1"}}
+
+    response = api.post("/api/_test/profiles", orjson.dumps(sent), content_type="application/json")
+
+    assert response.status_code == 422
+    error = error_of(response)
+    assert error["code"] == "validation_error"
+    assert error["message"] == "Text may not contain the NUL character (U+0000)."
+    assert set(error["fields"]) == {"homeAddress.streetName"}
+
+
+def test_an_escaped_backslash_before_u0000_is_text_not_a_nul(api):
+    # JSON `"\\u0000"` is the six characters `\u0000`, which any text may hold.
+    sent = {**VALID_PROFILE, "displayName": "Ada \\u0000"}
+
+    response = api.post("/api/_test/profiles", orjson.dumps(sent), content_type="application/json")
+
+    assert response.status_code == 201, body(response)
+
+
+def test_a_nul_character_in_a_query_parameter_is_a_422(api):
+    response = api.get("/api/_test/users/page?page=1%00")
+
+    assert response.status_code == 422
+    assert set(error_of(response)["fields"]) == {"page"}
+
+
 # --- Validation -------------------------------------------------------------------------------
 
 
