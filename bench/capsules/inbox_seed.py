@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from django.utils import timezone  # noqa: E402
 
 from tessera.accounts.models import User  # noqa: E402
 from tessera.accounts.services import session_start  # noqa: E402
-from tessera.capsules import selectors, services  # noqa: E402
+from tessera.capsules import selectors  # noqa: E402
 
 RECEIVER_EMAIL = "inbox-receiver@bench.local"
 SENDERS = 50
@@ -70,27 +71,61 @@ _DRAFTS = """
 """
 
 
-def _explain(queries: list[dict[str, Any]]) -> list[dict[str, str]]:
+def _explain(statements: list[tuple[str, dict[str, Any]]]) -> list[dict[str, str]]:
+    """`EXPLAIN (ANALYZE, BUFFERS)` of each statement as the server runs it: prepared (as
+    `selectors._fetch_prepared` does) and executed a few times first, so the plan shown is
+    the one the plan cache settles on (custom or generic)."""
     plans = []
     with connection.cursor() as cursor:
-        for query in queries:
-            sql = query["sql"]
-            if not sql.lstrip().upper().startswith("SELECT"):
-                continue
-            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
-            plans.append({"sql": sql, "plan": "\n".join(row[0] for row in cursor.fetchall())})
+        for number, (sql, params) in enumerate(statements):
+            names: list[str] = []
+
+            def placeholder(match: re.Match[str], names: list[str] = names) -> str:
+                if match.group(1) not in names:
+                    names.append(match.group(1))
+                return f"${names.index(match.group(1)) + 1}"
+
+            text = re.sub(r"%\((\w+)\)s", placeholder, sql).replace("%%", "%")
+            name = f"bench_page_{number}"
+            cursor.execute(f"PREPARE {name} AS {text}")
+            execute = f"EXECUTE {name}({', '.join(['%s'] * len(names))})"
+            values = [params[n] for n in names]
+            for _ in range(6):
+                cursor.execute(execute, values)
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {execute}", values)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            plans.append({"sql": " ".join(sql.split()), "plan": plan})
+            cursor.execute(f"DEALLOCATE {name}")
     return plans
 
 
-def _request_queries(receiver: User, cursor: str | None) -> list[dict[str, Any]]:
-    """The queries one `GET /api/capsules?box=inbox[&cursor=]` runs after authentication."""
-    with CaptureQueriesContext(connection) as captured:
-        if cursor is None:  # as the route: pending capsules are claimed on the first page
-            services.capsules_claim_pending(user=receiver)
-        selectors.capsule_page(
-            user=receiver, box="inbox", state=None, page=1, page_size=None, cursor=cursor
-        )
-    return list(captured.captured_queries)
+def _request_statements(receiver: User, cursor: str | None) -> list[tuple[str, dict[str, Any]]]:
+    """The statements one `GET /api/capsules?box=inbox[&cursor=]` runs after authentication."""
+    statements: list[tuple[str, dict[str, Any]]] = []
+    run = selectors._fetch_prepared
+
+    def recording(sql: str, params: dict[str, Any]) -> tuple[Any, ...]:
+        statements.append((sql, params))
+        return run(sql, params)
+
+    selectors._fetch_prepared = recording
+    try:
+        with CaptureQueriesContext(connection) as captured:
+            # As the route asks: on the first page, whether capsules wait to be claimed.
+            selectors.capsule_page(
+                user=receiver,
+                box="inbox",
+                state=None,
+                page=1,
+                page_size=None,
+                cursor=cursor,
+                check_pending_claims=cursor is None,
+            )
+    finally:
+        selectors._fetch_prepared = run
+    if len(captured.captured_queries) != len(statements):
+        raise SystemExit(f"expected one statement per query: {captured.captured_queries}")
+    return statements
 
 
 def main() -> None:
@@ -132,9 +167,9 @@ def main() -> None:
     inbox = selectors.capsule_list(user=receiver, box="inbox")
     deep_offset = min(args.deep_offset, max(0, args.capsules - 1))
     deep_position = inbox[deep_offset]
-    deep_cursor = selectors._cursor_encode(deep_position)
-    first = _request_queries(receiver, None)
-    deep = _request_queries(receiver, deep_cursor)
+    deep_cursor = selectors.cursor_for(deep_position)
+    first = _request_statements(receiver, None)
+    deep = _request_statements(receiver, deep_cursor)
     args.out.write_text(
         json.dumps(
             {

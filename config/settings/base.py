@@ -89,6 +89,10 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
+# psycopg prepares a statement only when asked (`execute(..., prepare=True)`, as the capsule
+# inbox's page statement is): Django's default (None) turns preparing off altogether, and
+# Django's own client-side-binding cursors never prepare, so nothing else changes.
+POSTGRES_PREPARE_EXPLICIT_ONLY = 2**31 - 1
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASE_URL = env.str("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
 DATABASES = {"default": env.db_url_config(DATABASE_URL)}
@@ -105,6 +109,7 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool owns connection reuse
     DATABASES["default"]["OPTIONS"] = {
         "pool": {"min_size": 1, "max_size": DB_POOL_MAX_SIZE, "timeout": 10},
+        "prepare_threshold": POSTGRES_PREPARE_EXPLICIT_ONLY,
     }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 

@@ -14,6 +14,7 @@ CELERY_BROKER_URL = "memory://"
 _TEST_DATABASE_URL = env.str("TEST_DATABASE_URL", default="")
 if _TEST_DATABASE_URL:
     DATABASES = {"default": env.db_url_config(_TEST_DATABASE_URL)}
+    DATABASES["default"]["OPTIONS"] = {"prepare_threshold": POSTGRES_PREPARE_EXPLICIT_ONLY}
 else:
     # A file, not ":memory:", so the embedded default's options apply: WAL, IMMEDIATE
     # transactions and a busy timeout, which worker threads in the broker tests rely on.

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from tessera.capsules.models import Capsule, Recipient
+from tessera.capsules.selectors import pending_claims, verified_addresses
 from tessera.capsules.services.common import _now
 from tessera.notifications.services import send_email, send_sms
 
@@ -68,29 +69,18 @@ def capsule_invite_pending(capsule: Capsule) -> None:
 def capsules_claim_pending(*, user: Any) -> int:
     """Attach capsules sent to `user`'s verified email or phone before they had an account.
 
-    Called where the receiver first reads their inbox, so sign-up needs no hook: an
-    address counts only once verified (email by its code, phone by its OTP)."""
-    email = (getattr(user, "email", None) or "").lower()
-    verified_email = email if email and getattr(user, "email_verified_at", None) else ""
-    phone = getattr(user, "phone_number", None) or ""
-    verified_phone = phone if phone and getattr(user, "phone_verified_at", None) else ""
-    if not verified_email and not verified_phone:
-        return 0
-    match = Q(pk__in=[])
-    if verified_email:
-        match |= Q(receiver_email=verified_email)
-    if verified_phone:
-        match |= Q(receiver_phone=verified_phone)
-    pending = Capsule.objects.filter(match, receiver__isnull=True)
+    Called where the receiver first reads their inbox, so sign-up needs no hook."""
+    pending = pending_claims(user=user)
     # A read path calls this: only take a write lock when there is something to attach.
     if not pending.exists():
         return 0
+    email, phone = verified_addresses(user)
     with transaction.atomic():
         claimed = pending.update(receiver=user, updated_at=_now())
         entries = Q(pk__in=[])
-        if verified_email:
-            entries |= Q(email=verified_email)
-        if verified_phone:
-            entries |= Q(phone=verified_phone)
+        if email:
+            entries |= Q(email=email)
+        if phone:
+            entries |= Q(phone=phone)
         Recipient.objects.filter(entries, user__isnull=True).update(user=user)
         return claimed

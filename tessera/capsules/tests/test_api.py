@@ -176,6 +176,17 @@ def test_a_receiver_that_does_not_exist_is_422(user_api: Any) -> None:
     assert Capsule.objects.count() == 0
 
 
+def test_a_nul_character_in_a_title_is_422_and_stores_nothing(user_api: Any) -> None:
+    # PostgreSQL refuses U+0000 in text: it was a 500 there.
+    response = user_api.post(
+        "/api/capsules", {"title": "Hello\u0000", "receiverEmail": "someone@example.com"}
+    )
+    assert response.status_code == 422
+    assert set(response.json()["error"]["fields"]) == {"title"}
+    assert user_api.post("/api/drafts", {"body": "\u0000"}).status_code == 422
+    assert Capsule.objects.count() == Draft.objects.count() == 0
+
+
 def test_an_invited_email_gets_the_capsule_when_they_sign_up_and_verify(
     user_api: Any,
 ) -> None:
