@@ -388,8 +388,7 @@ def _page_statement(
         pending_sql = f"EXISTS ({_named(Capsule.objects.filter(pending).values('pk'))})"
     # Only SQL written here or compiled by Django is interpolated; every value is a parameter.
     # Spaces collapsed: psycopg caches the conversion of statements under 4 kB.
-    return " ".join(
-        f"""
+    sql = f"""
         WITH r AS ({rows_sql} LIMIT {size + 1:d} OFFSET {offset:d}),
         s AS (
             SELECT r.*, {_EFFECTIVE_STATE} AS effective_state,
@@ -405,8 +404,8 @@ def _page_statement(
             CASE WHEN {after} OR count(*) > {size:d} OR (count(*) = 0 AND {offset:d} > 0)
                  THEN (SELECT count(*) FROM ({counted_sql} LIMIT {COUNT_CAP + 1}) k) END,
             {pending_sql}
-        FROM s""".split()
-    )  # noqa: S608
+        FROM s"""  # noqa: S608
+    return " ".join(sql.split())
 
 
 @lru_cache(maxsize=1)
@@ -425,12 +424,19 @@ def _prepared_cursor_class() -> type:
 def _fetch_prepared(sql: str, params: dict[str, Any]) -> tuple[Any, ...]:
     """One row of `sql`, run as a prepared statement. The page statement is long: parsing
     and planning it took twice as long as running it, and a prepared statement does both
-    once per pooled connection. Logged like any query (Django's cursor wrapper)."""
+    once per pooled connection (psycopg keeps its 100 latest per connection). Logged like
+    any query (Django's cursor wrapper)."""
     connection.ensure_connection()
     raw = _prepared_cursor_class()(connection.connection)
     logged = connection.queries_logged
     cursor = connection.make_debug_cursor(raw) if logged else connection.make_cursor(raw)
     with cursor:
+        cursor.execute(sql, params)
+        return tuple(cursor.fetchone())
+
+
+def _fetch_once(sql: str, params: dict[str, Any]) -> tuple[Any, ...]:
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return tuple(cursor.fetchone())
 
@@ -501,7 +507,10 @@ def capsule_page(
         params["email"] = email
     if phone:
         params["phone"] = phone
-    items, fetched, last_created, last_id, counted, has_pending = _fetch_prepared(statement, params)
+    # Only first pages and cursor pages, the ones read again and again, are prepared: a page
+    # by number has its own statement (OFFSET is written in), most of them read once.
+    fetch = _fetch_prepared if offset == 0 else _fetch_once
+    items, fetched, last_created, last_id, counted, has_pending = fetch(statement, params)
     has_more = fetched > size
     if counted is None:  # the last page (or the only one): the count is known
         count, exact = offset + min(fetched, size), True
