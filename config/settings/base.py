@@ -185,6 +185,7 @@ EDGE_ENABLED = env.bool("EDGE_ENABLED", default=bool(REDIS_URL))
 EDGE_ROUTES = {
     "/api/website-data/": "tessera.content.edge.website_data",
     "/api/auth/me": "tessera.accounts.edge.me",
+    "/api/capsules": "tessera.capsules.edge.box_page",
 }
 TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
 
@@ -260,5 +261,6 @@ JWT_ISSUER = env.str("JWT_ISSUER", default="tessera")
 JWT_ACCESS_TOKEN_LIFETIME_SECONDS = env.int("JWT_ACCESS_TOKEN_LIFETIME_SECONDS", default=15 * 60)
 API_TOKEN_VERIFIER = "tessera.accounts.tokens.access_token_verify"  # noqa: S105
 from config.settings.integrations.auth import *  # noqa: E402
+from config.settings.integrations.capsules import *  # noqa: E402
 from config.settings.integrations.content import *  # noqa: E402
 from config.settings.integrations.storage import *  # noqa: E402

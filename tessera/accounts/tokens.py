@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -142,17 +143,21 @@ def _uuid(value: Any) -> uuid.UUID | None:
         return None
 
 
-def access_token_cached(token: str) -> tuple[uuid.UUID, AuthCacheRead] | None:
-    """For the edge (`accounts/edge.py`): the user id and the cache read of a valid token
-    whose session entry is current (the same checks as `access_token_verify`'s cached
-    branch); None whenever the full check is needed."""
+def access_token_cached(
+    token: str, *, also: Callable[[uuid.UUID], Sequence[str]] | None = None
+) -> tuple[uuid.UUID, AuthCacheRead] | None:
+    """For the edge (`accounts/edge.py`, `capsules/edge.py`): the user id and the cache read
+    of a valid token whose session entry is current (the same checks as
+    `access_token_verify`'s cached branch); None whenever the full check is needed. `also`
+    names the caller's own keys for that user, read in the same round trip."""
     claims = access_token_claims(token)
     if claims is None or "sid" not in claims:
         return None
     user_id, session_id = _uuid(claims["sub"]), _uuid(claims["sid"])
     if user_id is None or session_id is None:
         return None
-    read = auth_cache_get(session_id=session_id, user_id=user_id)
+    extra = also(user_id) if also is not None else ()
+    read = auth_cache_get(session_id=session_id, user_id=user_id, also=extra)
     return (user_id, read) if read.entry is not None else None
 
 

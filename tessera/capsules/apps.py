@@ -6,3 +6,8 @@ class CapsulesConfig(AppConfig):
     name = "tessera.capsules"
     label = "capsules"
     verbose_name = "Time capsules"
+
+    def ready(self) -> None:
+        from tessera.capsules import signals
+
+        signals.connect()

@@ -271,6 +271,12 @@ _ITEM = f"""json_build_object(
     'createdAt', {_iso("s.created_at")},
     'updatedAt', {_iso("s.updated_at")})"""
 
+# When an item's state, as its readers see it, next changes by the clock alone.
+_CHANGES_AT = """CASE
+    WHEN s.state = 'sealed' AND s.unfolds_at > %(now)s THEN s.unfolds_at
+    WHEN s.state IN ('sealed', 'unfolding') AND s.scheduled_unlock_at > %(now)s
+    THEN s.scheduled_unlock_at END"""
+
 _PAGE_COLUMNS = (
     "id",
     "title",
@@ -308,6 +314,8 @@ class CapsulePage:
     # Capsules wait for the reader's verified address (see `pending_claims`): the caller
     # claims them and asks again.
     pending_claims: bool
+    # When a capsule on the page next changes state by the clock alone (None: never).
+    changes_at: datetime | None
 
     def as_api(self) -> dict[str, Any]:
         return {
@@ -335,6 +343,11 @@ _STAND_INS: dict[str, Any] = {
 
 
 _SQL_WORD = re.compile(r"[a-z_]{1,40}")
+
+
+def page_size_of(asked: int | None) -> int:
+    """The page size a list uses when `asked` for one (or not)."""
+    return min(asked or settings.API_PAGE_SIZE_DEFAULT, settings.API_PAGE_SIZE_MAX)
 
 
 def _named(queryset: QuerySet[Any]) -> str:
@@ -403,7 +416,8 @@ def _page_statement(
             max(s.id::text) FILTER (WHERE s.n = {size:d}),
             CASE WHEN {after} OR count(*) > {size:d} OR (count(*) = 0 AND {offset:d} > 0)
                  THEN (SELECT count(*) FROM ({counted_sql} LIMIT {COUNT_CAP + 1}) k) END,
-            {pending_sql}
+            {pending_sql},
+            min({_CHANGES_AT}) FILTER (WHERE s.n <= {size:d})
         FROM s"""  # noqa: S608
     return " ".join(sql.split())
 
@@ -428,11 +442,14 @@ def _fetch_prepared(sql: str, params: dict[str, Any]) -> tuple[Any, ...]:
     any query (Django's cursor wrapper)."""
     connection.ensure_connection()
     raw = _prepared_cursor_class()(connection.connection)
-    logged = connection.queries_logged
-    cursor = connection.make_debug_cursor(raw) if logged else connection.make_cursor(raw)
-    with cursor:
-        cursor.execute(sql, params)
-        return tuple(cursor.fetchone())
+    if not connection.queries_logged:
+        with connection.make_cursor(raw) as cursor:
+            cursor.execute(sql, params)
+            return tuple(cursor.fetchone())
+    # Django logs a query's text from psycopg, which has none for a prepared statement.
+    with connection.make_debug_cursor(raw) as cursor, cursor.debug_sql(sql, params):
+        raw.execute(sql, params)
+        return tuple(raw.fetchone())
 
 
 def _fetch_once(sql: str, params: dict[str, Any]) -> tuple[Any, ...]:
@@ -468,7 +485,7 @@ def capsule_page(
     loading 21 model instances (Django parses each timestamptz in Python) and serialising
     them was three quarters of the request's CPU. Elsewhere (SQLite, the embedded default)
     the same page is built from models; a test compares the two with the capsule's route."""
-    size = min(page_size or settings.API_PAGE_SIZE_DEFAULT, settings.API_PAGE_SIZE_MAX)
+    size = page_size_of(page_size)
     if cursor and page != 1:
         raise InvalidInputError(
             _("Give either page or cursor, not both."),
@@ -510,7 +527,9 @@ def capsule_page(
     # Only first pages and cursor pages, the ones read again and again, are prepared: a page
     # by number has its own statement (OFFSET is written in), most of them read once.
     fetch = _fetch_prepared if offset == 0 else _fetch_once
-    items, fetched, last_created, last_id, counted, has_pending = fetch(statement, params)
+    items, fetched, last_created, last_id, counted, has_pending, changes_at = fetch(
+        statement, params
+    )
     has_more = fetched > size
     if counted is None:  # the last page (or the only one): the count is known
         count, exact = offset + min(fetched, size), True
@@ -525,6 +544,7 @@ def capsule_page(
         page_size=size,
         next_cursor=_cursor_encode(last_created, last_id) if has_more else None,
         pending_claims=bool(has_pending),
+        changes_at=changes_at,
     )
 
 
@@ -563,4 +583,16 @@ def _capsule_page_in_python(
         page_size=size,
         next_cursor=cursor_for(rows[-1]) if has_more else None,
         pending_claims=check_pending_claims and pending_claims(user=user).exists(),
+        changes_at=min((c for c in map(_state_changes_at, rows) if c), default=None),
     )
+
+
+def _state_changes_at(capsule: Capsule) -> datetime | None:
+    """`_CHANGES_AT` for a model instance."""
+    now = timezone.now()
+    unlock, unfolds = capsule.scheduled_unlock_at, capsule.unfolds_at
+    if capsule.state == CapsuleState.SEALED and unfolds and unfolds > now:
+        return unfolds
+    if capsule.state in (CapsuleState.SEALED, CapsuleState.UNFOLDING) and unlock and unlock > now:
+        return unlock
+    return None

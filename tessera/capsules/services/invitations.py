@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from tessera.capsules import boxcache
 from tessera.capsules.models import Capsule, Recipient
 from tessera.capsules.selectors import pending_claims, verified_addresses
 from tessera.capsules.services.common import _now
@@ -76,7 +77,9 @@ def capsules_claim_pending(*, user: Any) -> int:
         return 0
     email, phone = verified_addresses(user)
     with transaction.atomic():
+        senders = set(pending.values_list("sender_id", flat=True))
         claimed = pending.update(receiver=user, updated_at=_now())
+        boxcache.boxes_changed([user.pk, *senders])
         entries = Q(pk__in=[])
         if email:
             entries |= Q(email=email)

@@ -1,0 +1,114 @@
+"""Pages of a box (inbox or outbox) kept ready in the cache, as the bytes the API sends.
+
+Keys, in Django's default cache (Redis in production, read by the edge too):
+
+- `capsules:box-version:v1:<user>` — a random version, replaced whenever a capsule in one
+  of the user's boxes, or the user, changes (`boxes_changed`, from `signals.py` and the
+  claim of pending capsules);
+- `capsules:page:v1:<user>:<box>:<page>:<size>:<cursor>` — `(version, page bytes)`.
+
+A page is served only while the version it was built under is the user's current one, so a
+page built from rows read before a change is never served after it, however late it was
+written: no locking between readers and writers. A page lives at most `PAGE_SECONDS`, and
+never past the moment a capsule on it changes state for its readers (unfolds or unlocks:
+states are computed from the clock, see `selectors._CHANGES_AT`). Lists filtered by
+`state=` are not kept: which capsules match changes with the clock.
+
+What invalidation does not see, bounded by `PAGE_SECONDS`: another person renaming
+themselves (their name shows in your box), and the `updatedAt` the unlock sweep writes when
+it stores a state readers were already shown.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import structlog
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+logger = structlog.get_logger(__name__)
+
+PAGE_SECONDS = 60
+VERSION_SECONDS = 24 * 3600
+_VERSION_PREFIX = "capsules:box-version:v1:"
+_PAGE_PREFIX = "capsules:page:v1:"
+
+
+def enabled() -> bool:
+    return bool(settings.CAPSULE_PAGE_CACHE)
+
+
+def version_key(user_id: Any) -> str:
+    return f"{_VERSION_PREFIX}{user_id}"
+
+
+def page_key(user_id: Any, *, box: str, page: int, size: int, cursor: str | None) -> str:
+    return f"{_PAGE_PREFIX}{user_id}:{box}:{page}:{size}:{cursor or ''}"
+
+
+def page_from(values: dict[str, Any], *, user_id: Any, key: str) -> bytes | None:
+    """The page under `key` in `values` (a `get_many` of the version and page keys), if it
+    was built under the user's current version."""
+    version = values.get(version_key(user_id))
+    kept = values.get(key)
+    if version is None or not isinstance(kept, tuple) or kept[0] != version:
+        return None
+    body: bytes = kept[1]
+    return body
+
+
+def page_lookup(user_id: Any, key: str) -> tuple[bytes | None, str | None]:
+    """The kept page for `key` if current, and the version a page built now is kept under
+    (None: do not keep it, the cache is unreachable). Read before the rows are."""
+    try:
+        values = cache.get_many([version_key(user_id), key])
+        found = page_from(values, user_id=user_id, key=key)
+        version = values.get(version_key(user_id))
+        if version is None:
+            candidate = uuid.uuid4().hex
+            if not cache.add(version_key(user_id), candidate, timeout=VERSION_SECONDS):
+                return None, cache.get(version_key(user_id))
+            version = candidate
+    except Exception:  # the cache being down costs the page's query, nothing else
+        logger.warning("capsules.page_cache_unavailable", exc_info=True)
+        return None, None
+    return found, str(version)
+
+
+def page_keep(*, key: str, version: str, body: bytes, changes_at: datetime | None) -> None:
+    seconds = PAGE_SECONDS
+    if changes_at is not None:
+        seconds = min(seconds, int((changes_at - timezone.now()).total_seconds()))
+    if seconds < 1:
+        return
+    try:
+        cache.set(key, (version, body), timeout=seconds)
+    except Exception:  # a page not kept is built again next time
+        logger.warning("capsules.page_cache_unavailable", exc_info=True)
+
+
+def boxes_changed(user_ids: Iterable[Any]) -> None:
+    """Retire every kept page of these users' boxes, now and again once the transaction
+    commits: a page built between the two, from rows read before the commit, is kept under
+    the version the commit then retires."""
+    ids = {str(user_id) for user_id in user_ids if user_id is not None}
+    if not ids or not enabled():
+        return
+
+    def bump() -> None:
+        try:
+            cache.set_many(
+                {version_key(user_id): uuid.uuid4().hex for user_id in ids},
+                timeout=VERSION_SECONDS,
+            )
+        except Exception:  # pages then age out within PAGE_SECONDS
+            logger.exception("capsules.page_cache_bump_failed", users=len(ids))
+
+    bump()
+    transaction.on_commit(bump)

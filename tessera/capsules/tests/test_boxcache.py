@@ -1,0 +1,271 @@
+"""Box pages kept in the cache (tessera/capsules/boxcache.py) and answered at the edge
+(tessera/capsules/edge.py): never a page older than the last change a reader could see."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import Any
+
+import orjson
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tessera.capsules import boxcache
+from tessera.capsules.models import Capsule, CapsuleState
+from tessera.capsules.tests.factories import make_capsule
+from tessera.core.edge import EdgeApp
+from tests.fixtures import ApiClient, CountingApp, wsgi_get
+
+pytestmark = pytest.mark.django_db
+
+ROUTES = {"/api/capsules": "tessera.capsules.edge.box_page"}
+PER_REPLY = {"x-request-id", "date"}
+
+
+def capsule_queries(captured: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in captured.captured_queries if "capsules_capsule" in q["sql"]]
+
+
+def items(client: ApiClient, query: str = "box=inbox") -> list[dict[str, Any]]:
+    response = client.get(f"/api/capsules?{query}")
+    assert response.status_code == 200, response.json()
+    return list(response.json()["data"]["items"])
+
+
+def test_a_second_read_of_a_box_is_answered_from_the_cache(
+    user: Any, other_user: Any, other_api: ApiClient
+) -> None:
+    make_capsule(sender=user, receiver=other_user)
+    first = items(other_api)
+
+    with CaptureQueriesContext(connection) as captured:
+        again = items(other_api)
+
+    assert again == first
+    assert capsule_queries(captured) == []
+
+
+def test_every_change_a_reader_could_see_retires_the_kept_pages(
+    user: Any, other_user: Any, user_api: ApiClient, other_api: ApiClient
+) -> None:
+    ready = make_capsule(sender=user, receiver=other_user, unlock_in=timedelta(seconds=-5))
+    assert [i["state"] for i in items(other_api)] == ["ready"]
+    assert len(items(user_api, "box=outbox")) == 1
+
+    # A new capsule sealed to them (a service save), then opened by the receiver.
+    created = user_api.post("/api/capsules", {"title": "New", "receiverId": str(other_user.pk)})
+    assert created.status_code == 201
+    new_id = created.json()["data"]["id"]
+    assert len(items(user_api, "box=outbox")) == 2  # the draft, in the sender's outbox
+    sealed = user_api.post(
+        f"/api/capsules/{new_id}/seal",
+        {"scheduledUnlockAt": (Capsule.objects.get(pk=new_id).created_at + timedelta(days=9))},
+    )
+    assert sealed.status_code == 200, sealed.json()
+    assert [i["id"] for i in items(other_api)] == [new_id, str(ready.pk)]
+    assert other_api.post(f"/api/capsules/{ready.pk}/open").status_code == 200
+    assert [i["state"] for i in items(other_api)] == ["sealed", "opened"]
+    assert [i["state"] for i in items(user_api, "box=outbox")] == ["sealed", "opened"]
+
+    # The sender renames themselves: their own pages show it at once.
+    assert user_api.patch("/api/auth/me", {"name": "Ada King"}).status_code == 200
+    assert {i["sender"]["name"] for i in items(user_api, "box=outbox")} == {"Ada King"}
+
+    # Deleted (by an admin, say): gone from both boxes.
+    Capsule.objects.filter(pk=new_id).get().delete()
+    assert [i["id"] for i in items(other_api)] == [str(ready.pk)]
+
+
+def test_a_page_built_from_rows_read_before_a_change_is_never_served_after_it(
+    user: Any, other_user: Any, other_api: ApiClient
+) -> None:
+    key = boxcache.page_key(other_user.pk, box="inbox", page=1, size=20, cursor=None)
+    kept, version = boxcache.page_lookup(other_user.pk, key)
+    assert kept is None
+    assert version is not None
+    stale = b'{"items":[],"count":0}'
+    make_capsule(sender=user, receiver=other_user)  # a change commits meanwhile
+
+    boxcache.page_keep(key=key, version=version, body=stale, changes_at=None)  # written late
+
+    assert len(items(other_api)) == 1
+
+
+def test_a_page_is_not_kept_past_the_moment_a_capsule_on_it_unlocks(
+    user: Any, other_user: Any, other_api: ApiClient
+) -> None:
+    make_capsule(
+        sender=user,
+        receiver=other_user,
+        unlock_in=timedelta(seconds=2.2),
+        sealed_ago=timedelta(seconds=10),  # sealed under 3 days ahead: no unfolding
+    )
+    assert [i["state"] for i in items(other_api)] == ["sealed"]
+
+    time.sleep(2.4)
+
+    assert [i["state"] for i in items(other_api)] == ["ready"]
+
+
+def test_lists_by_state_are_never_kept(user: Any, other_user: Any, other_api: ApiClient) -> None:
+    make_capsule(sender=user, receiver=other_user)
+    items(other_api, "box=inbox&state=sealed")
+
+    with CaptureQueriesContext(connection) as captured:
+        items(other_api, "box=inbox&state=sealed")
+
+    assert capsule_queries(captured) != []
+
+
+def test_with_the_cache_off_every_read_queries(
+    user: Any, other_user: Any, other_api: ApiClient, settings: Any
+) -> None:
+    settings.CAPSULE_PAGE_CACHE = False
+    make_capsule(sender=user, receiver=other_user)
+    items(other_api)
+
+    with CaptureQueriesContext(connection) as captured:
+        items(other_api)
+
+    assert capsule_queries(captured) != []
+
+
+def test_with_the_cache_down_the_box_is_read_from_the_database(
+    user: Any, other_user: Any, settings: Any
+) -> None:
+    from tessera.accounts.tokens import access_token_issue
+
+    make_capsule(sender=user, receiver=other_user)
+    token = access_token_issue(user=other_user)
+    settings.RATE_LIMIT_ENABLED = False
+    settings.AUTH_SESSION_CACHE_SECONDS = 0
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "tessera.core.cache.PooledRedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2},
+        }
+    }
+
+    assert len(items(ApiClient(token=token))) == 1
+
+
+# --- At the edge ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def edge(django_app: CountingApp, settings: Any) -> EdgeApp:
+    settings.RATE_LIMIT_ENABLED = False
+    return EdgeApp(django_app, routes=ROUTES)
+
+
+def login(email: str, password: str) -> dict[str, str]:
+    response = ApiClient().post("/api/auth/login", {"email": email, "password": password})
+    assert response.status_code == 200, response.json()
+    return {"HTTP_AUTHORIZATION": f"Bearer {response.json()['data']['accessToken']}"}
+
+
+def payload(body: bytes) -> Any:
+    data = orjson.loads(body)
+    data.pop("timestamp")
+    return data
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["box=inbox", "", "box=outbox", "box=inbox&pageSize=2", "box=inbox&page=2&pageSize=2"],
+)
+def test_a_kept_page_is_answered_at_the_edge_as_the_view_would(
+    edge: EdgeApp, django_app: CountingApp, user: Any, other_user: Any, query: str
+) -> None:
+    for _ in range(3):
+        make_capsule(sender=other_user, receiver=user)
+        make_capsule(sender=user, receiver=other_user)
+    auth = login("ada@example.com", "correct horse battery")
+    first = wsgi_get(edge, "/api/capsules", query, **auth)  # the view answers and keeps it
+    assert (first[0], django_app.calls) == (200, 1)
+
+    status, headers, body = wsgi_get(edge, "/api/capsules", query, **auth)
+
+    assert django_app.calls == 1
+    assert status == 200
+    assert payload(body) == payload(first[2])
+    assert {k: v for k, v in headers.items() if k not in PER_REPLY} == {
+        k: v for k, v in first[1].items() if k not in PER_REPLY
+    }
+
+
+def test_a_cursor_page_is_answered_at_the_edge(
+    edge: EdgeApp, django_app: CountingApp, user: Any, other_user: Any
+) -> None:
+    for _ in range(3):
+        make_capsule(sender=other_user, receiver=user)
+    auth = login("ada@example.com", "correct horse battery")
+    cursor = orjson.loads(wsgi_get(edge, "/api/capsules", "pageSize=2", **auth)[2])["data"][
+        "nextCursor"
+    ]
+    first = wsgi_get(edge, "/api/capsules", f"pageSize=2&cursor={cursor}", **auth)
+    calls = django_app.calls
+
+    again = wsgi_get(edge, "/api/capsules", f"pageSize=2&cursor={cursor}", **auth)
+
+    assert django_app.calls == calls
+    assert payload(again[2]) == payload(first[2])
+    assert len(payload(again[2])["data"]["items"]) == 1
+
+
+def test_a_change_is_seen_at_the_edge_at_once(edge: EdgeApp, user: Any, other_user: Any) -> None:
+    capsule = make_capsule(sender=other_user, receiver=user, unlock_in=timedelta(seconds=-5))
+    auth = login("ada@example.com", "correct horse battery")
+    wsgi_get(edge, "/api/capsules", **auth)
+    assert wsgi_get(edge, "/api/capsules", **auth)[0] == 200
+
+    opened = wsgi_get(edge, f"/api/capsules/{capsule.pk}/open", method="POST", **auth)
+    assert opened[0] == 200, opened[2]
+
+    data = orjson.loads(wsgi_get(edge, "/api/capsules", **auth)[2])["data"]
+    assert [item["state"] for item in data["items"]] == [CapsuleState.OPENED]
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ("state=sealed", 200),
+        ("box=drafts", 422),
+        ("page=0", 422),
+        ("page=", 422),
+        ("page=1.5", 422),
+        ("pageSize=-1", 422),
+        ("cursor=", 200),
+        ("cursor=abc&page=2", 422),
+        ("page_size=5", 200),
+        ("lang=ar", 200),
+        ("box=inbox&extra=1", 200),
+    ],
+)
+def test_anything_else_goes_to_the_view(
+    edge: EdgeApp, django_app: CountingApp, user: Any, query: str, status: int
+) -> None:
+    auth = login("ada@example.com", "correct horse battery")
+    wsgi_get(edge, "/api/capsules", **auth)
+    calls = django_app.calls
+
+    answered = wsgi_get(edge, "/api/capsules", query, **auth)
+
+    assert answered[0] == status, answered[2]
+    assert django_app.calls == calls + 1
+
+
+def test_a_page_kept_for_one_user_is_never_anothers(
+    edge: EdgeApp, django_app: CountingApp, user: Any, other_user: Any
+) -> None:
+    make_capsule(sender=other_user, receiver=user)
+    ada = login("ada@example.com", "correct horse battery")
+    grace = login("grace@example.com", "another long pass")
+    wsgi_get(edge, "/api/capsules", **ada)
+    assert len(payload(wsgi_get(edge, "/api/capsules", **ada)[2])["data"]["items"]) == 1
+
+    assert payload(wsgi_get(edge, "/api/capsules", **grace)[2])["data"]["items"] == []
+    assert wsgi_get(edge, "/api/capsules", HTTP_AUTHORIZATION="Bearer x.y.z")[0] == 401
