@@ -13,6 +13,8 @@ Every committed change rebuilds everything (`document_rebuild`, from `signals.py
 A cold cache is rebuilt by one process at a time: the first to `add()` the lock builds,
 the others wait for the result (`_entries_or_rebuild`). When the cache is down, the document
 is built from the database for that request, logged, and served.
+With a Redis cache, each process also keeps the entries it has read, dropped as soon as Redis
+reports a change (`tessera/core/nearcache.py`), so a warm read makes no round trip.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from django.utils.http import http_date
 
 from tessera.content.selectors import SECTIONS, VARIANTS, document_build
 from tessera.core.envelope import JSON_CONTENT_TYPE, success_body_around
+from tessera.core.nearcache import NearCache, near_cache
 
 logger = structlog.get_logger(__name__)
 
@@ -49,6 +52,17 @@ def doc_key(variant: str) -> str:
 
 def section_key(section: str, variant: str) -> str:
     return f"content:sec:{section}:{variant}"
+
+
+def _near() -> NearCache | None:
+    """The process-local copy of the `content:` keys, when the cache is Redis and it is on."""
+    return near_cache("content:") if settings.CONTENT_NEAR_CACHE else None
+
+
+def _forget(keys: list[str]) -> None:
+    near = _near()
+    if near is not None:
+        near.forget(keys)
 
 
 def _etag(body: bytes) -> str:
@@ -84,9 +98,12 @@ def _build() -> Built:
 def _store(built: Built) -> None:
     docs = {k: v for k, v in built.entries.items() if k.startswith("content:doc:")}
     parts = {k: v for k, v in built.entries.items() if not k.startswith("content:doc:")}
-    cache.set_many(parts, timeout=built.section_ttl)
-    # The whole documents last, so a reader that finds one finds its sections too.
-    cache.set_many(docs, timeout=built.doc_ttl)
+    try:
+        cache.set_many(parts, timeout=built.section_ttl)
+        # The whole documents last, so a reader that finds one finds its sections too.
+        cache.set_many(docs, timeout=built.doc_ttl)
+    finally:
+        _forget(list(built.entries))
 
 
 @dataclass(frozen=True)
@@ -120,10 +137,12 @@ def document_rebuild_quietly() -> None:
         # Already logged; if even the delete fails, the TTL bounds how stale it gets.
         with contextlib.suppress(Exception):
             cache.delete_many([doc_key(v) for v in VARIANTS])
+        _forget([doc_key(v) for v in VARIANTS])
 
 
 def _entries_or_rebuild(keys: list[str]) -> dict[str, Entry]:
-    found: dict[str, Any] = cache.get_many(keys)
+    near = _near()
+    found: dict[str, Any] = near.get_many(keys) if near is not None else cache.get_many(keys)
     if len(found) == len(keys):
         return found
     deadline = time.monotonic() + settings.CONTENT_REBUILD_WAIT_SECONDS
@@ -166,7 +185,8 @@ def cached_entry_if_warm(key: str) -> Entry | None:
     if not settings.CONTENT_CACHE_ENABLED:
         return None
     try:
-        entry = cache.get(key)
+        near = _near()
+        entry = near.get(key) if near is not None else cache.get(key)
     except Exception:  # noqa: BLE001 - answered by the full path, which logs it
         return None
     return entry if isinstance(entry, tuple) else None

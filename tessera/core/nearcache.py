@@ -141,7 +141,8 @@ class NearCache:
         client_wrapper = backend._cache  # Django's own client and serializer: one format
         epoch = self._epoch
         started = time.monotonic()
-        pipe = client_wrapper.get_client().pipeline(transaction=False)
+        # From the server the listener tracks: a replica could answer with what it dropped.
+        pipe = client_wrapper.get_client(write=True).pipeline(transaction=False)
         for key in keys:
             full_key = backend.make_key(key)
             pipe.get(full_key)
@@ -227,6 +228,7 @@ class NearCache:
             raise ConnectionError("closed")
         # Tracking is on before anything is kept: a read that starts from here is covered.
         self._drop_all(connected=True)
+        logger.info("nearcache.listening", prefix=self.prefix, client_id=self.client_id)
         return connection
 
     def _listen(self, connection: Any) -> None:

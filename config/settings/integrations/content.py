@@ -13,3 +13,6 @@ CONTENT_REBUILD_WAIT_SECONDS = env.float("CONTENT_REBUILD_WAIT_SECONDS", default
 CONTENT_UPDATE_RATE = env.str("CONTENT_UPDATE_RATE", default="10/minute")
 CONTENT_IMAGE_MAX_BYTES = env.int("CONTENT_IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
 CONTENT_IMAGE_MAX_PIXELS = env.int("CONTENT_IMAGE_MAX_PIXELS", default=40_000_000)
+# The cached document also kept in each process, invalidated by Redis itself
+# (tessera/core/nearcache.py, docs/decisions/0013); only with a Redis cache.
+CONTENT_NEAR_CACHE = env.bool("CONTENT_NEAR_CACHE", default=True)

@@ -67,7 +67,7 @@ class CountingClient:
 
     def __init__(self, monkeypatch: Any) -> None:
         self.commands = 0
-        client = cache._cache.get_client()  # type: ignore[attr-defined]
+        client = cache._cache.get_client(write=True)  # type: ignore[attr-defined]
         execute_command, pipeline = client.execute_command, client.pipeline
 
         def counted_command(*args: Any, **kwargs: Any) -> Any:
