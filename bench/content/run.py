@@ -11,7 +11,8 @@ In one run, interleaved rounds, medians reported, `wrk -t1 -c64` from loopback:
   the database on every request (the baseline the cache is for);
 - `fastapi`: FastAPI on uvicorn (2 workers, uvloop) returning the same bytes from the same
   Redis key (the ceiling: ../shared/PERFORMANCE.md);
-- `fastapi-304`: the same with `If-None-Match`.
+- `fastapi-304`: the same with `If-None-Match`;
+- `tessera-bt1`, `tessera-bt1-304`: Tessera as `tessera` but `--blocking-threads 1`.
 
 The access log is off (`ACCESS_LOG_LEVEL=WARNING`) since the FastAPI baseline logs nothing.
 Writes JSON and Markdown to bench/results/. Stops every process it started.
@@ -185,7 +186,7 @@ def main() -> None:
     )
     subprocess.run(["redis-cli", "-n", "11", "flushdb"], check=True, capture_output=True)
 
-    ports = {"tessera": 8711, "tessera-db": 8712, "fastapi": 8713}
+    ports = {"tessera": 8711, "tessera-db": 8712, "fastapi": 8713, "tessera-bt1": 8714}
     granian = [
         str(VENV_BIN / "granian"),
         "--interface",
@@ -206,7 +207,11 @@ def main() -> None:
             env_for(cache_enabled=False),
             "tessera-db",
         )
-        for name in ("tessera", "tessera-db"):
+        # The production command but one blocking thread per worker (docs/decisions/0002
+        # keeps four): the edge's tail is GIL hand-offs between threads.
+        one_thread = [*granian[: granian.index("--blocking-threads") + 1], "1", "--no-ws"]
+        start([*one_thread, "--port", str(ports["tessera-bt1"])], cached_env, "tessera-bt1")
+        for name in ("tessera", "tessera-db", "tessera-bt1"):
             wait_ready(f"http://127.0.0.1:{ports[name]}{PATH}")
         fastapi_env = {**cached_env, "PYTHONPATH": str(HERE)}
         start(
@@ -234,6 +239,8 @@ def main() -> None:
         targets = {
             "tessera": (ports["tessera"], []),
             "tessera-304": (ports["tessera"], [f"If-None-Match: {etag}"]),
+            "tessera-bt1": (ports["tessera-bt1"], []),
+            "tessera-bt1-304": (ports["tessera-bt1"], [f"If-None-Match: {etag}"]),
             "tessera-db": (ports["tessera-db"], []),
             "fastapi": (ports["fastapi"], []),
             "fastapi-304": (ports["fastapi"], [f"If-None-Match: {etag}"]),
