@@ -223,22 +223,36 @@ def _gunicorn(worker_class: str, threads: int) -> Callable[[str, int, int], list
     return build
 
 
+def granian_command(
+    target: str,
+    port: int,
+    *,
+    workers: int = 2,
+    blocking_threads: int | None = 4,
+    interface: str = "wsgi",
+) -> list[str]:
+    """granian on loopback, as the production command runs it (docs/decisions/0002)."""
+    argv = [
+        str(VENV_BIN / "granian"),
+        "--interface",
+        interface,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
+    if blocking_threads is not None:
+        argv += ["--blocking-threads", str(blocking_threads)]
+    return [*argv, target]
+
+
 def _granian(interface: str, blocking_threads: int | None) -> Callable[[str, int, int], list[str]]:
     def build(target: str, port: int, workers: int) -> list[str]:
-        argv = [
-            str(VENV_BIN / "granian"),
-            "--interface",
-            interface,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ]
-        if blocking_threads is not None:
-            argv += ["--blocking-threads", str(blocking_threads)]
-        return [*argv, target]
+        return granian_command(
+            target, port, workers=workers, blocking_threads=blocking_threads, interface=interface
+        )
 
     return build
 

@@ -44,7 +44,7 @@ from benchlib.procs import (  # noqa: E402
     install_signal_handlers,
     wait_http,
 )
-from benchlib.stack import VENV_BIN, manage, tessera_env  # noqa: E402
+from benchlib.stack import granian_command, manage, tessera_env  # noqa: E402
 from benchlib.wrk import LUA_SCRIPT, ensure_wrk, wrk_version  # noqa: E402
 
 RESULTS = REPO / "bench" / "results"
@@ -167,24 +167,11 @@ def main() -> int:  # noqa: PLR0915 - one linear script
         seed = json.loads(seed_path.read_text())
         log(f"seeded in {seed_s:.1f} s; inbox holds {seed['inbox_capsules']:,}")
 
-        def serve(name: str, extra_env: dict[str, str], threads: str = "4") -> str:
+        def serve(name: str, extra_env: dict[str, str], threads: int = 4) -> str:
             port = free_port()
             server = registry.start(
                 name,
-                [
-                    str(VENV_BIN / "granian"),
-                    "--interface",
-                    "wsgi",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--workers",
-                    "2",
-                    "--blocking-threads",
-                    threads,
-                    "config.wsgi:application",
-                ],
+                granian_command("config.wsgi:application", port, blocking_threads=threads),
                 env={**env, **extra_env},
                 cwd=REPO,
                 log_path=work / f"{name}.log",
@@ -196,7 +183,7 @@ def main() -> int:  # noqa: PLR0915 - one linear script
         # The same stack with the box-page cache off: every request runs the page's query.
         uncached = serve("granian-uncached", {"CAPSULE_PAGE_CACHE": "false"})
         # The production command but one blocking thread per worker (0002 keeps four).
-        one_thread = serve("granian-bt1", {}, threads="1")
+        one_thread = serve("granian-bt1", {}, threads=1)
         token = seed["access_token"]
         deep_query = f"box=inbox&cursor={seed['deep_cursor']}"
         targets = {

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from tessera.accounts.selectors import me_reply_from_snapshot
 from tessera.accounts.tokens import access_token_cached
-from tessera.core.edge import EdgeReply, EdgeRequest
-from tessera.core.envelope import JSON_CONTENT_TYPE, success_body_around
+from tessera.core.edge import EdgeReply, EdgeRequest, user_reply
 
 PATH = "/api/auth/me"
 ROUTE = "api/auth/me"
@@ -29,10 +28,4 @@ def me(request: EdgeRequest) -> EdgeReply | None:
     body = me_reply_from_snapshot(read.me, host=request.host)
     if body is None:
         return None
-    return EdgeReply(
-        status=200,
-        body=success_body_around(body),
-        headers=[("Content-Type", JSON_CONTENT_TYPE)],
-        route=ROUTE,
-        user_id=str(user_id),
-    )
+    return user_reply(body, route=ROUTE, user_id=user_id)

@@ -14,8 +14,7 @@ from typing import Any
 from tessera.accounts.tokens import access_token_cached
 from tessera.capsules import boxcache
 from tessera.capsules.selectors import page_size_of
-from tessera.core.edge import EdgeReply, EdgeRequest
-from tessera.core.envelope import JSON_CONTENT_TYPE, success_body_around
+from tessera.core.edge import EdgeReply, EdgeRequest, user_reply
 
 PATH = "/api/capsules"
 ROUTE = "api/capsules"
@@ -62,10 +61,4 @@ def box_page(request: EdgeRequest) -> EdgeReply | None:
     body = boxcache.page_from(read.also, user_id=user_id, key=keys["page"])
     if body is None:
         return None
-    return EdgeReply(
-        status=200,
-        body=success_body_around(body),
-        headers=[("Content-Type", JSON_CONTENT_TYPE)],
-        route=ROUTE,
-        user_id=str(user_id),
-    )
+    return user_reply(body, route=ROUTE, user_id=user_id)

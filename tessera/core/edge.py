@@ -31,6 +31,7 @@ from django.utils.module_loading import import_string
 
 from tessera.core import ratelimit
 from tessera.core.client_ip import client_ip_from_meta
+from tessera.core.envelope import JSON_CONTENT_TYPE, success_body_around
 from tessera.core.logging import AccessLog
 from tessera.core.metrics import observe_request
 from tessera.core.middleware import (
@@ -69,6 +70,17 @@ class EdgeReply:
     headers: list[tuple[str, str]] = field(default_factory=list)
     route: str = ""
     user_id: str | None = None  # for the access log, when the reply is a user's
+
+
+def user_reply(data: bytes, *, route: str, user_id: Any) -> EdgeReply:
+    """A 200 in the success envelope around `data` (JSON already serialised), for a user."""
+    return EdgeReply(
+        status=200,
+        body=success_body_around(data),
+        headers=[("Content-Type", JSON_CONTENT_TYPE)],
+        route=route,
+        user_id=str(user_id),
+    )
 
 
 @dataclass(slots=True)
