@@ -246,7 +246,7 @@ def main() -> int:  # noqa: PLR0915 - one linear script
             "connections": args.connections,
             "server": (
                 "config.settings.prod on granian WSGI, 2 workers, --blocking-threads 4 "
-                "(two servers: page cache on, and off)"
+                "(three servers: page cache on; off; on with --blocking-threads 1)"
             ),
             "database": f"{PG_SERVER}/{DB_NAME}",
             "redis": REDIS_URL,
