@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/run.py                 # full run (about 18 minutes)
     .venv/bin/python bench/run.py --quick         # smoke run (about 3 minutes)
-    .venv/bin/python bench/run.py --only compare --server granian-wsgi-bt4
+    .venv/bin/python bench/run.py --only compare --server granian-wsgi-bt2
 
 Phases, in order (all by default):
   servers  Tessera's /api/ping and a plain Django view on every server configuration,
@@ -36,7 +36,7 @@ from benchlib.wrk import ensure_wrk, wrk_version
 
 # The production server chosen in docs/decisions/0002-production-server.md; used by the
 # compare and idle phases when the servers phase does not run (or with --server).
-DEFAULT_SERVER = "granian-wsgi-bt4"
+DEFAULT_SERVER = "granian-wsgi-bt2"
 PHASES = ("servers", "compare", "attribution", "idle")
 RESULTS_DIR = stack.BENCH / "results"
 SELECTION_APPS = ("tessera", "django_plain")

@@ -91,7 +91,7 @@ def main() -> int:
                 "--workers",
                 "1",
                 "--blocking-threads",
-                "4",
+                "2",
                 "--no-access-log",
                 "--log-level",
                 "warning",

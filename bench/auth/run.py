@@ -5,7 +5,7 @@
 Measures, in one run and from loopback with wrk:
 
 - GET /api/auth/me with a valid access token on Tessera (config.settings.prod, granian WSGI,
-  2 workers, --blocking-threads 4, PostgreSQL with Django's pool, Redis) against the same
+  2 workers, --blocking-threads 2, PostgreSQL with Django's pool, Redis) against the same
   endpoint built with Django REST Framework + simplejwt on gunicorn sync (2 workers), the
   template seed's stack, reading the same tables; rounds interleaved, medians reported;
 - POST /api/auth/refresh (each request rotates a distinct single-use refresh token) and its
@@ -44,6 +44,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "bench"))
 from benchlib.measure import wait_for_quiet  # noqa: E402
+from benchlib.stack import granian_command  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 RESULTS = REPO / "bench" / "results"
@@ -342,20 +343,7 @@ def main() -> int:  # noqa: PLR0915 - one linear script
 
         tessera_port, drf_port = free_port(), free_port()
         start(
-            [
-                str(VENV_BIN / "granian"),
-                "--interface",
-                "wsgi",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(tessera_port),
-                "--workers",
-                "2",
-                "--blocking-threads",
-                "4",
-                "config.wsgi:application",
-            ],
+            granian_command("config.wsgi:application", tessera_port),
             tessera_env,
             work / "tessera.log",
         )

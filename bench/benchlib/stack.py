@@ -228,7 +228,7 @@ def granian_command(
     port: int,
     *,
     workers: int = 2,
-    blocking_threads: int | None = 4,
+    blocking_threads: int | None = 2,
     interface: str = "wsgi",
 ) -> list[str]:
     """granian on loopback, as the production command runs it (docs/decisions/0002)."""
@@ -292,6 +292,12 @@ SERVERS: dict[str, Server] = {
             "granian WSGI, 2 workers, --blocking-threads 1",
             "wsgi",
             _granian("wsgi", 1),
+        ),
+        Server(
+            "granian-wsgi-bt2",
+            "granian WSGI, 2 workers, --blocking-threads 2",
+            "wsgi",
+            _granian("wsgi", 2),
         ),
         Server(
             "granian-wsgi-bt4",

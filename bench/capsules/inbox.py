@@ -6,7 +6,7 @@
 Creates (drops first) the database `tessera_bench_inbox`, migrates it, seeds one receiver
 with `--capsules` capsules (plus drafts addressed to them and capsules of other users) with
 `INSERT … SELECT generate_series`, then starts Tessera as deployed (config.settings.prod on
-granian WSGI, 2 workers, --blocking-threads 4, PostgreSQL with Django's pool, Redis db 10)
+granian WSGI, 2 workers, --blocking-threads 2, PostgreSQL with Django's pool, Redis db 10)
 and drives it from loopback with `wrk -t1 -c32`, with the receiver's access token:
 
 - `GET /api/capsules?box=inbox` (the first page, what every client asks for);
@@ -167,7 +167,7 @@ def main() -> int:  # noqa: PLR0915 - one linear script
         seed = json.loads(seed_path.read_text())
         log(f"seeded in {seed_s:.1f} s; inbox holds {seed['inbox_capsules']:,}")
 
-        def serve(name: str, extra_env: dict[str, str], threads: int = 4) -> str:
+        def serve(name: str, extra_env: dict[str, str], threads: int = 2) -> str:
             port = free_port()
             server = registry.start(
                 name,
@@ -182,7 +182,7 @@ def main() -> int:  # noqa: PLR0915 - one linear script
         base = serve("granian", {})
         # The same stack with the box-page cache off: every request runs the page's query.
         uncached = serve("granian-uncached", {"CAPSULE_PAGE_CACHE": "false"})
-        # The production command but one blocking thread per worker (0002 keeps four).
+        # The production command but one blocking thread per worker (0002 keeps two).
         one_thread = serve("granian-bt1", {}, threads=1)
         token = seed["access_token"]
         deep_query = f"box=inbox&cursor={seed['deep_cursor']}"
@@ -245,7 +245,7 @@ def main() -> int:  # noqa: PLR0915 - one linear script
             "rounds": args.rounds,
             "connections": args.connections,
             "server": (
-                "config.settings.prod on granian WSGI, 2 workers, --blocking-threads 4 "
+                "config.settings.prod on granian WSGI, 2 workers, --blocking-threads 2 "
                 "(three servers: page cache on; off; on with --blocking-threads 1)"
             ),
             "database": f"{PG_SERVER}/{DB_NAME}",

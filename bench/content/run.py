@@ -5,7 +5,8 @@
 In one run, interleaved rounds, medians reported, `wrk -t1 -c64` from loopback:
 
 - `tessera`: GET /api/website-data/ on config.settings.prod, granian WSGI 2 workers
-  `--blocking-threads 4`, PostgreSQL (database tessera_bench_content), Redis db 11;
+  `--blocking-threads 2` (the production command, docs/decisions/0002), PostgreSQL
+  (database tessera_bench_content), Redis db 11;
 - `tessera-304`: the same with `If-None-Match` (304, no body);
 - `tessera-db`: the same stack with `CONTENT_CACHE_ENABLED=false` — the document built from
   the database on every request (the baseline the cache is for);
@@ -197,7 +198,7 @@ def main() -> None:
         "--workers",
         "2",
         "--blocking-threads",
-        "4",
+        "2",
         "--no-ws",
     ]
     try:
@@ -208,7 +209,7 @@ def main() -> None:
             "tessera-db",
         )
         # The production command but one blocking thread per worker (docs/decisions/0002
-        # keeps four): the edge's tail is GIL hand-offs between threads.
+        # keeps two, so a slow upstream call does not stall a worker).
         one_thread = [*granian[: granian.index("--blocking-threads") + 1], "1", "--no-ws"]
         start([*one_thread, "--port", str(ports["tessera-bt1"])], cached_env, "tessera-bt1")
         for name in ("tessera", "tessera-db", "tessera-bt1"):
