@@ -481,7 +481,7 @@ def main() -> int:  # noqa: PLR0915 - one linear script
             "duration_s": args.duration,
             "rounds": args.rounds,
             "connections": args.connections,
-            "tessera": "config.settings.prod on granian WSGI, 2 workers, --blocking-threads 4",
+            "tessera": "config.settings.prod on granian WSGI, 2 workers, --blocking-threads 2",
             "drf": "DRF + simplejwt, default middleware, gunicorn sync, 2 workers",
             "database": DB_URL,
             "redis": REDIS_URL,
