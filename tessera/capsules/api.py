@@ -10,7 +10,7 @@ from ninja import Query
 from ninja.pagination import paginate
 from ninja.responses import Status
 
-from tessera.capsules import boxcache, selectors, services
+from tessera.capsules import selectors, services
 from tessera.capsules.schemas import (
     CapsuleFilter,
     CapsuleIn,
@@ -29,7 +29,7 @@ from tessera.capsules.schemas import (
 )
 from tessera.core.api import ApiRouter
 from tessera.core.auth import bearer_auth, require_user
-from tessera.core.envelope import dumps, success_response_around
+from tessera.core.envelope import success_response_around
 from tessera.core.pagination import PagePagination
 
 capsules_router = ApiRouter(auth=bearer_auth)
@@ -61,40 +61,15 @@ def capsule_create(request: HttpRequest, payload: CapsuleIn) -> Any:
 
 @capsules_router.get("", response=CapsulePageOut, summary="Your inbox or outbox")
 def capsule_list(request: HttpRequest, filters: Query[CapsuleFilter]) -> Any:
-    user = require_user(request)
-    size = selectors.page_size_of(filters.page_size)
-
-    def page(*, check_pending_claims: bool) -> selectors.CapsulePage:
-        return selectors.capsule_page(
-            user=user,
-            box=filters.box,
-            state=filters.state,
-            page=filters.page,
-            page_size=size,
-            cursor=filters.cursor,
-            check_pending_claims=check_pending_claims,
-        )
-
-    # A list by state is never kept (which capsules match changes with the clock).
-    keep = boxcache.enabled() and filters.state is None
-    key = boxcache.page_key(
-        user.pk, box=filters.box, page=filters.page, size=size, cursor=filters.cursor
+    body = services.box_page_body(
+        user=require_user(request),
+        box=filters.box,
+        state=filters.state,
+        page=filters.page,
+        page_size=filters.page_size,
+        cursor=filters.cursor,
     )
-    kept, version = boxcache.page_lookup(user.pk, key) if keep else (None, None)
-    if kept is not None:
-        return success_response_around(kept)
-    # Capsules waiting for this person's verified address join the inbox on its first page
-    # (a cursor page follows one, so it need not look again). The page's own query tells
-    # whether any wait, so the common case stays one statement.
-    found = page(check_pending_claims=filters.box == "inbox" and not filters.cursor)
-    if found.pending_claims:
-        services.capsules_claim_pending(user=user)
-        found = page(check_pending_claims=False)
-        version = None  # the claim retires this version once it commits
     # The items arrive as JSON built by the database, already in this schema's shape.
-    body = dumps(found.as_api())
-    if version is not None:
-        boxcache.page_keep(key=key, version=version, body=body, changes_at=found.changes_at)
     return success_response_around(body)
 
 

@@ -9,6 +9,7 @@
 Callers import from `tessera.capsules.services`; the names below stay the public surface.
 """
 
+from tessera.capsules.services.boxes import box_page_body
 from tessera.capsules.services.capsules import (
     capsule_create,
     capsule_delete,
@@ -52,6 +53,7 @@ __all__ = [
     "_now",
     "_sql_pg_ready",
     "_sql_pg_unfold",
+    "box_page_body",
     "capsule_create",
     "capsule_delete",
     "capsule_invite_pending",
