@@ -149,3 +149,23 @@ class CountingApp:
 def django_app(django_wsgi_app: Any) -> CountingApp:
     """Django's handler behind a counter, for tests of the edge (tessera/core/edge.py)."""
     return CountingApp(django_wsgi_app)
+
+
+def near_cache_settled(near: Any, timeout: float = 5.0) -> None:
+    """Wait until `near`'s listener has applied every invalidation Redis sent it so far.
+
+    Writes a marker key under the near cache's prefix and waits for the marker's own
+    invalidation, which Redis sends after all earlier ones on the listener's connection:
+    no fixed sleep, however loaded the machine."""
+    import time
+
+    from django.core.cache import caches
+
+    marker = f"{near.prefix}__settled__"
+    near._entries[marker] = (True, float("inf"))
+    caches[near.alias].set(marker, 1, timeout=5)
+    deadline = time.monotonic() + timeout
+    while marker in near._entries:
+        if time.monotonic() > deadline:
+            raise AssertionError("the near cache's listener heard no invalidation")
+        time.sleep(0.005)

@@ -18,7 +18,7 @@ from tessera.content import services
 from tessera.content.models import MenuItem
 from tessera.core.edge import EdgeApp
 from tessera.core.nearcache import NearCache
-from tests.fixtures import CountingApp, wsgi_get
+from tests.fixtures import CountingApp, near_cache_settled, wsgi_get
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +67,7 @@ def test_a_rebuild_is_seen_by_the_next_edge_read(
 ) -> None:
     edge = EdgeApp(django_app, routes=ROUTES)
     services.document_rebuild()
-    time.sleep(0.1)  # the rebuild's own invalidations, so the reads below are kept locally
+    near_cache_settled(near)  # the rebuild's own invalidations: the reads below are kept
     first = wsgi_get(edge, URL, "lang=en")
     assert wsgi_get(edge, URL, "lang=en")[1]["etag"] == first[1]["etag"]
     assert services.doc_key("en") in near._entries
@@ -91,7 +91,7 @@ def test_a_rebuild_elsewhere_reaches_this_process(site: int, near: NearCache) ->
     try:
         assert other.wait_connected(5)
         services.document_rebuild()
-        time.sleep(0.1)
+        near_cache_settled(other)
         before = other.get(services.doc_key("en"))
         assert services.doc_key("en") in other._entries
 
@@ -113,7 +113,7 @@ def test_a_warm_edge_read_makes_no_round_trip(
 ) -> None:
     edge = EdgeApp(django_app, routes=ROUTES)
     services.document_rebuild()
-    time.sleep(0.1)
+    near_cache_settled(near)
     wsgi_get(edge, URL + "heroes/")
     client = cache._cache.get_client(write=True)  # type: ignore[attr-defined]
     commands: list[Any] = []

@@ -13,6 +13,7 @@ import redis
 from django.core.cache import cache
 
 from tessera.core.nearcache import NearCache, near_cache
+from tests.fixtures import near_cache_settled
 
 PREFIX = "near:"
 
@@ -24,12 +25,6 @@ def eventually(check: Callable[[], bool], seconds: float = 1.0) -> bool:
             return True
         time.sleep(0.01)
     return check()
-
-
-def settle() -> None:
-    """Let the listener apply the invalidations of the test's own writes, which would
-    otherwise drop an entry just kept (as they should)."""
-    time.sleep(0.1)
 
 
 @pytest.fixture
@@ -110,7 +105,7 @@ def test_a_delete_elsewhere_is_seen(near: NearCache, plain: redis.Redis) -> None
 def test_a_local_hit_sends_no_command(near: NearCache, monkeypatch: Any) -> None:
     cache.set("near:hit", b"bytes", timeout=60)
     cache.set("near:hit2", b"more", timeout=60)
-    settle()
+    near_cache_settled(near)
     counting = CountingClient(monkeypatch)
     assert near.get_many(["near:hit", "near:hit2"]) == {"near:hit": b"bytes", "near:hit2": b"more"}
     assert counting.commands == 1  # GET and PTTL of both in one pipeline
@@ -166,7 +161,7 @@ def test_while_disconnected_nothing_is_kept(near: NearCache, monkeypatch: Any) -
 def test_an_entry_never_outlives_its_redis_ttl(near: NearCache, plain: redis.Redis) -> None:
     full_key = cache.make_key("near:ttl")
     plain.set(full_key, cache._cache._serializer.dumps("brief"), px=600)  # type: ignore[attr-defined]
-    settle()
+    near_cache_settled(near)
     before = time.monotonic()
 
     assert near.get("near:ttl") == "brief"
@@ -178,7 +173,7 @@ def test_an_entry_never_outlives_its_redis_ttl(near: NearCache, plain: redis.Red
 
 def test_a_key_without_ttl_is_kept_until_invalidated(near: NearCache) -> None:
     cache.set("near:forever", "x", timeout=None)
-    settle()
+    near_cache_settled(near)
     assert near.get("near:forever") == "x"
     assert near._entries["near:forever"][1] == float("inf")
 
@@ -189,7 +184,7 @@ def test_a_key_without_ttl_is_kept_until_invalidated(near: NearCache) -> None:
 
 def test_a_flush_message_empties_the_cache(near: NearCache) -> None:
     cache.set("near:f", 1, timeout=60)
-    settle()
+    near_cache_settled(near)
     near.get("near:f")
     assert "near:f" in near._entries
 
