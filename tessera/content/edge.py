@@ -15,7 +15,7 @@ SECTION_ROUTE = "api/website-data/<section>/"
 
 
 def website_data(request: EdgeRequest) -> EdgeReply | None:
-    if set(request.query) - {"lang"}:
+    if request.query and (len(request.query) > 1 or "lang" not in request.query):
         return None
     lang = request.query.get("lang")
     if lang is not None and lang not in LANGUAGES:

@@ -35,6 +35,7 @@ from django.utils.http import http_date
 
 from tessera.content.selectors import SECTIONS, VARIANTS, document_build
 from tessera.core.envelope import JSON_CONTENT_TYPE, success_body_around
+from tessera.core.hot_settings import hot_setting
 from tessera.core.nearcache import NearCache, near_cache
 
 logger = structlog.get_logger(__name__)
@@ -56,7 +57,7 @@ def section_key(section: str, variant: str) -> str:
 
 def _near() -> NearCache | None:
     """The process-local copy of the `content:` keys, when the cache is Redis and it is on."""
-    return near_cache("content:") if settings.CONTENT_NEAR_CACHE else None
+    return near_cache("content:") if hot_setting("CONTENT_NEAR_CACHE") else None
 
 
 def _forget(keys: list[str]) -> None:
@@ -182,7 +183,7 @@ def cached_entries(keys: list[str]) -> dict[str, Entry]:
 def cached_entry_if_warm(key: str) -> Entry | None:
     """The entry for `key` if the cache holds it; None when cold or unreachable (the caller
     then takes the full path, which rebuilds once and logs an outage)."""
-    if not settings.CONTENT_CACHE_ENABLED:
+    if not hot_setting("CONTENT_CACHE_ENABLED"):
         return None
     try:
         near = _near()

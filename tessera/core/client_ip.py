@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest
+
+from tessera.core.hot_settings import hot_setting
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -21,7 +22,7 @@ def client_ip(request: HttpRequest) -> str:
 def client_ip_from_meta(meta: Mapping[str, Any]) -> str:
     """The same, from a WSGI environ (the edge answers before there is a request object)."""
     remote_addr = meta.get("REMOTE_ADDR", "") or "unknown"
-    hops = settings.TRUSTED_PROXY_HOPS
+    hops = hot_setting("TRUSTED_PROXY_HOPS")
     if hops <= 0:
         return str(remote_addr)
     forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")

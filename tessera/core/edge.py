@@ -88,6 +88,7 @@ class _Answered:
     reply: EdgeReply
     request_id: str
     language: str
+    client_ip: str
 
 
 EdgeHandler = Callable[[EdgeRequest], EdgeReply | None]
@@ -129,6 +130,9 @@ class EdgeApp:
         self.rate_limited = settings.RATE_LIMIT_ENABLED
         self.default_language = settings.LANGUAGE_CODE
         self._checked_hosts: dict[str, bool] = {}
+        # (`?lang=`, Accept-Language) -> what `_language` answers: negotiation parses the
+        # header and asks the translation machinery; the same few headers come back and back.
+        self._negotiated: dict[tuple[str | None, str | None], tuple[str, bool]] = {}
         self.fixed_headers = [
             ("X-Content-Type-Options", "nosniff"),
             ("Referrer-Policy", str(settings.SECURE_REFERRER_POLICY)),
@@ -163,7 +167,7 @@ class EdgeApp:
         request_id = incoming if REQUEST_ID_PATTERN.match(incoming) else new_request_id()
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
-        handler = next(handler for prefix, handler in self.routes if path.startswith(prefix))
+        handler = self._handler_for(path)
         raw_query = environ.get("QUERY_STRING", "")
         query = dict(parse_qsl(raw_query, keep_blank_values=True)) if raw_query else {}
         language, requested = self._language(environ, query)
@@ -177,19 +181,35 @@ class EdgeApp:
                 environ=environ,
             )
         )
-        if reply is None or not self._within_rate_limit(environ):
+        if reply is None:
+            return None
+        address = client_ip_from_meta(environ)
+        if not self._within_rate_limit(address):
             return None
         if self.hsts and secure:
             reply.headers.append(("Strict-Transport-Security", self.hsts))
-        return _Answered(reply, request_id, language)
+        return _Answered(reply, request_id, language, address)
+
+    def _handler_for(self, path: str) -> EdgeHandler:
+        for prefix, handler in self.routes:
+            if path.startswith(prefix):
+                return handler
+        raise LookupError(path)  # unreachable: __call__ checked the prefixes
 
     def _language(self, environ: dict[str, Any], query: dict[str, str]) -> tuple[str, bool]:
         """What `ApiMiddleware` activates, and whether the client asked for a language."""
         requested = query.get("lang")
+        header = environ.get("HTTP_ACCEPT_LANGUAGE")
+        known = self._negotiated.get((requested, header))
+        if known is not None:
+            return known
         probe: Any = _LanguageProbe(environ)
         language = negotiate_language(probe, requested, default=self.default_language)
-        asked = requested in self.languages or "HTTP_ACCEPT_LANGUAGE" in environ
-        return language, asked or requested is not None
+        asked = requested in self.languages or header is not None
+        answer = (language, asked or requested is not None)
+        if len(self._negotiated) < 256:  # both are client input: remember the common ones
+            self._negotiated[(requested, header)] = answer
+        return answer
 
     def _is_secure(self, environ: dict[str, Any]) -> bool:
         if self.proxy_ssl_header:
@@ -219,12 +239,11 @@ class EdgeApp:
                 self._checked_hosts[host] = allowed
         return host if allowed else None
 
-    def _within_rate_limit(self, environ: dict[str, Any]) -> bool:
+    def _within_rate_limit(self, address: str) -> bool:
         if not self.rate_limited:
             return True
-        identity = f"ip:{client_ip_from_meta(environ)}"
         try:
-            return ratelimit.default_limiter().hit(self.rate, "api", identity).allowed
+            return ratelimit.default_limiter().hit(self.rate, "api", "ip:" + address).allowed
         except Exception as exc:  # noqa: BLE001 - storage down: the default limit fails open
             logger.warning("rate_limit_storage_unavailable", error=f"{type(exc).__name__}: {exc}")
             return True
@@ -248,6 +267,8 @@ class EdgeApp:
         start_response(_STATUS_LINES.get(reply.status, str(reply.status)), headers)
         elapsed = time.perf_counter() - started
         observe_request("GET", reply.status, elapsed)
+        if not self.access_log.enabled:  # skip building the line's fields too
+            return [reply.body]
         self.access_log.write(
             request_id=request_id,
             method="GET",
@@ -256,7 +277,7 @@ class EdgeApp:
             status=reply.status,
             duration_ms=round(elapsed * 1000, 2),
             user_id=reply.user_id,
-            ip=client_ip_from_meta(environ),
+            ip=answered.client_ip,
         )
         return [reply.body]
 

@@ -4,6 +4,7 @@ histogram observation, cheaper than django-prometheus's pair of middlewares)."""
 from __future__ import annotations
 
 import hmac
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -22,8 +23,20 @@ REQUEST_DURATION = Histogram(
 )
 
 
+# The method is client input: any other word is counted as OTHER, so that a client cannot
+# grow the registry one label at a time.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+# `labels()` takes a lock and builds a key on every call; the children it returns never
+# change, so each (method, status class) is looked up once.
+_request_children: dict[tuple[str, int], Any] = {}
+
+
 def observe_request(method: str, status: int, seconds: float) -> None:
-    REQUEST_DURATION.labels(method, f"{status // 100}xx").observe(seconds)
+    key = (method if method in _METHODS else "OTHER", status // 100)
+    child = _request_children.get(key)
+    if child is None:
+        child = _request_children[key] = REQUEST_DURATION.labels(key[0], f"{key[1]}xx")
+    child.observe(seconds)
 
 
 def metrics_allowed(request: HttpRequest) -> bool:

@@ -226,11 +226,18 @@ class LocalFirstLimiter:
         self.sync_interval = sync_interval
         self.exact_fraction = exact_fraction
         self._windows: dict[str, _LocalWindow] = {}
+        # `key_for` escapes and joins its parts on every call: each client's key is built once.
+        self._keys: dict[tuple[str, str, str], tuple[RateLimitItem, str]] = {}
         self._lock = threading.Lock()
 
     def hit(self, rate: str, scope: str, identity: str) -> Decision:
-        item = parse_rate(rate)
-        key = item.key_for(scope, identity)
+        named = self._keys.get((rate, scope, identity))
+        if named is None:
+            if len(self._keys) >= self._MAX_TRACKED:
+                self._keys.clear()
+            item = parse_rate(rate)
+            named = self._keys[(rate, scope, identity)] = (item, item.key_for(scope, identity))
+        item, key = named
         now = self.clock()
         with self._lock:
             window = self._windows.get(key)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from tessera.core import envelope
 from tessera.core.tests.conftest import body
 
 pytestmark = [pytest.mark.urls("tessera.core.tests.urls"), pytest.mark.django_db]
@@ -136,3 +137,20 @@ def test_pages_outside_the_api_also_carry_a_request_id(api):
     response = api.get("/health/", HTTP_X_REQUEST_ID="probe-1")
 
     assert response["X-Request-ID"] == "probe-1"
+
+
+@pytest.mark.parametrize(
+    "instants",
+    [
+        # across a second boundary, back again, and fractions that float arithmetic blurs
+        [1764693428.9995, 1764693429.0004, 1764693428.5, 1764693428.123, 1764693428.9999996],
+        [0.0, 59.999, 60.0, 86399.9994, 86400.0],
+    ],
+)
+def test_the_envelope_timestamp_is_the_instant_cut_to_the_millisecond(monkeypatch, instants):
+    for instant in instants:
+        monkeypatch.setattr(envelope, "_clock", lambda instant=instant: instant)
+        expected = datetime.fromtimestamp(instant, tz=UTC)
+        assert envelope.utc_timestamp() == (
+            expected.strftime("%Y-%m-%dT%H:%M:%S.") + f"{expected.microsecond // 1000:03d}Z"
+        )
