@@ -76,8 +76,9 @@ class NearCache:
         return self._connected
 
     def _ensure_listening(self) -> None:
-        # After a fork the parent's thread and connection are not ours: start afresh.
-        pid = os.getpid()
+        # After a fork the parent's thread and connection are not ours: start afresh. The pid
+        # is the one the fork hook below keeps: os.getpid() is a system call per request.
+        pid = _pid
         if self._pid == pid:
             return
         with _start_lock:
@@ -251,12 +252,14 @@ class NearCache:
 _instances: dict[tuple[str, str], NearCache | None] = {}
 _instances_lock = threading.Lock()
 _start_lock = threading.Lock()
+_pid = os.getpid()
 
 
 def _new_locks_in_child() -> None:
     # A lock some other thread of the parent held at the fork would stay held in the child.
-    global _instances_lock, _start_lock
+    global _instances_lock, _start_lock, _pid  # noqa: PLW0603 - the child's own
     _instances_lock, _start_lock = threading.Lock(), threading.Lock()
+    _pid = os.getpid()
 
 
 os.register_at_fork(after_in_child=_new_locks_in_child)

@@ -196,16 +196,20 @@ class _LocalWindow:
     synced_at: float
     expiry: int
     pending: int = 0
+    syncing: bool = False  # one request is pushing this window's hits to the shared storage
 
 
 class LocalFirstLimiter:
     """The default per-IP limit on every API request, without a Redis round trip for each.
 
     Far from its limit, a client's hits are counted in this process and flushed to the shared
-    storage (the same sliding windows `limiter()` uses) at most every `sync_interval` seconds;
-    once a client's count reaches `exact_fraction` of its limit, or for its first request, or
-    when the last sync is older than the interval, every hit goes to the shared storage and
-    is decided there exactly. Per-route limits (auth, money) always take the exact path.
+    storage (the same sliding windows `limiter()` uses) at most every `sync_interval` seconds:
+    the first hit after the interval makes the round trip, and the process's other threads go
+    on counting locally meanwhile (under load a round trip can take milliseconds, and a worker
+    whose threads all waited for Redis would stall). Once a client's count reaches
+    `exact_fraction` of its limit, or for its first request, every hit goes to the shared
+    storage and is decided there exactly. Per-route limits (auth, money) always take the
+    exact path.
 
     The bound this buys: between two syncs, the other worker processes may each admit up to
     `exact_fraction` of the limit that this one has not seen yet — so a client can exceed its
@@ -241,16 +245,14 @@ class LocalFirstLimiter:
         now = self.clock()
         with self._lock:
             window = self._windows.get(key)
-            if (
-                window is not None
-                and now - window.synced_at < self.sync_interval
-                and window.synced_count + window.pending + 1 <= item.amount * self.exact_fraction
-            ):
-                window.pending += 1
-                return _ALLOWED
-            pending = window.pending if window is not None else 0
+            pending = 0
             if window is not None:
-                window.pending = 0
+                if window.synced_count + window.pending + 1 <= item.amount * self.exact_fraction:
+                    if window.syncing or now - window.synced_at < self.sync_interval:
+                        window.pending += 1
+                        return _ALLOWED
+                    window.syncing = True  # this request syncs; the others keep counting
+                pending, window.pending = window.pending, 0
         return self._exact_hit(item, key, identity=(scope, identity), pending=pending, now=now)
 
     def _exact_hit(
@@ -264,17 +266,28 @@ class LocalFirstLimiter:
     ) -> Decision:
         storage = shared_storage()
         expiry = item.get_expiry()
-        if pending:
-            storage.acquire_sliding_window_entry(key, self._UNLIMITED, expiry, pending)
-        allowed = storage.acquire_sliding_window_entry(key, item.amount, expiry, 1)
-        previous, previous_ttl, current, _current_ttl = storage.get_sliding_window(key, expiry)
+        try:
+            if pending:
+                storage.acquire_sliding_window_entry(key, self._UNLIMITED, expiry, pending)
+                pending = 0
+            allowed = storage.acquire_sliding_window_entry(key, item.amount, expiry, 1)
+            previous, previous_ttl, current, _current_ttl = storage.get_sliding_window(key, expiry)
+        except Exception:
+            with self._lock:  # what was not pushed is owed still; the next hit tries again
+                window = self._windows.get(key)
+                if window is not None:
+                    window.pending += pending
+                    window.syncing = False
+            raise
         with self._lock:
             if len(self._windows) >= self._MAX_TRACKED:
                 self._forget_stale(now)
+            counted_meanwhile = self._windows[key].pending if key in self._windows else 0
             self._windows[key] = _LocalWindow(
                 synced_count=previous * previous_ttl / expiry + current,
                 synced_at=now,
                 expiry=expiry,
+                pending=counted_meanwhile,
             )
         if allowed:
             return _ALLOWED

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 import redis
@@ -274,6 +275,67 @@ class TestLocalFirstLimiter:
         local.hit(self.RATE, "api", "ip:198.51.100.2")
 
         assert self.stored_count(self.RATE, "ip:198.51.100.2") == 11
+
+    def test_while_one_hit_syncs_the_others_count_locally_and_none_is_lost(
+        self,
+        clock: FrozenClock,
+        monotonic: FrozenClock,
+        fresh_limiter: None,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        identity = "ip:198.51.100.5"
+        local = ratelimit.LocalFirstLimiter(sync_interval=0.1, exact_fraction=0.5, clock=monotonic)
+        for _ in range(5):
+            local.hit(self.RATE, "api", identity)
+        monotonic.advance(0.2)
+        storage = ratelimit.shared_storage()
+        real_acquire = storage.acquire_sliding_window_entry
+        during_sync: list[bool] = []
+
+        def acquire_while_other_threads_hit(*args: Any, **kwargs: Any) -> bool:
+            if not during_sync:
+                # Other threads of the process, while this round trip is in flight: none of
+                # them may make one of its own (re-entering here would be a second call).
+                during_sync.extend(local.hit(self.RATE, "api", identity).allowed for _ in range(7))
+            return bool(real_acquire(*args, **kwargs))
+
+        with monkeypatch.context() as patch:
+            patch.setattr(storage, "acquire_sliding_window_entry", acquire_while_other_threads_hit)
+            syncing = local.hit(self.RATE, "api", identity)
+
+        assert syncing.allowed
+        assert during_sync == [True] * 7
+        # The sync pushed the 5 owed and its own hit; the 7 counted meanwhile are still owed.
+        assert self.stored_count(self.RATE, identity) == 6
+        local.flush()
+        assert self.stored_count(self.RATE, identity) == 13
+
+    def test_a_failed_sync_leaves_its_hits_owed_and_the_next_hit_retries(
+        self,
+        clock: FrozenClock,
+        monotonic: FrozenClock,
+        fresh_limiter: None,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        identity = "ip:198.51.100.6"
+        local = ratelimit.LocalFirstLimiter(sync_interval=0.1, exact_fraction=0.5, clock=monotonic)
+        for _ in range(4):
+            local.hit(self.RATE, "api", identity)
+        monotonic.advance(0.2)
+        storage = ratelimit.shared_storage()
+
+        def storage_down(*args: Any, **kwargs: Any) -> bool:
+            raise ConnectionError("storage down")
+
+        with monkeypatch.context() as patch:
+            patch.setattr(storage, "acquire_sliding_window_entry", storage_down)
+            with pytest.raises(ConnectionError):
+                local.hit(self.RATE, "api", identity)
+        local.hit(self.RATE, "api", identity)
+
+        # 1 + 3 owed before, the failed hit itself is not counted (the edge let it through
+        # unmetered), the retry's own hit: 5.
+        assert self.stored_count(self.RATE, identity) == 5
 
     def test_near_the_limit_every_hit_is_decided_exactly(
         self, clock: FrozenClock, monotonic: FrozenClock, fresh_limiter: None
