@@ -13,7 +13,10 @@ In one run, interleaved rounds, medians reported, `wrk -t1 -c64` from loopback:
 - `fastapi`: FastAPI on uvicorn (2 workers, uvloop) returning the same bytes from the same
   Redis key (the ceiling: ../shared/PERFORMANCE.md);
 - `fastapi-304`: the same with `If-None-Match`;
-- `tessera-bt1`, `tessera-bt1-304`: Tessera as `tessera` but `--blocking-threads 1`.
+- `tessera-bt1`, `tessera-bt1-304`: Tessera as `tessera` but `--blocking-threads 1`;
+- `ceiling`: granian with the production flags serving ceiling_app.py, which answers with
+  the bytes and headers Tessera sent and does nothing else: what the server alone gives for
+  this reply on this machine (the p99 Tessera cannot go below).
 
 The access log is off (`ACCESS_LOG_LEVEL=WARNING`) since the FastAPI baseline logs nothing.
 Writes JSON and Markdown to bench/results/. Stops every process it started.
@@ -49,6 +52,7 @@ DB_NAME = "tessera_bench_content"
 DB_URL = f"postgresql://postgres@127.0.0.1:5432/{DB_NAME}"
 REDIS_URL = "redis://127.0.0.1:6379/11"
 PATH = "/api/website-data/"
+CEILING_REPLY = Path("/tmp/tessera-bench-content/ceiling-reply.json")  # noqa: S108 - bench only
 _children: list[subprocess.Popen[bytes]] = []
 
 
@@ -120,6 +124,32 @@ def wait_ready(url: str, timeout: float = 60) -> None:
     raise RuntimeError(f"{url} did not become ready")
 
 
+def record_reply(url: str, path: Path) -> int:
+    """Tessera's reply to `url` (body and headers) written to `path` for ceiling_app.py;
+    returns the body's size."""
+    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback
+        body = response.read()
+        headers = [
+            [name, value]
+            for name, value in response.headers.items()
+            if name.lower() not in {"date", "server", "transfer-encoding", "connection"}
+        ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"body": body.decode(), "headers": headers}))
+    return len(body)
+
+
+def start_ceiling(granian: list[str], port: int, env: dict[str, str]) -> None:
+    """ceiling_app.py on the same server command as Tessera (its app swapped in)."""
+    app_at = granian.index("config.wsgi:application")
+    start(
+        [*granian[:app_at], "ceiling_app:application", *granian[app_at + 1 :], "--port", str(port)],
+        {**env, "PYTHONPATH": str(HERE), "CEILING_REPLY": str(CEILING_REPLY)},
+        "ceiling",
+    )
+    wait_ready(f"http://127.0.0.1:{port}{PATH}")
+
+
 def etag_of(url: str) -> str:
     with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback
         return str(response.headers["ETag"])
@@ -187,7 +217,13 @@ def main() -> None:
     )
     subprocess.run(["redis-cli", "-n", "11", "flushdb"], check=True, capture_output=True)
 
-    ports = {"tessera": 8711, "tessera-db": 8712, "fastapi": 8713, "tessera-bt1": 8714}
+    ports = {
+        "tessera": 8711,
+        "tessera-db": 8712,
+        "fastapi": 8713,
+        "tessera-bt1": 8714,
+        "ceiling": 8715,
+    }
     granian = [
         str(VENV_BIN / "granian"),
         "--interface",
@@ -236,7 +272,8 @@ def main() -> None:
         )
         wait_ready(f"http://127.0.0.1:{ports['fastapi']}{PATH}")
         etag = etag_of(f"http://127.0.0.1:{ports['tessera']}{PATH}")
-        size = len(urllib.request.urlopen(f"http://127.0.0.1:{ports['tessera']}{PATH}").read())
+        size = record_reply(f"http://127.0.0.1:{ports['tessera']}{PATH}", CEILING_REPLY)
+        start_ceiling(granian, ports["ceiling"], cached_env)
         targets = {
             "tessera": (ports["tessera"], []),
             "tessera-304": (ports["tessera"], [f"If-None-Match: {etag}"]),
@@ -245,6 +282,7 @@ def main() -> None:
             "tessera-db": (ports["tessera-db"], []),
             "fastapi": (ports["fastapi"], []),
             "fastapi-304": (ports["fastapi"], [f"If-None-Match: {etag}"]),
+            "ceiling": (ports["ceiling"], []),
         }
         for port, headers in targets.values():  # warm-up
             wrk(
@@ -314,6 +352,11 @@ def main() -> None:
         (
             "Cached ÷ built from the database every request: "
             f"{summary['tessera']['vs_db_every_request']}"
+        ),
+        "",
+        (
+            "`ceiling`: the same server and flags answering with Tessera's bytes and headers "
+            "and doing nothing else (bench/content/ceiling_app.py)."
         ),
         "",
         f"Machine: {json.dumps(machine)[:2000]}",

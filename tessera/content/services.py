@@ -202,7 +202,7 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
     return etag in tags
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass costs twice as much to make
 class DocumentReply:
     """A reply for a cached entry, for both paths that serve it (api.py, edge.py)."""
 
@@ -212,22 +212,26 @@ class DocumentReply:
 
 
 @lru_cache(maxsize=64)
-def _http_date(built_at: float) -> str:
-    return http_date(built_at)
+def _validators(etag: str, built_at: float) -> tuple[tuple[str, str], ...]:
+    """The headers every reply of one cached entry carries, 200 or 304."""
+    return (
+        ("ETag", f'W/"{etag}"'),
+        ("Last-Modified", http_date(built_at)),
+        ("Cache-Control", "public, max-age=0, must-revalidate"),
+    )
 
 
 def document_reply(
     *, etag: str, built_at: float, data: bytes, if_none_match: str | None
 ) -> DocumentReply:
-    headers = [
-        ("ETag", f'W/"{etag}"'),
-        ("Last-Modified", _http_date(built_at)),
-        ("Cache-Control", "public, max-age=0, must-revalidate"),
-    ]
+    validators = _validators(etag, built_at)
     if etag_matches(if_none_match, etag):
-        return DocumentReply(status=304, body=b"", headers=headers)
-    headers.insert(0, ("Content-Type", JSON_CONTENT_TYPE))
-    return DocumentReply(status=200, body=success_body_around(data), headers=headers)
+        return DocumentReply(status=304, body=b"", headers=list(validators))
+    return DocumentReply(
+        status=200,
+        body=success_body_around(data),
+        headers=[("Content-Type", JSON_CONTENT_TYPE), *validators],
+    )
 
 
 def combined_etag(etags: list[str]) -> str:
