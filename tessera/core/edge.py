@@ -164,7 +164,9 @@ class EdgeApp:
         if self.ssl_redirect and not secure:
             return None
         incoming = environ.get("HTTP_X_REQUEST_ID", "")
-        request_id = incoming if incoming and REQUEST_ID_PATTERN.match(incoming) else new_request_id()
+        request_id = (
+            incoming if incoming and REQUEST_ID_PATTERN.match(incoming) else new_request_id()
+        )
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         handler = self._handler_for(path)
