@@ -276,18 +276,23 @@ class TestLocalFirstLimiter:
 
         assert self.stored_count(self.RATE, "ip:198.51.100.2") == 11
 
-    def test_while_one_hit_syncs_the_others_count_locally_and_none_is_lost(
-        self,
-        clock: FrozenClock,
-        monotonic: FrozenClock,
-        fresh_limiter: None,
-        monkeypatch: pytest.MonkeyPatch,
-    ) -> None:
-        identity = "ip:198.51.100.5"
+    def stale_window(
+        self, monotonic: FrozenClock, identity: str, hits: int
+    ) -> ratelimit.LocalFirstLimiter:
+        """A limiter that counted `hits` for `identity` (one synced, the rest owed) and whose
+        window is now older than its sync interval."""
         local = ratelimit.LocalFirstLimiter(sync_interval=0.1, exact_fraction=0.5, clock=monotonic)
-        for _ in range(5):
+        for _ in range(hits):
             local.hit(self.RATE, "api", identity)
         monotonic.advance(0.2)
+        return local
+
+    @pytest.mark.usefixtures("clock")
+    def test_while_one_hit_syncs_the_others_count_locally_and_none_is_lost(
+        self, monotonic: FrozenClock, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        identity = "ip:198.51.100.5"
+        local = self.stale_window(monotonic, identity, hits=5)
         storage = ratelimit.shared_storage()
         real_acquire = storage.acquire_sliding_window_entry
         during_sync: list[bool] = []
@@ -310,25 +315,17 @@ class TestLocalFirstLimiter:
         local.flush()
         assert self.stored_count(self.RATE, identity) == 13
 
+    @pytest.mark.usefixtures("clock")
     def test_a_failed_sync_leaves_its_hits_owed_and_the_next_hit_retries(
-        self,
-        clock: FrozenClock,
-        monotonic: FrozenClock,
-        fresh_limiter: None,
-        monkeypatch: pytest.MonkeyPatch,
+        self, monotonic: FrozenClock, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        identity = "ip:198.51.100.6"
-        local = ratelimit.LocalFirstLimiter(sync_interval=0.1, exact_fraction=0.5, clock=monotonic)
-        for _ in range(4):
-            local.hit(self.RATE, "api", identity)
-        monotonic.advance(0.2)
-        storage = ratelimit.shared_storage()
-
         def storage_down(*args: Any, **kwargs: Any) -> bool:
             raise ConnectionError("storage down")
 
+        identity = "ip:198.51.100.6"
+        local = self.stale_window(monotonic, identity, hits=4)
         with monkeypatch.context() as patch:
-            patch.setattr(storage, "acquire_sliding_window_entry", storage_down)
+            patch.setattr(ratelimit.shared_storage(), "acquire_sliding_window_entry", storage_down)
             with pytest.raises(ConnectionError):
                 local.hit(self.RATE, "api", identity)
         local.hit(self.RATE, "api", identity)
