@@ -6,6 +6,8 @@ cache, a SQLite Celery broker, local files, console email and SMS.
 
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 from config.settings.env import BASE_DIR, VAR_DIR, env
 
 SECRET_KEY = env.str(
@@ -172,6 +174,28 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 API_PAGE_SIZE_DEFAULT = env.int("API_PAGE_SIZE_DEFAULT", default=20)
 API_PAGE_SIZE_MAX = env.int("API_PAGE_SIZE_MAX", default=100)
 IDEMPOTENCY_TTL_SECONDS = env.int("IDEMPOTENCY_TTL_SECONDS", default=24 * 3600)
+
+# --- Web server processes -------------------------------------------------------------------
+
+
+def _switch_interval_ms() -> float:
+    raw = env.str("SERVER_SWITCH_INTERVAL_MS", default="0.2")
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= 1000:  # NaN fails this too
+        raise ImproperlyConfigured(
+            "SERVER_SWITCH_INTERVAL_MS must be a number of milliseconds above 0 and at most "
+            f"1000, not {raw!r}."
+        )
+    return value
+
+
+# CPython's thread switch interval in the processes config/wsgi.py serves from. With the
+# default 5 ms, a request thread can wait up to 5 ms for the GIL behind its sibling thread;
+# 0.2 ms bounds that wait (docs/decisions/0014-gil-switch-interval.md).
+SERVER_SWITCH_INTERVAL_MS = _switch_interval_ms()
 
 # --- Rate limits ----------------------------------------------------------------------------
 RATE_LIMIT_ENABLED = env.bool("RATE_LIMIT_ENABLED", default=True)

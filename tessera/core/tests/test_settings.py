@@ -110,3 +110,35 @@ def test_deploy_checks_pass_under_production_settings(tmp_path):
     assert reported == set(), output
     assert result.returncode == 0, output
     assert "System check identified no issues" in output
+
+
+SWITCH_INTERVAL = "import sys; {imports}; print(sys.getswitchinterval())"
+
+
+def switch_interval_after(imports: str, env: dict[str, str], var_dir: Path) -> float:
+    result = run_python(
+        ["-c", SWITCH_INTERVAL.format(imports=imports)],
+        {"DJANGO_SETTINGS_MODULE": "config.settings.dev", **env},
+        var_dir,
+    )
+    assert result.returncode == 0, result.stderr
+    return float(result.stdout.strip())
+
+
+def test_the_web_server_entry_point_shortens_the_thread_switch_interval(tmp_path):
+    # CPython's default is 5 ms; only the processes that serve config.wsgi change it.
+    assert switch_interval_after("import config.wsgi", {}, tmp_path) == pytest.approx(0.0002)
+    assert switch_interval_after(
+        "import config.wsgi", {"SERVER_SWITCH_INTERVAL_MS": "2"}, tmp_path
+    ) == pytest.approx(0.002)
+    assert switch_interval_after("import django; django.setup()", {}, tmp_path) == 0.005
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "fast", "nan", "inf", "5000"])
+def test_a_bad_switch_interval_stops_start_up_with_a_clear_message(tmp_path, value):
+    result = run_python(
+        ["-c", "import config.settings.dev"], {"SERVER_SWITCH_INTERVAL_MS": value}, tmp_path
+    )
+    assert result.returncode != 0
+    assert "SERVER_SWITCH_INTERVAL_MS must be a number of milliseconds" in result.stderr
+    assert repr(value) in result.stderr
