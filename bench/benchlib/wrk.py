@@ -7,6 +7,7 @@ import re
 import resource
 import shutil
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,8 +65,11 @@ def run_wrk(
     connections: int,
     threads: int = 1,
     timeout_s: int = 5,
+    headers: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """One wrk run; returns its figures plus wrk's own CPU time (its rusage)."""
+    """One wrk run; returns its figures plus wrk's own CPU time (its rusage).
+
+    `headers` are sent with every request (`"Name: value"`, wrk's `-H`)."""
     cmd = [
         wrk,
         f"-t{threads}",
@@ -73,6 +77,7 @@ def run_wrk(
         f"-d{max(1, round(duration))}s",
         f"--timeout={timeout_s}s",
         "--latency",
+        *(arg for header in headers for arg in ("-H", header)),
         "-s",
         str(LUA_SCRIPT),
         url,

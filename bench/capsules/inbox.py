@@ -11,7 +11,9 @@ and drives it from loopback with `wrk -t1 -c32`, with the receiver's access toke
 
 - `GET /api/capsules?box=inbox` (the first page, what every client asks for);
 - `GET /api/capsules?box=inbox&cursor=…` (a page 90,000 capsules deep, by cursor);
-- `GET /api/ping` on the same server, the framework's own ceiling in this run.
+- `GET /api/ping` on the same server, the framework's own ceiling in this run;
+- the first page again on the same command with one blocking thread, and with CPython's
+  default 5 ms thread switch interval (`SERVER_SWITCH_INTERVAL_MS=5`, docs/decisions/0014).
 
 Rounds are interleaved; medians are reported. Writes `bench/results/inbox-<stamp>.json` and
 `.md` with the machine's description and `EXPLAIN (ANALYZE, BUFFERS)` of every query one
@@ -38,14 +40,14 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from benchlib.machine import describe, one_line  # noqa: E402
 from benchlib.procs import (  # noqa: E402
-    BenchError,
     Registry,
     free_port,
     install_signal_handlers,
     wait_http,
 )
 from benchlib.stack import granian_command, manage, tessera_env  # noqa: E402
-from benchlib.wrk import LUA_SCRIPT, ensure_wrk, wrk_version  # noqa: E402
+from benchlib.wrk import ensure_wrk, wrk_version  # noqa: E402
+from benchlib.wrk import run_wrk as wrk_once  # noqa: E402
 
 RESULTS = REPO / "bench" / "results"
 DB_NAME = "tessera_bench_inbox"
@@ -67,36 +69,23 @@ def psql(sql: str) -> None:
 
 
 def run_wrk(wrk: str, url: str, *, token: str, duration: int, connections: int) -> dict[str, Any]:
-    argv = [
+    data = wrk_once(
         wrk,
-        "-t1",
-        f"-c{connections}",
-        f"-d{duration}s",
-        "--timeout=5s",
-        "--latency",
-        "-H",
-        f"Authorization: Bearer {token}",
-        "-s",
-        str(LUA_SCRIPT),
         url,
-    ]
-    result = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 60)
-    line = next((ln for ln in result.stdout.splitlines() if ln.startswith("WRK_JSON ")), None)
-    if result.returncode != 0 or line is None:
-        raise BenchError(f"wrk failed against {url}:\n{result.stdout[-2000:]}{result.stderr}")
-    data = json.loads(line[len("WRK_JSON ") :])
-    errors = data["errors"]
-    seconds = data["duration_us"] / 1e6
+        duration=duration,
+        connections=connections,
+        headers=[f"Authorization: Bearer {token}"],
+    )
     latency = data["latency_us"]
     return {
         "requests": data["requests"],
-        "requests_per_s": round(data["requests"] / seconds, 1) if seconds else 0.0,
+        "requests_per_s": round(data["rps"], 1),
         "p50_ms": round(latency["p50"] / 1000, 2),
         "p90_ms": round(latency["p90"] / 1000, 2),
         "p99_ms": round(latency["p99"] / 1000, 2),
         "max_ms": round(latency["max"] / 1000, 2),
-        "non_2xx": errors["status"],
-        "socket_errors": errors["connect"] + errors["read"] + errors["write"] + errors["timeout"],
+        "non_2xx": data["non_2xx"],
+        "socket_errors": data["socket_errors"],
     }
 
 
@@ -184,6 +173,9 @@ def main() -> int:  # noqa: PLR0915 - one linear script
         uncached = serve("granian-uncached", {"CAPSULE_PAGE_CACHE": "false"})
         # The production command but one blocking thread per worker (0002 keeps two).
         one_thread = serve("granian-bt1", {}, threads=1)
+        # The production command with CPython's default switch interval (production: 0.2 ms,
+        # docs/decisions/0014).
+        switch_5ms = serve("granian-switch-5ms", {"SERVER_SWITCH_INTERVAL_MS": "5"})
         token = seed["access_token"]
         deep_query = f"box=inbox&cursor={seed['deep_cursor']}"
         targets = {
@@ -192,6 +184,7 @@ def main() -> int:  # noqa: PLR0915 - one linear script
             "inbox_first_page_uncached": f"{uncached}/api/capsules?box=inbox",
             "inbox_deep_cursor_uncached": f"{uncached}/api/capsules?{deep_query}",
             "inbox_first_page_bt1": f"{one_thread}/api/capsules?box=inbox",
+            "inbox_first_page_switch_5ms": f"{switch_5ms}/api/capsules?box=inbox",
             "ping": f"{base}/api/ping",
         }
         first = fetch(targets["inbox_first_page"], token)["data"]
@@ -246,7 +239,8 @@ def main() -> int:  # noqa: PLR0915 - one linear script
             "connections": args.connections,
             "server": (
                 "config.settings.prod on granian WSGI, 2 workers, --blocking-threads 2 "
-                "(three servers: page cache on; off; on with --blocking-threads 1)"
+                "(four servers: page cache on; off; on with --blocking-threads 1; on with "
+                "SERVER_SWITCH_INTERVAL_MS=5)"
             ),
             "database": f"{PG_SERVER}/{DB_NAME}",
             "redis": REDIS_URL,
@@ -283,6 +277,9 @@ def markdown(report: dict[str, Any]) -> str:
         "inbox_first_page_uncached": "the first page, page cache off (the query every time)",
         "inbox_deep_cursor_uncached": "the deep page, page cache off",
         "inbox_first_page_bt1": "the first page, page cache on, `--blocking-threads 1`",
+        "inbox_first_page_switch_5ms": (
+            "the first page, page cache on, CPython's default 5 ms switch interval"
+        ),
         "ping": "GET /api/ping (same server, framework ceiling)",
     }
     lines = [

@@ -14,6 +14,8 @@ In one run, interleaved rounds, medians reported, `wrk -t1 -c64` from loopback:
   Redis key (the ceiling: ../shared/PERFORMANCE.md);
 - `fastapi-304`: the same with `If-None-Match`;
 - `tessera-bt1`, `tessera-bt1-304`: Tessera as `tessera` but `--blocking-threads 1`;
+- `tessera-switch-5ms`: Tessera as `tessera` but with CPython's default thread switch
+  interval (`SERVER_SWITCH_INTERVAL_MS=5`; production sets 0.2, docs/decisions/0014);
 - `ceiling`: granian with the production flags serving ceiling_app.py, which answers with
   the bytes and headers Tessera sent and does nothing else: what the server alone gives for
   this reply on this machine (the p99 Tessera cannot go below).
@@ -27,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import secrets
 import signal
 import statistics
@@ -44,6 +45,8 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "bench"))
 
 from benchlib.machine import describe  # noqa: E402
+from benchlib.stack import granian_command  # noqa: E402
+from benchlib.wrk import run_wrk  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 RESULTS = REPO / "bench" / "results"
@@ -139,11 +142,18 @@ def record_reply(url: str, path: Path) -> int:
     return len(body)
 
 
-def start_ceiling(granian: list[str], port: int, env: dict[str, str]) -> None:
+def server_command(
+    port: int, *, app: str = "config.wsgi:application", threads: int = 2
+) -> list[str]:
+    """The production command (docs/decisions/0002) on loopback, without websockets (no route
+    uses them)."""
+    return [*granian_command(app, port, blocking_threads=threads), "--no-ws"]
+
+
+def start_ceiling(port: int, env: dict[str, str]) -> None:
     """ceiling_app.py on the same server command as Tessera (its app swapped in)."""
-    app_at = granian.index("config.wsgi:application")
     start(
-        [*granian[:app_at], "ceiling_app:application", *granian[app_at + 1 :], "--port", str(port)],
+        server_command(port, app="ceiling_app:application"),
         {**env, "PYTHONPATH": str(HERE), "CEILING_REPLY": str(CEILING_REPLY)},
         "ceiling",
     )
@@ -155,164 +165,31 @@ def etag_of(url: str) -> str:
         return str(response.headers["ETag"])
 
 
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-
-
-def _ms(text: str) -> float:
-    match = re.fullmatch(r"([\d.]+)(us|ms|s)", text)
-    return float(match.group(1)) * _UNITS[match.group(2)] if match else float("nan")
-
-
 def wrk(url: str, *, duration: int, connections: int, headers: list[str]) -> dict[str, Any]:
-    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", url]
-    for header in headers:
-        cmd[1:1] = ["-H", header]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    errors = re.search(r"Socket errors:.*", out)
+    data = run_wrk("wrk", url, duration=duration, connections=connections, headers=headers)
     return {
-        "rps": rps,
-        "p50_ms": p50,
-        "p99_ms": p99,
-        "non_2xx_3xx": int(non2xx.group(1)) if non2xx else 0,
-        "socket_errors": errors.group(0) if errors else "",
-        "command": " ".join(cmd),
+        "rps": data["rps"],
+        "p50_ms": data["latency_us"]["p50"] / 1000,
+        "p99_ms": data["latency_us"]["p99"] / 1000,
+        "non_2xx_3xx": data["non_2xx"],
+        "socket_errors": data["socket_errors"],
+        "command": data["command"],
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--duration", type=int, default=10)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--connections", type=int, default=64)
-    args = parser.parse_args()
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    machine = describe(REPO)
-
-    log(f"database {DB_NAME}: recreate, migrate, demo content")
-    psql(f"DROP DATABASE IF EXISTS {DB_NAME}")
-    psql(f"CREATE DATABASE {DB_NAME}")
-    cached_env = env_for(cache_enabled=True)
-    python = str(VENV_BIN / "python")
-    for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
-        subprocess.run(
-            [python, "manage.py", *command],
-            cwd=REPO,
-            env=cached_env,
-            check=True,
-            capture_output=True,
-        )
-    subprocess.run(
-        [
-            python,
-            "-c",
-            "import django; django.setup(); from tessera.content import demo; print(demo.load())",
-        ],
-        cwd=REPO,
-        env=cached_env,
-        check=True,
-    )
-    subprocess.run(["redis-cli", "-n", "11", "flushdb"], check=True, capture_output=True)
-
-    ports = {
-        "tessera": 8711,
-        "tessera-db": 8712,
-        "fastapi": 8713,
-        "tessera-bt1": 8714,
-        "ceiling": 8715,
-    }
-    granian = [
-        str(VENV_BIN / "granian"),
-        "--interface",
-        "wsgi",
-        "config.wsgi:application",
-        "--host",
-        "127.0.0.1",
-        "--workers",
-        "2",
-        "--blocking-threads",
-        "2",
-        "--no-ws",
-    ]
-    try:
-        start([*granian, "--port", str(ports["tessera"])], cached_env, "tessera")
-        start(
-            [*granian, "--port", str(ports["tessera-db"])],
-            env_for(cache_enabled=False),
-            "tessera-db",
-        )
-        # The production command but one blocking thread per worker (docs/decisions/0002
-        # keeps two, so a slow upstream call does not stall a worker).
-        one_thread = [*granian[: granian.index("--blocking-threads") + 1], "1", "--no-ws"]
-        start([*one_thread, "--port", str(ports["tessera-bt1"])], cached_env, "tessera-bt1")
-        for name in ("tessera", "tessera-db", "tessera-bt1"):
-            wait_ready(f"http://127.0.0.1:{ports[name]}{PATH}")
-        fastapi_env = {**cached_env, "PYTHONPATH": str(HERE)}
-        start(
-            [
-                str(VENV_BIN / "uvicorn"),
-                "fastapi_app:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(ports["fastapi"]),
-                "--workers",
-                "2",
-                "--loop",
-                "uvloop",
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ],
-            fastapi_env,
-            "fastapi",
-        )
-        wait_ready(f"http://127.0.0.1:{ports['fastapi']}{PATH}")
-        etag = etag_of(f"http://127.0.0.1:{ports['tessera']}{PATH}")
-        size = record_reply(f"http://127.0.0.1:{ports['tessera']}{PATH}", CEILING_REPLY)
-        start_ceiling(granian, ports["ceiling"], cached_env)
-        targets = {
-            "tessera": (ports["tessera"], []),
-            "tessera-304": (ports["tessera"], [f"If-None-Match: {etag}"]),
-            "tessera-bt1": (ports["tessera-bt1"], []),
-            "tessera-bt1-304": (ports["tessera-bt1"], [f"If-None-Match: {etag}"]),
-            "tessera-db": (ports["tessera-db"], []),
-            "fastapi": (ports["fastapi"], []),
-            "fastapi-304": (ports["fastapi"], [f"If-None-Match: {etag}"]),
-            "ceiling": (ports["ceiling"], []),
-        }
-        for port, headers in targets.values():  # warm-up
-            wrk(
-                f"http://127.0.0.1:{port}{PATH}",
-                duration=2,
-                connections=args.connections,
-                headers=headers,
-            )
-        runs: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
-        for round_no in range(args.rounds):
-            for name, (port, headers) in targets.items():
-                result = wrk(
-                    f"http://127.0.0.1:{port}{PATH}",
-                    duration=args.duration,
-                    connections=args.connections,
-                    headers=headers,
-                )
-                runs[name].append(result)
-                log(
-                    f"round {round_no + 1} {name}: {result['rps']:.0f} req/s, "
-                    f"p99 {result['p99_ms']:.1f} ms"
-                )
-    finally:
-        stop_all()
-
+def write_results(
+    runs: dict[str, list[dict[str, Any]]],
+    *,
+    machine: dict[str, Any],
+    size: int,
+    args: argparse.Namespace,
+) -> None:
     summary = {
         name: {
             "rps": statistics.median(r["rps"] for r in results),
             "p99_ms": statistics.median(r["p99_ms"] for r in results),
             "non_2xx_3xx": sum(r["non_2xx_3xx"] for r in results),
+            "socket_errors": sum(r["socket_errors"] for r in results),
         }
         for name, results in runs.items()
     }
@@ -345,7 +222,7 @@ def main() -> None:
     for name, item in summary.items():
         lines.append(
             f"| {name} | {item['rps']:.0f} | {item['vs_fastapi']} | "
-            f"{item['p99_ms']:.1f} | {item['non_2xx_3xx']} |"
+            f"{item['p99_ms']:.1f} | {item['non_2xx_3xx'] + item['socket_errors']} |"
         )
     lines += [
         "",
@@ -363,6 +240,133 @@ def main() -> None:
     ]
     (RESULTS / f"content-{stamp}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines[: 12 + len(summary)]))
+
+
+def prepare_database() -> None:
+    """Recreate the bench database with the demo site; empty the bench's Redis database."""
+    log(f"database {DB_NAME}: recreate, migrate, demo content")
+    psql(f"DROP DATABASE IF EXISTS {DB_NAME}")
+    psql(f"CREATE DATABASE {DB_NAME}")
+    cached_env = env_for(cache_enabled=True)
+    python = str(VENV_BIN / "python")
+    for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
+        subprocess.run(
+            [python, "manage.py", *command],
+            cwd=REPO,
+            env=cached_env,
+            check=True,
+            capture_output=True,
+        )
+    subprocess.run(
+        [
+            python,
+            "-c",
+            "import django; django.setup(); from tessera.content import demo; print(demo.load())",
+        ],
+        cwd=REPO,
+        env=cached_env,
+        check=True,
+    )
+    subprocess.run(["redis-cli", "-n", "11", "flushdb"], check=True, capture_output=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=64)
+    args = parser.parse_args()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    machine = describe(REPO)
+
+    prepare_database()
+    cached_env = env_for(cache_enabled=True)
+
+    ports = {
+        "tessera": 8711,
+        "tessera-db": 8712,
+        "fastapi": 8713,
+        "tessera-bt1": 8714,
+        "ceiling": 8715,
+        "tessera-switch-5ms": 8716,
+    }
+    try:
+        start(server_command(ports["tessera"]), cached_env, "tessera")
+        start(
+            server_command(ports["tessera-db"]),
+            env_for(cache_enabled=False),
+            "tessera-db",
+        )
+        # The production command but one blocking thread per worker (docs/decisions/0002
+        # keeps two, so a slow upstream call does not stall a worker).
+        start(server_command(ports["tessera-bt1"], threads=1), cached_env, "tessera-bt1")
+        start(
+            server_command(ports["tessera-switch-5ms"]),
+            {**cached_env, "SERVER_SWITCH_INTERVAL_MS": "5"},
+            "tessera-switch-5ms",
+        )
+        for name in ("tessera", "tessera-db", "tessera-bt1", "tessera-switch-5ms"):
+            wait_ready(f"http://127.0.0.1:{ports[name]}{PATH}")
+        fastapi_env = {**cached_env, "PYTHONPATH": str(HERE)}
+        start(
+            [
+                str(VENV_BIN / "uvicorn"),
+                "fastapi_app:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(ports["fastapi"]),
+                "--workers",
+                "2",
+                "--loop",
+                "uvloop",
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+            fastapi_env,
+            "fastapi",
+        )
+        wait_ready(f"http://127.0.0.1:{ports['fastapi']}{PATH}")
+        etag = etag_of(f"http://127.0.0.1:{ports['tessera']}{PATH}")
+        size = record_reply(f"http://127.0.0.1:{ports['tessera']}{PATH}", CEILING_REPLY)
+        start_ceiling(ports["ceiling"], cached_env)
+        targets = {
+            "tessera": (ports["tessera"], []),
+            "tessera-304": (ports["tessera"], [f"If-None-Match: {etag}"]),
+            "tessera-bt1": (ports["tessera-bt1"], []),
+            "tessera-bt1-304": (ports["tessera-bt1"], [f"If-None-Match: {etag}"]),
+            "tessera-switch-5ms": (ports["tessera-switch-5ms"], []),
+            "tessera-db": (ports["tessera-db"], []),
+            "fastapi": (ports["fastapi"], []),
+            "fastapi-304": (ports["fastapi"], [f"If-None-Match: {etag}"]),
+            "ceiling": (ports["ceiling"], []),
+        }
+        for port, headers in targets.values():  # warm-up
+            wrk(
+                f"http://127.0.0.1:{port}{PATH}",
+                duration=2,
+                connections=args.connections,
+                headers=headers,
+            )
+        runs: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
+        for round_no in range(args.rounds):
+            for name, (port, headers) in targets.items():
+                result = wrk(
+                    f"http://127.0.0.1:{port}{PATH}",
+                    duration=args.duration,
+                    connections=args.connections,
+                    headers=headers,
+                )
+                runs[name].append(result)
+                log(
+                    f"round {round_no + 1} {name}: {result['rps']:.0f} req/s, "
+                    f"p99 {result['p99_ms']:.1f} ms"
+                )
+    finally:
+        stop_all()
+
+    write_results(runs, machine=machine, size=size, args=args)
 
 
 if __name__ == "__main__":
