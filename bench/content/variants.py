@@ -30,6 +30,7 @@ from typing import Any
 
 import run as content
 from benchlib.machine import describe
+from benchlib.report import md_table
 
 
 def main() -> None:
@@ -102,15 +103,22 @@ def main() -> None:
             "rounds, medians; granian WSGI 2 workers, `--blocking-threads 2` unless named."
         ),
         "",
-        f"| variant | req/s | p99 ms | errors | rounds with p99 below {first} |",
-        "|---|---|---|---|---|",
+        *md_table(
+            ["variant", "req/s", "p99 ms", "errors", f"rounds with p99 below {first}"],
+            [
+                [
+                    name,
+                    item["rps"],
+                    item["p99_ms"],
+                    item["errors"],
+                    f"{item['rounds_p99_below_first']} of {args.rounds}",
+                ]
+                for name, item in summary.items()
+            ],
+        ),
+        "",
+        f"Machine: {json.dumps(machine)[:2000]}",
     ]
-    for name, item in summary.items():
-        lines.append(
-            f"| {name} | {item['rps']} | {item['p99_ms']} | {item['errors']} | "
-            f"{item['rounds_p99_below_first']} of {args.rounds} |"
-        )
-    lines += ["", f"Machine: {json.dumps(machine)[:2000]}"]
     out.with_suffix(".md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines[:-2]))
 

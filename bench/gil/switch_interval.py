@@ -31,6 +31,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "bench"))
 
 from benchlib.machine import describe  # noqa: E402
+from benchlib.report import md_table  # noqa: E402
 
 RESULTS = REPO / "bench" / "results"
 NAP_S = 0.001
@@ -127,15 +128,22 @@ def main() -> None:
             f"in turn (median of {args.repeats})."
         ),
         "",
-        "| interval ms | wake-up delay p50 ms | p99 ms | max ms | contention cost |",
-        "|---|---|---|---|---|",
+        *md_table(
+            ["interval ms", "wake-up delay p50 ms", "p99 ms", "max ms", "contention cost"],
+            [
+                [
+                    interval,
+                    row["wake_delay_p50_ms"],
+                    row["wake_delay_p99_ms"],
+                    row["wake_delay_max_ms"],
+                    f"{row['contention_cost_pct']}%",
+                ]
+                for interval, row in rows.items()
+            ],
+        ),
+        "",
+        f"Machine: {json.dumps(machine)[:2000]}",
     ]
-    for interval, row in rows.items():
-        lines.append(
-            f"| {interval} | {row['wake_delay_p50_ms']} | {row['wake_delay_p99_ms']} | "
-            f"{row['wake_delay_max_ms']} | {row['contention_cost_pct']}% |"
-        )
-    lines += ["", f"Machine: {json.dumps(machine)[:2000]}"]
     (RESULTS / f"gil-switch-{stamp}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines[:-2]))
 
