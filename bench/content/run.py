@@ -45,6 +45,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "bench"))
 
 from benchlib.machine import describe  # noqa: E402
+from benchlib.report import md_table  # noqa: E402
 from benchlib.stack import granian_command  # noqa: E402
 from benchlib.wrk import run_wrk  # noqa: E402
 
@@ -216,15 +217,19 @@ def write_results(
             f"{args.duration}s x {args.rounds} interleaved rounds, medians."
         ),
         "",
-        "| target | req/s | ÷ FastAPI | p99 ms | errors |",
-        "|---|---|---|---|---|",
-    ]
-    for name, item in summary.items():
-        lines.append(
-            f"| {name} | {item['rps']:.0f} | {item['vs_fastapi']} | "
-            f"{item['p99_ms']:.1f} | {item['non_2xx_3xx'] + item['socket_errors']} |"
-        )
-    lines += [
+        *md_table(
+            ["target", "req/s", "÷ FastAPI", "p99 ms", "errors"],
+            [
+                [
+                    name,
+                    f"{item['rps']:.0f}",
+                    item["vs_fastapi"],
+                    f"{item['p99_ms']:.1f}",
+                    item["non_2xx_3xx"] + item["socket_errors"],
+                ]
+                for name, item in summary.items()
+            ],
+        ),
         "",
         (
             "Cached ÷ built from the database every request: "

@@ -42,6 +42,9 @@ def dumps(payload: Any) -> bytes:
     return orjson.dumps(payload, default=_default, option=orjson.OPT_UTC_Z)
 
 
+_OK_MESSAGE = b',"message":"OK"'
+
+
 def success_body_around(data: bytes, message: str = "OK") -> bytes:
     """The success envelope around `data`, JSON already serialised (a cached document), by
     concatenation: the same bytes `dumps(success_payload(...))` would give, without parsing
@@ -56,9 +59,6 @@ def success_body_around(data: bytes, message: str = "OK") -> bytes:
             b'"}',
         )
     )
-
-
-_OK_MESSAGE = b',"message":"OK"'
 
 
 def success_response_around(data: bytes, message: str = "OK") -> HttpResponse:

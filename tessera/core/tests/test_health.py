@@ -130,6 +130,9 @@ def test_metrics_are_served_to_a_listed_address(api):
     assert b"tessera_http_request_duration_seconds_bucket" in response.content
 
 
+REQUEST_COUNT = "tessera_http_request_duration_seconds_count"
+
+
 def test_a_made_up_method_is_counted_as_other_not_as_a_new_series(api):
     for method in ("BREW", "WHEN", "BREW"):
         api.generic(method, "/api/ping")
@@ -142,9 +145,6 @@ def test_a_made_up_method_is_counted_as_other_not_as_a_new_series(api):
     other = next(line for line in counts if 'method="OTHER"' in line)
     assert float(other.rsplit(" ", 1)[1]) >= 3
     assert any('method="GET"' in line for line in counts)
-
-
-REQUEST_COUNT = "tessera_http_request_duration_seconds_count"
 
 
 @override_settings(METRICS_TOKEN="scrape-token-0123456789")
