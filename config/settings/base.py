@@ -174,6 +174,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 API_PAGE_SIZE_DEFAULT = env.int("API_PAGE_SIZE_DEFAULT", default=20)
 API_PAGE_SIZE_MAX = env.int("API_PAGE_SIZE_MAX", default=100)
 IDEMPOTENCY_TTL_SECONDS = env.int("IDEMPOTENCY_TTL_SECONDS", default=24 * 3600)
+# A key still "processing" this long after its request began belongs to a process that died:
+# the next request with it runs again (tessera/core/idempotency.py).
+IDEMPOTENCY_ABANDONED_SECONDS = env.int("IDEMPOTENCY_ABANDONED_SECONDS", default=300)
 
 # --- Web server processes -------------------------------------------------------------------
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import Discriminator, Field, Tag, field_validator
 
-from tessera.core.api import CamelSchema
+from tessera.core.api import CamelSchema, InputSchema
 from tessera.files.schemas import FileRefOut
 
 GenderValue = Literal["female", "male", "non_binary", "prefer_not_to_say"]
@@ -23,64 +23,75 @@ PHONE_MAX = 32
 # --- Input --------------------------------------------------------------------------------
 
 
-class PhoneIn(CamelSchema):
+class PhoneIn(InputSchema):
     """A phone number, international form (`+27821234567`)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     phone_number: str = Field(min_length=1, max_length=PHONE_MAX, examples=["+27821234567"])
 
 
-class VerifyOtpIn(CamelSchema):
+class VerifyOtpIn(InputSchema):
     phone_number: str = Field(min_length=1, max_length=PHONE_MAX, examples=["+27821234567"])
     otp_code: str = Field(min_length=1, max_length=12, examples=["123456"])
 
 
-class PasswordLoginIn(CamelSchema):
+class PasswordLoginIn(InputSchema):
     """Email and password."""
 
     email: str = Field(min_length=1, max_length=EMAIL_MAX, examples=["ada@example.com"])
     password: str = Field(min_length=1, max_length=PASSWORD_MAX)
 
 
-class RegisterIn(CamelSchema):
+def _login_kind(value: Any) -> str:
+    keys = value if isinstance(value, dict) else vars(value)
+    return "<phone>" if {"phoneNumber", "phone_number"} & set(keys) else "<password>"
+
+
+# The two login bodies told apart by the presence of a phone number, so that a bad body is
+# reported against the one the client meant (not as the errors of both shapes).
+LoginIn = Annotated[
+    Annotated[PasswordLoginIn, Tag("<password>")] | Annotated[PhoneIn, Tag("<phone>")],
+    Discriminator(_login_kind),
+]
+
+
+class RegisterIn(InputSchema):
     email: str = Field(min_length=1, max_length=EMAIL_MAX, examples=["ada@example.com"])
     password: str = Field(min_length=1, max_length=PASSWORD_MAX)
     name: str = Field(min_length=1, max_length=100)
 
 
-class VerifyEmailIn(CamelSchema):
+class VerifyEmailIn(InputSchema):
     email: str = Field(min_length=1, max_length=EMAIL_MAX)
     code: str = Field(min_length=1, max_length=12)
 
 
-class EmailIn(CamelSchema):
+class EmailIn(InputSchema):
     email: str = Field(min_length=1, max_length=EMAIL_MAX)
 
 
-class ResetPasswordIn(CamelSchema):
+class ResetPasswordIn(InputSchema):
     token: str = Field(min_length=1, max_length=200)
     new_password: str = Field(min_length=1, max_length=PASSWORD_MAX)
 
 
-class ChangePasswordIn(CamelSchema):
+class ChangePasswordIn(InputSchema):
     current_password: str = Field("", max_length=PASSWORD_MAX)
     new_password: str = Field(min_length=1, max_length=PASSWORD_MAX)
 
 
-class EmailChangeIn(CamelSchema):
+class EmailChangeIn(InputSchema):
     """The new address; the current password too when the account has one."""
 
     email: str = Field(min_length=1, max_length=EMAIL_MAX, examples=["ada@example.org"])
     current_password: str = Field("", max_length=PASSWORD_MAX)
 
 
-class EmailChangeConfirmIn(CamelSchema):
+class EmailChangeConfirmIn(InputSchema):
     email: str = Field(min_length=1, max_length=EMAIL_MAX, examples=["ada@example.org"])
     code: str = Field(min_length=1, max_length=12, examples=["123456"])
 
 
-class PhoneChangeIn(CamelSchema):
+class PhoneChangeIn(InputSchema):
     """The new number, international form; the current password too when the account has
     one."""
 
@@ -88,7 +99,7 @@ class PhoneChangeIn(CamelSchema):
     current_password: str = Field("", max_length=PASSWORD_MAX)
 
 
-class RefreshIn(CamelSchema):
+class RefreshIn(InputSchema):
     refresh_token: str = Field(min_length=1, max_length=200)
 
 
@@ -100,7 +111,7 @@ def _past_date(value: date | None) -> date | None:
     return value
 
 
-class CompleteProfileIn(CamelSchema):
+class CompleteProfileIn(InputSchema):
     name: str = Field(min_length=2, max_length=100)
     birth_date: date
     gender: GenderValue
@@ -119,7 +130,7 @@ class CompleteProfileIn(CamelSchema):
         return value.strip()
 
 
-class ProfilePatchIn(CamelSchema):
+class ProfilePatchIn(InputSchema):
     """Only the fields sent change; `null` clears an optional one."""
 
     name: str | None = Field(None, min_length=1, max_length=100)
@@ -135,12 +146,12 @@ class ProfilePatchIn(CamelSchema):
     _check_birth_date = field_validator("birth_date")(_past_date)
 
 
-class SocialCallbackIn(CamelSchema):
+class SocialCallbackIn(InputSchema):
     code: str = Field(min_length=1, max_length=2048)
     state: str = Field(min_length=1, max_length=2048)
 
 
-class SocialTokenIn(CamelSchema):
+class SocialTokenIn(InputSchema):
     """The mobile flow: GitHub's access token, or Google's ID token."""
 
     access_token: str = Field("", max_length=4096)

@@ -30,6 +30,7 @@ from tessera.capsules.schemas import (
 from tessera.core.api import ApiRouter
 from tessera.core.auth import bearer_auth, require_user
 from tessera.core.envelope import success_response_around
+from tessera.core.idempotency import idempotent
 from tessera.core.pagination import PagePagination
 
 capsules_router = ApiRouter(auth=bearer_auth)
@@ -42,6 +43,7 @@ def _view(request: HttpRequest, capsule: Any) -> dict[str, Any]:
 
 
 @capsules_router.post("", response={201: CapsuleOut}, summary="Write a capsule (a draft)")
+@idempotent
 def capsule_create(request: HttpRequest, payload: CapsuleIn) -> Any:
     capsule = services.capsule_create(
         sender=require_user(request),
@@ -119,6 +121,7 @@ def capsule_reply(request: HttpRequest, capsule_id: UUID, payload: ReplyIn) -> A
 
 
 @drafts_router.post("", response={201: DraftOut}, summary="Start a draft")
+@idempotent
 def draft_create(request: HttpRequest, payload: DraftIn) -> Any:
     return Status(201, services.draft_create(owner=require_user(request), **payload.model_dump()))
 
@@ -150,6 +153,7 @@ def draft_delete(request: HttpRequest, draft_id: UUID) -> Any:
 @drafts_router.post(
     "/{draft_id}/send", response={201: CapsuleOut}, summary="Seal a draft into a capsule"
 )
+@idempotent
 def draft_send(request: HttpRequest, draft_id: UUID, payload: DraftSendIn) -> Any:
     capsule = services.draft_send(
         owner=require_user(request),
@@ -162,6 +166,7 @@ def draft_send(request: HttpRequest, draft_id: UUID, payload: DraftSendIn) -> An
 
 
 @recipients_router.post("", response={201: RecipientOut}, summary="Add to your address book")
+@idempotent
 def recipient_create(request: HttpRequest, payload: RecipientIn) -> Any:
     recipient = services.recipient_create(
         owner=require_user(request),

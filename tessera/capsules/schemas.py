@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from tessera.core.api import CamelSchema
+from tessera.core.api import CamelSchema, InputSchema
 from tessera.files.schemas import FileRefOut
 
 StateName = Literal["draft", "sealed", "unfolding", "ready", "opened"]
@@ -27,7 +27,7 @@ class CapsuleFilter(CamelSchema):
     )
 
 
-class CapsuleIn(CamelSchema):
+class CapsuleIn(InputSchema):
     title: str = Field(min_length=1, max_length=200)
     body: str = Field("", max_length=50_000)
     theme: str = Field("", max_length=40)
@@ -46,7 +46,7 @@ class CapsuleIn(CamelSchema):
     media_ids: list[UUID] = Field(default_factory=list, max_length=6)
 
 
-class CapsulePatch(CamelSchema):
+class CapsulePatch(InputSchema):
     title: str | None = Field(None, min_length=1, max_length=200)
     body: str | None = Field(None, max_length=50_000)
     theme: str | None = Field(None, max_length=40)
@@ -55,13 +55,13 @@ class CapsulePatch(CamelSchema):
     media_ids: list[UUID] | None = Field(None, max_length=6)
 
 
-class SealIn(CamelSchema):
+class SealIn(InputSchema):
     scheduled_unlock_at: datetime = Field(
         description="With a time zone; more than 1 minute and at most 5 years ahead."
     )
 
 
-class ReplyIn(CamelSchema):
+class ReplyIn(InputSchema):
     body: str = Field(min_length=1, max_length=10_000)
 
 
@@ -107,21 +107,21 @@ class CapsulePageOut(CamelSchema):
     )
 
 
-class DraftIn(CamelSchema):
+class DraftIn(InputSchema):
     title: str = Field("", max_length=200)
     body: str = Field("", max_length=50_000)
     theme: str = Field("", max_length=40)
     recipient_id: UUID | None = None
 
 
-class DraftPatch(CamelSchema):
+class DraftPatch(InputSchema):
     title: str | None = Field(None, max_length=200)
     body: str | None = Field(None, max_length=50_000)
     theme: str | None = Field(None, max_length=40)
     recipient_id: UUID | None = None
 
 
-class DraftSendIn(CamelSchema):
+class DraftSendIn(InputSchema):
     scheduled_unlock_at: datetime
     allow_early_view: bool = False
     allow_receiver_reply: bool = False
@@ -137,13 +137,13 @@ class DraftOut(CamelSchema):
     updated_at: datetime
 
 
-class RecipientIn(CamelSchema):
+class RecipientIn(InputSchema):
     name: str = Field(min_length=1, max_length=120)
     email: str | None = Field(None, max_length=254)
     phone: str | None = Field(None, pattern=r"^\+[1-9][0-9]{6,14}$")
 
 
-class RecipientPatch(CamelSchema):
+class RecipientPatch(InputSchema):
     name: str | None = Field(None, min_length=1, max_length=120)
     email: str | None = Field(None, max_length=254)
     phone: str | None = Field(None, pattern=r"^\+[1-9][0-9]{6,14}$")

@@ -1,17 +1,74 @@
-"""The one error hierarchy every module raises. `core.api.handlers` maps it to the envelope."""
+"""The one error hierarchy every module raises. `core.api.handlers` maps it to the envelope.
+
+Error codes are enums: each module declares `class <Module>ErrorCode(ErrorCode)` in its
+`errors.py` and its error classes take their `code` from it. Every member of every
+`ErrorCode` subclass is listed as the `enum` of `error.code` in the OpenAPI schema
+(`all_error_codes`), so a client can switch over them.
+"""
 
 from __future__ import annotations
 
+import importlib
+from enum import StrEnum
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+
+
+class ErrorCode(StrEnum):
+    """Base of every module's error code enum (it has no members of its own)."""
+
+
+class CoreErrorCode(ErrorCode):
+    BAD_REQUEST = "bad_request"
+    MALFORMED_JSON = "malformed_json"
+    NOT_AUTHENTICATED = "not_authenticated"
+    PERMISSION_DENIED = "permission_denied"
+    NOT_FOUND = "not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    CONFLICT = "conflict"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    VALIDATION_ERROR = "validation_error"
+    UNKNOWN_FIELD = "unknown_field"
+    INVALID_PATH_PARAMETER = "invalid_path_parameter"
+    INVALID_QUERY_PARAMETER = "invalid_query_parameter"
+    INVALID_HEADER = "invalid_header"
+    INVALID_COOKIE = "invalid_cookie"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    IDEMPOTENCY_REQUEST_IN_FLIGHT = "idempotency_request_in_flight"
+    RATE_LIMITED = "rate_limited"
+    INTERNAL_ERROR = "internal_error"
+    SERVICE_UNAVAILABLE = "service_unavailable"
+
+
+def _subclasses(base: type[ErrorCode]) -> list[type[ErrorCode]]:
+    found: list[type[ErrorCode]] = []
+    for subclass in base.__subclasses__():
+        found.append(subclass)
+        found.extend(_subclasses(subclass))
+    return found
+
+
+def all_error_codes() -> list[str]:
+    """Every error code of every installed module, sorted (imports each app's `errors`)."""
+    from django.apps import apps
+
+    for app_config in apps.get_app_configs():
+        if app_config.name.startswith("tessera."):
+            try:
+                importlib.import_module(f"{app_config.name}.errors")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{app_config.name}.errors":
+                    raise
+    return sorted({member.value for enum in _subclasses(ErrorCode) for member in enum})
 
 
 class ApplicationError(Exception):
     """A domain error with a stable machine-readable code and an HTTP status."""
 
     status_code = 400
-    code = "bad_request"
+    code: str = CoreErrorCode.BAD_REQUEST
     default_message: Any = _("The request could not be processed.")
 
     def __init__(
@@ -35,37 +92,37 @@ class ApplicationError(Exception):
 
 class NotFoundError(ApplicationError):
     status_code = 404
-    code = "not_found"
+    code: str = CoreErrorCode.NOT_FOUND
     default_message = _("The resource was not found.")
 
 
 class AuthenticationRequiredError(ApplicationError):
     status_code = 401
-    code = "not_authenticated"
+    code: str = CoreErrorCode.NOT_AUTHENTICATED
     default_message = _("Authentication credentials were missing or invalid.")
 
 
 class PermissionDeniedError(ApplicationError):
     status_code = 403
-    code = "permission_denied"
+    code: str = CoreErrorCode.PERMISSION_DENIED
     default_message = _("You do not have permission to perform this action.")
 
 
 class ConflictError(ApplicationError):
     status_code = 409
-    code = "conflict"
+    code: str = CoreErrorCode.CONFLICT
     default_message = _("The request conflicts with the current state of the resource.")
 
 
 class InvalidInputError(ApplicationError):
     status_code = 422
-    code = "validation_error"
+    code: str = CoreErrorCode.VALIDATION_ERROR
     default_message = _("The request contains invalid data.")
 
 
 class RateLimitedError(ApplicationError):
     status_code = 429
-    code = "rate_limited"
+    code: str = CoreErrorCode.RATE_LIMITED
     default_message = _("Too many requests. Try again later.")
 
     def __init__(self, *, retry_after: int, message: Any = None) -> None:
@@ -75,17 +132,17 @@ class RateLimitedError(ApplicationError):
 
 class PayloadTooLargeError(ApplicationError):
     status_code = 413
-    code = "payload_too_large"
+    code: str = CoreErrorCode.PAYLOAD_TOO_LARGE
     default_message = _("The request body is too large.")
 
 
 class UnsupportedMediaTypeError(ApplicationError):
     status_code = 415
-    code = "unsupported_media_type"
+    code: str = CoreErrorCode.UNSUPPORTED_MEDIA_TYPE
     default_message = _("The request body must be JSON (Content-Type: application/json).")
 
 
 class MalformedRequestError(ApplicationError):
     status_code = 400
-    code = "malformed_json"
+    code: str = CoreErrorCode.MALFORMED_JSON
     default_message = _("The request body is not valid JSON.")

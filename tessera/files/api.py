@@ -14,6 +14,7 @@ from ninja.throttling import BaseThrottle
 
 from tessera.core.api import ApiRouter
 from tessera.core.auth import bearer_auth, require_user
+from tessera.core.idempotency import idempotent
 from tessera.core.pagination import PagePagination
 from tessera.core.ratelimit import RateLimit
 from tessera.files import selectors, services
@@ -81,6 +82,7 @@ class _RenderedPage:
     openapi_extra=_MULTIPART_BODY,
     throttle=_UPLOAD_LIMIT,
 )
+@idempotent
 def file_upload(request: HttpRequest, params: Query[UploadParams]) -> Any:
     user = require_user(request)
     received = receive_multipart(request, max_bytes=policy_for(params.purpose).max_bytes)
@@ -111,6 +113,7 @@ def file_list(request: HttpRequest, filters: Query[FileFilter]) -> Any:
     "size, type and checksum.",
     throttle=_UPLOAD_LIMIT,
 )
+@idempotent
 def file_direct_upload_start(request: HttpRequest, payload: DirectUploadIn) -> Any:
     started = services.file_direct_upload_start(
         owner=require_user(request),

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from tessera.core.api import CamelSchema
+from tessera.core.api import CamelSchema, InputSchema
 
 PurposeName = Literal[
     "avatar", "profile_picture", "event_cover", "content_image", "capsule_media", "export"
@@ -76,7 +76,7 @@ class FileFilter(CamelSchema):
     status: StatusName | None = None
 
 
-class DirectUploadIn(CamelSchema):
+class DirectUploadIn(InputSchema):
     purpose: ClientPurposeName
     visibility: VisibilityName | None = None
     filename: str = Field(min_length=1, max_length=1000)

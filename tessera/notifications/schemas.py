@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from tessera.core.api import CamelSchema
+from tessera.core.api import CamelSchema, InputSchema
 
 ChannelName = Literal["email", "sms", "in_app"]
 PREFERENCE_KIND_PATTERN = r"^(\*|[a-z0-9]+([._-][a-z0-9]+)*)$"
@@ -33,7 +33,7 @@ class ReadAllOut(CamelSchema):
     marked: int = Field(description="How many unread notifications were marked read.")
 
 
-class PreferenceIn(CamelSchema):
+class PreferenceIn(InputSchema):
     kind: str = Field(
         min_length=1,
         max_length=100,
@@ -44,7 +44,7 @@ class PreferenceIn(CamelSchema):
     enabled: bool
 
 
-class PreferencesIn(CamelSchema):
+class PreferencesIn(InputSchema):
     preferences: list[PreferenceIn] = Field(
         max_length=200,
         description="The complete set of rules: rules not listed are removed. An exact kind "

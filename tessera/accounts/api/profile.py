@@ -19,6 +19,7 @@ from tessera.accounts.schemas import (
 )
 from tessera.core.auth import bearer_auth, require_user
 from tessera.core.envelope import dumps, success_response_around
+from tessera.core.idempotency import idempotent
 from tessera.tasks.services import task_start
 
 router = AuthRouter()
@@ -104,6 +105,7 @@ def event_interests(request: HttpRequest) -> list[EventInterestOut]:
     throttle=per_user("3/hour"),
     summary="Export all your data as JSON (poll the task; its result is the export)",
 )
+@idempotent
 def me_export(request: HttpRequest) -> Status[ExportStartedOut]:
     user = require_user(request)
     record = task_start(task=tasks.account_export, owner_id=user.pk, user_id=str(user.pk))

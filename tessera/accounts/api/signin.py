@@ -5,6 +5,7 @@
 from typing import Any
 
 from django.http import HttpRequest
+from ninja import Body
 
 from tessera.accounts import services
 from tessera.accounts.api.routing import (
@@ -16,7 +17,7 @@ from tessera.accounts.api.routing import (
 )
 from tessera.accounts.schemas import (
     CodeSentOut,
-    PasswordLoginIn,
+    LoginIn,
     PhoneIn,
     TokenPairOut,
     VerifyOtpIn,
@@ -65,7 +66,7 @@ def verify_otp(request: HttpRequest, payload: VerifyOtpIn) -> TokenPairOut:
         "`{phoneNumber}` alone sends a login code by SMS (then `POST /api/auth/verify-login`)."
     ),
 )
-def login(request: HttpRequest, payload: PasswordLoginIn | PhoneIn) -> Any:
+def login(request: HttpRequest, payload: Body[LoginIn]) -> Any:
     if isinstance(payload, PhoneIn):
         return code_sent_out(
             services.otp_send(

@@ -2,6 +2,6 @@
 
 from tessera.core.api.factory import TesseraAPI
 from tessera.core.api.routers import ApiRouter
-from tessera.core.api.schemas import CamelSchema
+from tessera.core.api.schemas import CamelSchema, InputSchema
 
-__all__ = ["ApiRouter", "CamelSchema", "TesseraAPI"]
+__all__ = ["ApiRouter", "CamelSchema", "InputSchema", "TesseraAPI"]

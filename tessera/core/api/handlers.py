@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
+from pydantic.alias_generators import to_camel
 
 from tessera.core.envelope import error_response
 from tessera.core.errors import ApplicationError, RateLimitedError
@@ -49,12 +50,32 @@ _LOCATION_CODES = {
 }
 
 
+def _is_tag(part: Any) -> bool:
+    """A step of a pydantic error location that names a validator or a tagged union member
+    (`function-wrap[_run_root_validator()]`, `<password>`), not a field the client sent."""
+    return isinstance(part, str) and ("[" in part or "(" in part or part.startswith("<"))
+
+
+def _client_name(part: Any) -> str:
+    # Fields are reported by the camelCase name a client sends (snake_case is accepted too,
+    # but the schema documents camelCase); list indexes stay numbers.
+    text = str(part)
+    return to_camel(text) if "_" in text.strip("_") else text
+
+
 def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
-    parts = [str(part) for part in loc[1:]] if len(loc) > 1 else [str(loc[0])]
+    parts = list(loc[1:]) if len(loc) > 1 else [loc[0]]
     # Ninja nests the whole body under its parameter name; drop it for a readable path.
     if len(parts) > 1 and parts[0] in {"payload", "body", "data", "filters", "params"}:
         parts = parts[1:]
-    return ".".join(parts) or "body"
+    names = [_client_name(part) for part in parts if not _is_tag(part)]
+    return ".".join(names) or "body"
+
+
+def _field_message(error: dict[str, Any]) -> str:
+    if error.get("type") == "extra_forbidden":
+        return _("Unknown field: this request does not take it.")
+    return str(error.get("msg", "Invalid value."))
 
 
 def validation_fields(errors: list[dict[str, Any]]) -> tuple[str, dict[str, str]]:
@@ -64,11 +85,19 @@ def validation_fields(errors: list[dict[str, Any]]) -> tuple[str, dict[str, str]
         loc = error.get("loc") or ("body",)
         locations.add(str(loc[0]))
         name = _field_name(loc)
-        fields.setdefault(name, str(error.get("msg", "Invalid value.")))
+        fields.setdefault(name, _field_message(error))
     code = "validation_error"
     if len(locations) == 1:
         code = _LOCATION_CODES.get(next(iter(locations)), code)
     return code, fields
+
+
+def _unknown_fields(errors: list[dict[str, Any]]) -> list[str]:
+    return [
+        _field_name(error.get("loc") or ("body",))
+        for error in errors
+        if error.get("type") == "extra_forbidden"
+    ]
 
 
 def on_application_error(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
@@ -86,14 +115,15 @@ def on_application_error(request: HttpRequest, exc: ApplicationError) -> HttpRes
 
 
 def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-    code, fields = validation_fields(list(exc.errors))
-    return error_response(
-        request,
-        status=422,
-        code=code,
-        message=_("The request contains invalid data."),
-        fields=fields,
-    )
+    errors = list(exc.errors)
+    code, fields = validation_fields(errors)
+    unknown = _unknown_fields(errors)
+    if unknown and len(unknown) == len(fields):
+        message = _("Unknown field(s): %(fields)s.") % {"fields": ", ".join(unknown)}
+        code = "unknown_field"
+    else:
+        message = _("The request contains invalid data.")
+    return error_response(request, status=422, code=code, message=message, fields=fields)
 
 
 def on_django_validation_error(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:

@@ -1,4 +1,9 @@
-"""Base schemas: camelCase out, camelCase or snake_case in."""
+"""Base schemas: camelCase out, camelCase or snake_case in.
+
+`CamelSchema` is for replies. Every request body schema derives from `InputSchema`, which
+refuses fields it does not know (a 422 naming them): a misspelt or renamed field must not be
+dropped in silence (`avatar` for `avatarFileId` used to answer 200 and change nothing).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,12 @@ from pydantic.alias_generators import to_camel
 
 class CamelSchema(Schema):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class InputSchema(CamelSchema):
+    """A request body: camelCase or snake_case in, unknown fields refused."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
 
 class ErrorBody(CamelSchema):

@@ -228,8 +228,8 @@ def test_a_bad_uuid_in_the_path_is_a_422_invalid_path_parameter(api):
     assert response.status_code == 422
     error = error_of(response)
     assert error["code"] == "invalid_path_parameter"
-    assert list(error["fields"]) == ["item_id"]
-    assert error["fields"]["item_id"].startswith("Input should be a valid UUID")
+    assert list(error["fields"]) == ["itemId"]
+    assert error["fields"]["itemId"].startswith("Input should be a valid UUID")
 
 
 # --- Authentication ---------------------------------------------------------------------------

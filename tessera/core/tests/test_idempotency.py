@@ -118,14 +118,15 @@ def test_the_same_key_on_another_route_is_independent(user_api):
         pytest.param("ключ", id="non-ascii"),
     ],
 )
-def test_an_invalid_key_is_a_400_and_nothing_runs(api, key):
+def test_an_invalid_key_is_a_422_naming_the_header_and_nothing_runs(api, key):
     response = post_note(api, "bad key", key=key)
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     error = body(response)["error"]
-    assert error["code"] == "invalid_idempotency_key"
-    assert error["message"] == "Idempotency-Key must be 1 to 255 printable ASCII characters."
+    assert error["code"] == "invalid_header"
+    assert list(error["fields"]) == ["Idempotency-Key"]
     assert rows("bad key") == 0
+    assert IdempotencyRecord.objects.count() == 0
 
 
 def test_the_longest_valid_key_is_accepted(api):
@@ -166,3 +167,50 @@ def test_an_expired_key_runs_again(api):
     assert again.status_code == 201
     assert "Idempotent-Replayed" not in again
     assert rows("expired") == 2
+
+
+def test_a_required_key_that_is_missing_is_a_422_naming_the_header(api):
+    missing = post_note(api, "required", key=None, path="/api/_test/notes/required")
+    given = post_note(api, "required", path="/api/_test/notes/required")
+    replayed = post_note(api, "required", path="/api/_test/notes/required")
+
+    assert missing.status_code == 422
+    assert body(missing)["error"]["code"] == "invalid_header"
+    assert list(body(missing)["error"]["fields"]) == ["Idempotency-Key"]
+    assert given.status_code == 201
+    assert replayed["Idempotent-Replayed"] == "true"
+    assert rows("required") == 1
+
+
+def test_a_429_is_not_stored_so_the_client_may_retry_with_the_same_key(api):
+    limited = post_note(api, "limited", path="/api/_test/notes/limited")
+    retried = post_note(api, "limited", path="/api/_test/notes/limited")
+
+    assert limited.status_code == 429
+    assert retried.status_code == 201
+    assert "Idempotent-Replayed" not in retried
+
+
+def test_the_same_json_with_other_spacing_and_key_order_is_the_same_request(api):
+    first = api.post("/api/_test/notes", '{"noteText": "spaced"}', HTTP_IDEMPOTENCY_KEY=KEY)
+    again = api.post("/api/_test/notes", '{ "noteText" :   "spaced" }', HTTP_IDEMPOTENCY_KEY=KEY)
+
+    assert first.status_code == again.status_code == 201
+    assert again["Idempotent-Replayed"] == "true"
+    assert rows("spaced") == 1
+
+
+def test_a_key_left_processing_by_a_dead_process_is_taken_over(api, settings):
+    post_note(api, "abandoned")
+    IdempotencyRecord.objects.filter(key=KEY).update(
+        state=IdempotencyRecord.State.PROCESSING,
+        response_status=None,
+        response_body=None,
+        created_at=timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_ABANDONED_SECONDS + 1),
+    )
+
+    again = post_note(api, "abandoned")
+
+    assert again.status_code == 201
+    assert "Idempotent-Replayed" not in again
+    assert IdempotencyRecord.objects.get(key=KEY).state == IdempotencyRecord.State.COMPLETED

@@ -180,5 +180,23 @@ def note_create_flaky(request: HttpRequest, payload: NoteIn) -> Status:
     return Status(201, {"user_id": row.pk, "note_text": payload.note_text})
 
 
+@router.post("/notes/required", response={201: NoteOut})
+@idempotent(required=True)
+def note_create_key_required(request: HttpRequest, payload: NoteIn) -> Status:
+    row = _note_create(payload.note_text)
+    return Status(201, {"user_id": row.pk, "note_text": payload.note_text})
+
+
+@router.post("/notes/limited", response={201: NoteOut})
+@idempotent
+def note_create_limited(request: HttpRequest, payload: NoteIn) -> Status:
+    """Rate limited inside the view (as a per-user limit in a service is) the first time."""
+    if not get_user_model().objects.filter(name=payload.note_text).exists():
+        _note_create(payload.note_text)
+        raise RateLimitedError(retry_after=1)
+    row = _note_create(payload.note_text)
+    return Status(201, {"user_id": row.pk, "note_text": payload.note_text})
+
+
 test_api = TesseraAPI(title="Tessera test API", urls_namespace="test-api")
 test_api.add_router("", router)

@@ -105,4 +105,4 @@ def test_a_bad_task_id_is_a_clear_422(user_api: Any) -> None:
     assert response.status_code == 422
     body = response.json()
     assert body["error"]["code"] == "invalid_path_parameter"
-    assert "task_id" in body["error"]["fields"]
+    assert "taskId" in body["error"]["fields"]

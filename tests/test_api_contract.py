@@ -1,0 +1,122 @@
+"""Rules every route of the real API keeps, read from its OpenAPI schema, so a route added
+later that breaks one fails here: creating POSTs take `Idempotency-Key`, and JSON request
+bodies refuse fields they do not know."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from config.api import api as tessera_api
+
+pytestmark = pytest.mark.django_db
+
+# POSTs that create something but answer 202 (work started): they carry the key too.
+CREATING_WITHOUT_201 = {("post", "/api/auth/me/export")}
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict[str, Any]:
+    return tessera_api.get_openapi_schema()
+
+
+def _operations(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (method, path, operation)
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+        if isinstance(operation, dict)
+    ]
+
+
+def test_every_creating_post_declares_the_idempotency_key(schema: dict[str, Any]) -> None:
+    creating = [
+        (method, path, operation)
+        for method, path, operation in _operations(schema)
+        if method == "post"
+        and ("201" in map(str, operation["responses"]) or (method, path) in CREATING_WITHOUT_201)
+    ]
+    missing = [
+        f"{method.upper()} {path}"
+        for method, path, operation in creating
+        if not any(
+            parameter["in"] == "header" and parameter["name"] == "Idempotency-Key"
+            for parameter in operation.get("parameters", [])
+        )
+    ]
+
+    assert len(creating) >= 7
+    assert missing == [], "add @idempotent below the route decorator"
+
+
+def _open_objects(node: Any, components: dict[str, Any], seen: set[str], where: str) -> list[str]:
+    if isinstance(node, list):
+        return [found for item in node for found in _open_objects(item, components, seen, where)]
+    if not isinstance(node, dict):
+        return []
+    if "$ref" in node:
+        name = node["$ref"].rsplit("/", 1)[1]
+        if name in seen:
+            return []
+        seen.add(name)
+        return _open_objects(components[name], components, seen, name)
+    found = []
+    is_object = node.get("type") == "object" and "properties" in node
+    if is_object and node.get("additionalProperties") is not False:
+        found.append(where)
+    for value in node.values():
+        found.extend(_open_objects(value, components, seen, where))
+    return found
+
+
+def test_every_json_body_refuses_unknown_fields(schema: dict[str, Any]) -> None:
+    components = schema["components"]["schemas"]
+    open_bodies = []
+    bodies = 0
+    for method, path, operation in _operations(schema):
+        content = operation.get("requestBody", {}).get("content", {})
+        if "application/json" in content:
+            bodies += 1
+            where = f"{method.upper()} {path}"
+            open_bodies += _open_objects(
+                content["application/json"]["schema"], components, set(), where
+            )
+
+    assert bodies >= 25
+    assert open_bodies == [], "request body schemas derive from tessera.core.api.InputSchema"
+
+
+@pytest.mark.parametrize(
+    ("path", "payload"),
+    [
+        ("/api/recipients", {"name": "Grace", "email": "grace@example.com"}),
+        ("/api/drafts", {"title": "Later", "body": "Words"}),
+        ("/api/capsules", {"title": "Hello", "receiverEmail": "grace@example.com"}),
+    ],
+)
+def test_a_real_creating_post_replays_its_first_reply(
+    user_api: Any, path: str, payload: dict[str, Any]
+) -> None:
+    first = user_api.post(path, payload, HTTP_IDEMPOTENCY_KEY="create-1")
+    replay = user_api.post(path, payload, HTTP_IDEMPOTENCY_KEY="create-1")
+    changed = {key: f"{value} (changed)" for key, value in payload.items() if key != "email"}
+    other_body = user_api.post(path, {**payload, **changed}, HTTP_IDEMPOTENCY_KEY="create-1")
+    listed = user_api.get(path if path != "/api/capsules" else f"{path}?box=outbox")
+
+    assert first.status_code == replay.status_code == 201
+    assert replay["Idempotent-Replayed"] == "true"
+    assert replay.json()["data"]["id"] == first.json()["data"]["id"]
+    assert other_body.status_code == 422
+    assert other_body.json()["error"]["code"] == "idempotency_key_reused"
+    assert listed.json()["data"]["count"] == 1
+
+
+def test_an_unknown_field_is_refused_by_name_and_changes_nothing(user: Any, user_api: Any) -> None:
+    response = user_api.patch("/api/auth/me", {"avatar": "not-a-file-field"})
+
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "unknown_field"
+    assert response.json()["error"]["fields"] == {
+        "avatar": "Unknown field: this request does not take it."
+    }
