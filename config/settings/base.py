@@ -178,6 +178,10 @@ IDEMPOTENCY_TTL_SECONDS = env.int("IDEMPOTENCY_TTL_SECONDS", default=24 * 3600)
 # the next request with it runs again (tessera/core/idempotency.py).
 IDEMPOTENCY_ABANDONED_SECONDS = env.int("IDEMPOTENCY_ABANDONED_SECONDS", default=300)
 
+# --- Money ----------------------------------------------------------------------------------
+# ISO 4217 codes accepted for payments, wallets and ticket prices (tessera/core/money.py).
+MONEY_CURRENCIES = env.list("MONEY_CURRENCIES", default=["ZAR", "USD", "EUR", "GBP"])
+
 # --- Web server processes -------------------------------------------------------------------
 
 
