@@ -198,7 +198,18 @@ def _switch_interval_ms() -> float:
 SERVER_SWITCH_INTERVAL_MS = _switch_interval_ms()
 
 # --- Rate limits ----------------------------------------------------------------------------
-RATE_LIMIT_ENABLED = env.bool("RATE_LIMIT_ENABLED", default=True)
+# REQUEST_RATE_LIMITS_ENABLED switches the request counters only: the per-address limit on
+# every /api/ route (RATE_LIMIT_DEFAULT) and the per-route limits (AUTH_LOGIN_RATE,
+# AUTH_REGISTER_RATE, AUTH_OTP_IP_RATE, uploads, exports…), which meter how fast a client
+# may call. Account protections are not request metering and stay on whatever it says:
+# failed-login lock-outs and the growing per-account delay, one-time code tries, and the
+# per-number code caps (one a minute, AUTH_OTP_MAX_PER_NUMBER_PER_HOUR an hour), which also
+# bound what an attacker can spend on SMS (docs/decisions/0017-account-security.md).
+# RATE_LIMIT_ENABLED is its old name, still read; false under either name turns them off.
+REQUEST_RATE_LIMITS_ENABLED = env.bool(
+    "REQUEST_RATE_LIMITS_ENABLED", default=env.bool("RATE_LIMIT_ENABLED", default=True)
+)
+RATE_LIMIT_ENABLED = REQUEST_RATE_LIMITS_ENABLED
 RATE_LIMIT_DEFAULT = env.str("RATE_LIMIT_DEFAULT", default="60/minute")
 RATE_LIMIT_STORAGE_URL = env.str("RATE_LIMIT_STORAGE_URL", default=REDIS_URL)
 RATE_LIMIT_EXEMPT_PATHS = ["/api/docs", "/api/openapi.json"]
@@ -259,6 +270,9 @@ SMS_BACKEND = env.str(
     "SMS_BACKEND", default="twilio" if TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN else "console"
 )
 SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(VAR_DIR / "outbox" / "sms"))
+# Production refuses to start with email or SMS on a back end that sends nothing (console,
+# file, memory), where one-time codes would land in the logs, unless this says so.
+ALLOW_CONSOLE_DELIVERY = env.bool("ALLOW_CONSOLE_DELIVERY", default=False)
 
 # --- Observability --------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

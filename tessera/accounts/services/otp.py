@@ -47,7 +47,7 @@ class CodeSent:
 
 
 def ip_cap(request: HttpRequest | None) -> None:
-    if request is None or not settings.RATE_LIMIT_ENABLED:
+    if request is None or not ratelimit.request_limits_enabled():
         return
     decision = ratelimit.hit(settings.AUTH_OTP_IP_RATE, "auth-otp-ip", f"ip:{_ip(request)}")
     if not decision.allowed:
