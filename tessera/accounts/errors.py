@@ -69,6 +69,14 @@ class AccountLockedError(RateLimitedError):
     default_message = _("Too many failed sign-in attempts. Try again later.")
 
 
+class LoginThrottledError(RateLimitedError):
+    code = "login_throttled"
+    default_message = _(
+        "This account had many failed sign-in attempts, so each try must wait a little. "
+        "Try again after the time given, or sign in from a device you used before."
+    )
+
+
 class InvalidRefreshTokenError(AuthenticationRequiredError):
     code = "invalid_refresh_token"
     default_message = _("The refresh token is not valid. Sign in again.")

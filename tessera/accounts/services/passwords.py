@@ -8,7 +8,7 @@ whether or not the account exists.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
@@ -28,6 +28,7 @@ from tessera.accounts.errors import (
     InvalidEmailError,
     InvalidResetTokenError,
     InvalidVerificationCodeError,
+    LoginThrottledError,
     WeakPasswordError,
     WrongPasswordError,
 )
@@ -146,13 +147,23 @@ def account_register(
     return Registered(email=normalized)
 
 
-def login_password(*, email: str, password: str, request: HttpRequest | None = None) -> TokenPair:
-    """Log in with email and password; 5 failures lock the account and the address out."""
+def login_password(
+    *,
+    email: str,
+    password: str,
+    request: HttpRequest | None = None,
+    device_token: str | None = None,
+) -> TokenPair:
+    """Log in with email and password. Failures lock the (account, address) pair and slow
+    the account down for unknown clients (`lockout`); `device_token` is the device cookie
+    of an earlier login, and the pair returned carries the new one to set."""
     normalized = email.strip().lower()
     ip = _ip(request) or "unknown"
-    state = lockout.lockout_check(email=normalized, ip=ip)
+    state = lockout.lockout_check(email=normalized, ip=ip, device_token=device_token)
     if state.locked:
         raise AccountLockedError(retry_after=state.retry_after)
+    if state.throttled:
+        raise LoginThrottledError(retry_after=state.retry_after)
     user = User.objects.filter(email__iexact=normalized).first()
     if user is None or not user.is_active:
         make_password(password)  # as slow as checking a real password
@@ -160,7 +171,7 @@ def login_password(*, email: str, password: str, request: HttpRequest | None = N
     else:
         ok = user.check_password(password)  # upgrades an outdated hash on success
     if not ok:
-        now_locked = lockout.lockout_record_failure(email=normalized, ip=ip)
+        outcome = lockout.lockout_record_failure(email=normalized, ip=ip)
         audit_record(
             action="auth.login.failed",
             actor=user,
@@ -170,24 +181,31 @@ def login_password(*, email: str, password: str, request: HttpRequest | None = N
             changes={"method": "password", "email": email_mask(normalized)},
             request=request,
         )
-        if now_locked:
-            audit_record(
-                action="auth.lockout",
-                actor=user,
-                target=user,
-                target_type="" if user else "email",
-                target_id="" if user else email_mask(normalized),
-                changes={
-                    "email": email_mask(normalized),
-                    "ip": ip,
-                    "seconds": settings.AUTH_LOCKOUT_SECONDS,
-                },
-                request=request,
-            )
+        for happened, action, detail in (
+            (outcome.locked, "auth.lockout", {"seconds": settings.AUTH_LOCKOUT_SECONDS}),
+            (
+                outcome.delay_started,
+                "auth.login.slowed",
+                {"failures": settings.AUTH_LOGIN_DELAY_AFTER_FAILURES},
+            ),
+        ):
+            if happened:
+                audit_record(
+                    action=action,
+                    actor=user,
+                    target=user,
+                    target_type="" if user else "email",
+                    target_id="" if user else email_mask(normalized),
+                    changes={"email": email_mask(normalized), "ip": ip, **detail},
+                    request=request,
+                )
         raise InvalidCredentialsError
     assert user is not None  # noqa: S101 - ok implies a user
-    lockout.lockout_clear_account(email=normalized)
-    return session_start(user=user, method="password", request=request)
+    lockout.lockout_clear_account(email=normalized, ip=ip)
+    pair = session_start(user=user, method="password", request=request)
+    return replace(
+        pair, device_token=lockout.device_token_issue(email=normalized, previous=device_token)
+    )
 
 
 def email_verification_resend(*, user: User, request: HttpRequest | None = None) -> bool:

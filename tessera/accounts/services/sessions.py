@@ -33,6 +33,8 @@ class TokenPair:
     refresh_expires_in: int
     user: User
     session: AuthSession
+    # Password logins: the device cookie that makes this client known next time (`lockout`).
+    device_token: str = ""
 
 
 def _device(request: HttpRequest | None) -> str:

@@ -243,3 +243,31 @@ def test_a_bad_switch_interval_stops_start_up_with_a_clear_message(tmp_path, val
     assert result.returncode != 0
     assert "SERVER_SWITCH_INTERVAL_MS must be a number of milliseconds" in result.stderr
     assert repr(value) in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        pytest.param({}, "True True", id="default-on"),
+        pytest.param({"REQUEST_RATE_LIMITS_ENABLED": "false"}, "False False", id="new-name"),
+        pytest.param({"RATE_LIMIT_ENABLED": "false"}, "False False", id="old-name-still-read"),
+        pytest.param(
+            {"RATE_LIMIT_ENABLED": "false", "REQUEST_RATE_LIMITS_ENABLED": "true"},
+            "True True",
+            id="new-name-wins",
+        ),
+    ],
+)
+def test_the_request_rate_limit_switch_reads_its_new_and_its_old_name(tmp_path, env, expected):
+    result = run_python(
+        [
+            "-c",
+            "import config.settings.dev as s; "
+            "print(s.REQUEST_RATE_LIMITS_ENABLED, s.RATE_LIMIT_ENABLED)",
+        ],
+        env,
+        tmp_path,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
