@@ -259,15 +259,11 @@ def test_a_bad_switch_interval_stops_start_up_with_a_clear_message(tmp_path, val
     ],
 )
 def test_the_request_rate_limit_switch_reads_its_new_and_its_old_name(tmp_path, env, expected):
-    result = run_python(
-        [
-            "-c",
-            "import config.settings.dev as s; "
-            "print(s.REQUEST_RATE_LIMITS_ENABLED, s.RATE_LIMIT_ENABLED)",
-        ],
-        env,
-        tmp_path,
+    program = (
+        "import config.settings.dev as s; "
+        "print(s.REQUEST_RATE_LIMITS_ENABLED, s.RATE_LIMIT_ENABLED)"
     )
+    result = run_python(["-c", program], env, tmp_path)
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == expected
