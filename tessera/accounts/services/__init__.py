@@ -17,6 +17,7 @@ from tessera.accounts.services.passwords import (
     password_change,
     password_reset_confirm,
     password_reset_request,
+    password_reset_send,
 )
 from tessera.accounts.services.sessions import (
     TokenPair,
@@ -63,6 +64,7 @@ __all__ = [
     "password_change",
     "password_reset_confirm",
     "password_reset_request",
+    "password_reset_send",
     "phone_change_confirm",
     "phone_change_request",
     "profile_complete",

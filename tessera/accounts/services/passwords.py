@@ -44,6 +44,7 @@ from tessera.accounts.services.codes import (
 )
 from tessera.accounts.services.sessions import TokenPair, _ip, session_start, sessions_end_all
 from tessera.audit.services import audit_record
+from tessera.core.jobs import enqueue_on_commit
 from tessera.notifications.selectors import template_render
 from tessera.notifications.services import notify, send_email
 
@@ -242,12 +243,28 @@ def email_verify(*, email: str, code: str, request: HttpRequest | None = None) -
 
 
 def password_reset_request(*, email: str, request: HttpRequest | None = None) -> None:
-    """Email a single-use reset link valid `AUTH_PASSWORD_RESET_TTL_SECONDS` (if the account
-    exists: the reply is the same either way)."""
-    target = email.strip().lower()
-    user = User.objects.filter(email__iexact=target, is_active=True).first()
+    """Ask for a reset link for `email`. The request does the same work whether or not an
+    account has the address (it queues `password_reset_send` after commit, which decides), so
+    neither the reply nor its timing says whether the address exists."""
+    from tessera.accounts.tasks import password_reset_send as send_task
+
+    enqueue_on_commit(
+        send_task,
+        email=email.strip().lower(),
+        ip_address=_ip(request),
+        user_agent=(request.META.get("HTTP_USER_AGENT", "") if request is not None else "")[:500],
+        request_id=getattr(request, "request_id", "") if request is not None else "",
+    )
+
+
+def password_reset_send(
+    *, email: str, ip_address: str | None = None, user_agent: str = "", request_id: str = ""
+) -> bool:
+    """Email a single-use reset link valid `AUTH_PASSWORD_RESET_TTL_SECONDS` if an active
+    account has `email` (the background half of `password_reset_request`); False if none."""
+    user = User.objects.filter(email__iexact=email, is_active=True).first()
     if user is None or not user.email:
-        return
+        return False
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
         code_issue(
@@ -257,7 +274,7 @@ def password_reset_request(*, email: str, request: HttpRequest | None = None) ->
             ttl_seconds=settings.AUTH_PASSWORD_RESET_TTL_SECONDS,
             code=token,
             hashed=token_hash(token),
-            ip_address=_ip(request),
+            ip_address=ip_address,
         )
         _send_template_email(
             to=user.email,
@@ -272,8 +289,14 @@ def password_reset_request(*, email: str, request: HttpRequest | None = None) ->
             },
         )
         audit_record(
-            action="auth.password.reset_requested", actor=user, target=user, request=request
+            action="auth.password.reset_requested",
+            actor=user,
+            target=user,
+            ip_address=ip_address,
+            user_agent=user_agent,
+            request_id=request_id,
         )
+    return True
 
 
 def password_reset_confirm(

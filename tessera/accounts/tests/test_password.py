@@ -266,6 +266,11 @@ def test_forgot_password_answers_the_same_for_unknown_addresses(
     assert known.status_code == unknown.status_code == 202
     assert known.json()["data"] == unknown.json()["data"]
     assert [message.to for message in mail.outbox] == [["ada@example.com"]]
+    # The background task audits for the request that asked.
+    entry = AuditLog.objects.get(action="auth.password.reset_requested")
+    assert entry.actor_id == user.pk
+    assert entry.ip_address == "127.0.0.1"
+    assert entry.request_id == known["X-Request-ID"]
 
 
 def test_change_password_ends_every_other_session(api: Any, user: Any) -> None:
