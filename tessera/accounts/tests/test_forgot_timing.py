@@ -15,8 +15,9 @@ with a statistical bound, not a benchmark):
   at most 0.75 x the interquartile range within a side (their average), and never less than
   0.5 ms. With n = 61 per side the standard error of a difference of medians is about
   1.31 x IQR / sqrt(n) = 0.17 x IQR, so the bound sits at ~4.5 standard errors: a chance
-  failure is below 1 in 100,000, while the old leak fails it by a wide margin. The 0.5 ms floor keeps sub-millisecond jitter on a
-  very quiet machine from tripping it; the leak is an order of magnitude above it.
+  failure is below 1 in 100,000, while the old leak fails it by a wide margin. The 0.5 ms
+  floor keeps sub-millisecond jitter on a very quiet machine from tripping it; the leak was
+  4 to 25 times that.
 """
 
 from __future__ import annotations
