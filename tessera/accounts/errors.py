@@ -180,3 +180,20 @@ class EmailTakenError(ConflictError):
 class PhoneTakenError(ConflictError):
     code = "phone_taken"
     default_message = _("This phone number now belongs to another account. Nothing was changed.")
+
+
+class ReauthenticationRequiredError(ApplicationError):
+    status_code = 403
+    code = "reauthentication_required"
+    default_message = _(
+        "Confirm it is you: send your password, or a code from POST /api/auth/me/delete/code, "
+        "or sign in again and retry within 5 minutes."
+    )
+
+
+class NoPhoneNumberError(ConflictError):
+    code = "no_verified_phone_number"
+    default_message = _(
+        "This account has no verified phone number to send a code to. Confirm with your "
+        "password, or sign in again and retry within 5 minutes."
+    )

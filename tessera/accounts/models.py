@@ -291,6 +291,7 @@ class VerificationCode(BaseModel):
         PASSWORD_RESET = "password_reset", "Password reset"
         EMAIL_CHANGE = "email_change", "Email change"
         PHONE_CHANGE = "phone_change", "Phone number change"
+        ACCOUNT_DELETE = "account_delete", "Account deletion"
 
     class State(models.TextChoices):
         ACTIVE = "active", "Active"
