@@ -9,5 +9,8 @@ class CapsulesConfig(AppConfig):
 
     def ready(self) -> None:
         from tessera.capsules import signals
+        from tessera.capsules.export import account_export
+        from tessera.core.exports import export_contributor_register
 
         signals.connect()
+        export_contributor_register("capsules", account_export)
