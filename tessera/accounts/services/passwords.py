@@ -44,6 +44,7 @@ from tessera.accounts.services.codes import (
 )
 from tessera.accounts.services.sessions import TokenPair, _ip, session_start, sessions_end_all
 from tessera.audit.services import audit_record
+from tessera.core.analytics import AnalyticsEvent, analytics_capture
 from tessera.core.jobs import enqueue_on_commit
 from tessera.notifications.selectors import template_render
 from tessera.notifications.services import notify, send_email
@@ -125,6 +126,11 @@ def account_register(
                 )
                 _email_verification_send(user=user, request=request)
                 audit_record(action="auth.registered", actor=user, target=user, request=request)
+                analytics_capture(
+                    distinct_id=user.pk,
+                    event=AnalyticsEvent.USER_SIGNED_UP,
+                    properties={"method": "email"},
+                )
             return Registered(email=normalized)
         except (IntegrityError, ValidationError):
             existing = User.objects.filter(email__iexact=normalized).first()
