@@ -7,6 +7,7 @@ cache, a SQLite Celery broker, local files, console email and SMS.
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy
 
 from config.settings.env import BASE_DIR, VAR_DIR, env
 
@@ -149,7 +150,18 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # --- Languages and time ---------------------------------------------------------------------
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English"), ("ar", "Arabic")]
+LANGUAGES = [("en", gettext_lazy("English")), ("ar", gettext_lazy("Arabic"))]
+
+
+def _translated_field_label(verbose_name: object, language: str) -> str:
+    """The admin's label of a translated column: "Title [English]", "العنوان [الإنجليزية]"
+    (django-modeltranslation calls this lazily, in the language the page is shown in)."""
+    from django.utils.translation import get_language_info
+
+    return f"{verbose_name} [{get_language_info(language)['name_translated']}]"
+
+
+MODELTRANSLATION_BUILD_LOCALIZED_VERBOSE_NAME = _translated_field_label
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 TIME_ZONE = "UTC"

@@ -1,11 +1,12 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CapsulesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "tessera.capsules"
     label = "capsules"
-    verbose_name = "Time capsules"
+    verbose_name = _("Time capsules")
 
     def ready(self) -> None:
         from tessera.capsules import signals

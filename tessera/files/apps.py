@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class FilesConfig(AppConfig):
     name = "tessera.files"
     label = "files"
-    verbose_name = "Files"
+    verbose_name = _("Files")
 
     def ready(self) -> None:
         from tessera.core.exports import export_contributor_register
