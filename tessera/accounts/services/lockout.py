@@ -127,8 +127,7 @@ def account_failures(email: str) -> tuple[int, float]:
     return int(values.get(_failures_key(email), 0)), float(values.get(_last_key(email), 0.0))
 
 
-def _account_state(email: str) -> LockState:
-    failures, last = account_failures(email)
+def _account_state(email: str, *, failures: int, last: float) -> LockState:
     delay = delay_for(failures)
     if not delay:
         return OPEN
@@ -192,14 +191,14 @@ def lockout_check(*, email: str, ip: str, device_token: str | None = None) -> Lo
     if pair.refused:
         return pair
     address = _lock_state(_ip_identity(ip))
-    account_waiting = delay_for(account_failures(email)[0]) > 0
-    if not address.refused and not account_waiting:
+    failures, last = account_failures(email)
+    if not address.refused and not delay_for(failures):
         return OPEN
     if client_is_known(email=email, ip=ip, device_token=device_token):
         return OPEN
     if address.refused:
         return address
-    return _account_state(email)
+    return _account_state(email, failures=failures, last=last)
 
 
 @dataclass(frozen=True)
