@@ -31,16 +31,18 @@ def _request_limits_off(settings: Any) -> None:
 
 
 class Clock:
+    """The delay's clock, frozen: a loaded machine taking seconds between two requests must
+    not let a delay run out unseen. Time moves only by `advance`."""
+
     def __init__(self, monkeypatch: Any) -> None:
-        self.offset = 0.0
-        real = lockout._clock
-        monkeypatch.setattr(lockout, "_clock", lambda: real() + self.offset)
+        self.now = lockout._clock()
+        monkeypatch.setattr(lockout, "_clock", lambda: self.now)
 
     def advance(self, seconds: float) -> None:
-        self.offset += seconds
+        self.now += seconds
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def clock(monkeypatch: Any) -> Clock:
     return Clock(monkeypatch)
 
