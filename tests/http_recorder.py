@@ -30,6 +30,8 @@ class Recorder:
     requests: list[RecordedRequest] = field(default_factory=list)
     status: int = 200
     reply: Any = field(default_factory=dict)
+    # Statuses answered first, one per request, before `status` (a retry after a 503).
+    first_statuses: list[int] = field(default_factory=list)
 
 
 @contextmanager
@@ -46,7 +48,8 @@ def recording_server(status: int = 200, reply: Any = None) -> Iterator[Recorder]
                 RecordedRequest(self.command, self.path, dict(self.headers.items()), body)
             )
             payload = json.dumps(recorder.reply).encode()
-            self.send_response(recorder.status)
+            status = recorder.first_statuses.pop(0) if recorder.first_statuses else recorder.status
+            self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()

@@ -7,6 +7,7 @@ cache, a SQLite Celery broker, local files, console email and SMS.
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy
 
 from config.settings.env import BASE_DIR, VAR_DIR, env
 
@@ -149,7 +150,18 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # --- Languages and time ---------------------------------------------------------------------
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English"), ("ar", "Arabic")]
+LANGUAGES = [("en", gettext_lazy("English")), ("ar", gettext_lazy("Arabic"))]
+
+
+def _translated_field_label(verbose_name: object, language: str) -> str:
+    """The admin's label of a translated column: "Title [English]", "العنوان [الإنجليزية]"
+    (django-modeltranslation calls this lazily, in the language the page is shown in)."""
+    from django.utils.translation import get_language_info
+
+    return f"{verbose_name} [{get_language_info(language)['name_translated']}]"
+
+
+MODELTRANSLATION_BUILD_LOCALIZED_VERBOSE_NAME = _translated_field_label
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 TIME_ZONE = "UTC"
@@ -205,7 +217,18 @@ def _switch_interval_ms() -> float:
 SERVER_SWITCH_INTERVAL_MS = _switch_interval_ms()
 
 # --- Rate limits ----------------------------------------------------------------------------
-RATE_LIMIT_ENABLED = env.bool("RATE_LIMIT_ENABLED", default=True)
+# REQUEST_RATE_LIMITS_ENABLED switches the request counters only: the per-address limit on
+# every /api/ route (RATE_LIMIT_DEFAULT) and the per-route limits (AUTH_LOGIN_RATE,
+# AUTH_REGISTER_RATE, AUTH_OTP_IP_RATE, uploads, exports…), which meter how fast a client
+# may call. Account protections are not request metering and stay on whatever it says:
+# failed-login lock-outs and the growing per-account delay, one-time code tries, and the
+# per-number code caps (one a minute, AUTH_OTP_MAX_PER_NUMBER_PER_HOUR an hour), which also
+# bound what an attacker can spend on SMS (docs/decisions/0017-account-security.md).
+# RATE_LIMIT_ENABLED is its old name, still read; false under either name turns them off.
+REQUEST_RATE_LIMITS_ENABLED = env.bool(
+    "REQUEST_RATE_LIMITS_ENABLED", default=env.bool("RATE_LIMIT_ENABLED", default=True)
+)
+RATE_LIMIT_ENABLED = REQUEST_RATE_LIMITS_ENABLED
 RATE_LIMIT_DEFAULT = env.str("RATE_LIMIT_DEFAULT", default="60/minute")
 RATE_LIMIT_STORAGE_URL = env.str("RATE_LIMIT_STORAGE_URL", default=REDIS_URL)
 RATE_LIMIT_EXEMPT_PATHS = ["/api/docs", "/api/openapi.json"]
@@ -266,6 +289,9 @@ SMS_BACKEND = env.str(
     "SMS_BACKEND", default="twilio" if TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN else "console"
 )
 SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(VAR_DIR / "outbox" / "sms"))
+# Production refuses to start with email or SMS on a back end that sends nothing (console,
+# file, memory), where one-time codes would land in the logs, unless this says so.
+ALLOW_CONSOLE_DELIVERY = env.bool("ALLOW_CONSOLE_DELIVERY", default=False)
 
 # --- Observability --------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
@@ -278,6 +304,7 @@ SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="development")
 SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
 POSTHOG_API_KEY = env.str("POSTHOG_API_KEY", default="")
 POSTHOG_HOST = env.str("POSTHOG_HOST", default="https://us.i.posthog.com")
+POSTHOG_TIMEOUT_SECONDS = env.float("POSTHOG_TIMEOUT_SECONDS", default=5.0)
 
 from config.settings.integrations.celery import *  # noqa: E402
 from config.settings.integrations.logging import *  # noqa: E402

@@ -3,20 +3,29 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from config.settings.base import *
-
-_DEFAULT_SECRET = "insecure-development-key-set-DJANGO_SECRET_KEY-in-production"  # noqa: S105
+from config.settings.checks import (
+    require_real_delivery,
+    require_strong_jwt_keys,
+    require_strong_secret,
+)
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
-if not SECRET_KEY or SECRET_KEY == _DEFAULT_SECRET or len(SECRET_KEY) < 50:
+if not SECRET_KEY:
     raise ImproperlyConfigured(
         "DJANGO_SECRET_KEY must be set to a random value of at least 50 characters in production."
     )
+require_strong_secret("DJANGO_SECRET_KEY", SECRET_KEY, min_length=50)
+# base.py read the same variable, so an unset JWT_SIGNING_KEYS means {"k1": SECRET_KEY}.
+require_strong_jwt_keys(JWT_SIGNING_KEYS, JWT_ACTIVE_KEY_ID)
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 if DEBUG:
     raise ImproperlyConfigured("DJANGO_DEBUG must be off in production.")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must name the hosts this site serves.")
+require_real_delivery(
+    email_backend=EMAIL_BACKEND, sms_backend=SMS_BACKEND, allowed=ALLOW_CONSOLE_DELIVERY
+)
 
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_REDIRECT_EXEMPT = [r"^health/"]

@@ -69,6 +69,14 @@ class AccountLockedError(RateLimitedError):
     default_message = _("Too many failed sign-in attempts. Try again later.")
 
 
+class LoginThrottledError(RateLimitedError):
+    code = "login_throttled"
+    default_message = _(
+        "This account had many failed sign-in attempts, so each try must wait a little. "
+        "Try again after the time given, or sign in from a device you used before."
+    )
+
+
 class InvalidRefreshTokenError(AuthenticationRequiredError):
     code = "invalid_refresh_token"
     default_message = _("The refresh token is not valid. Sign in again.")
@@ -172,3 +180,20 @@ class EmailTakenError(ConflictError):
 class PhoneTakenError(ConflictError):
     code = "phone_taken"
     default_message = _("This phone number now belongs to another account. Nothing was changed.")
+
+
+class ReauthenticationRequiredError(ApplicationError):
+    status_code = 403
+    code = "reauthentication_required"
+    default_message = _(
+        "Confirm it is you: send your password, or a code from POST /api/auth/me/delete/code, "
+        "or sign in again and retry within 5 minutes."
+    )
+
+
+class NoPhoneNumberError(ConflictError):
+    code = "no_verified_phone_number"
+    default_message = _(
+        "This account has no verified phone number to send a code to. Confirm with your "
+        "password, or sign in again and retry within 5 minutes."
+    )

@@ -11,6 +11,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from tessera.accounts.authcache import auth_cache_invalidate
 from tessera.core.models import BaseModel
@@ -19,22 +20,26 @@ from tessera.files.purposes import Purpose as FilePurpose
 
 
 class Gender(models.TextChoices):
-    FEMALE = "female", "Female"
-    MALE = "male", "Male"
-    NON_BINARY = "non_binary", "Non-binary"
-    PREFER_NOT_TO_SAY = "prefer_not_to_say", "Prefer not to say"
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    NON_BINARY = "non_binary", _("Non-binary")
+    PREFER_NOT_TO_SAY = "prefer_not_to_say", _("Prefer not to say")
 
 
 class EventInterest(BaseModel):
     """A kind of event people pick on their profile (Loopin's 1 to 5 interests)."""
 
-    slug = models.SlugField(max_length=50, unique=True)
-    name = models.CharField(max_length=100)
-    name_ar = models.CharField(max_length=100, blank=True, default="")
-    position = models.PositiveSmallIntegerField(default=0)
-    is_active = models.BooleanField(default=True)
+    slug = models.SlugField(max_length=50, unique=True, verbose_name=_("slug"))
+    name = models.CharField(max_length=100, verbose_name=_("name"))
+    name_ar = models.CharField(
+        max_length=100, blank=True, default="", verbose_name=_("Arabic name")
+    )
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
 
     class Meta:
+        verbose_name = _("event interest")
+        verbose_name_plural = _("event interests")
         ordering = ("position", "name")
 
     def __str__(self) -> str:
@@ -91,35 +96,52 @@ class User(BaseModel, AbstractBaseUser, PermissionsMixin):
     """A person. Email and phone number are both optional, each unique when set."""
 
     # NULL, not "", when absent: unique columns admit any number of NULLs.
-    email = models.EmailField(max_length=254, unique=True, null=True, blank=True)
+    email = models.EmailField(
+        max_length=254, unique=True, null=True, blank=True, verbose_name=_("email")
+    )
     phone_number = models.CharField(
         max_length=16,
         unique=True,
         null=True,
         blank=True,
         help_text="E.164, for example +27821234567.",
+        verbose_name=_("phone number"),
     )
-    name = models.CharField(max_length=100, blank=True, default="")
+    name = models.CharField(max_length=100, blank=True, default="", verbose_name=_("name"))
     language = models.CharField(
         max_length=8,
         choices=settings.LANGUAGES,
         default="en",
         help_text="Language for messages sent to this user.",
+        verbose_name=_("language"),
     )
-    is_active = models.BooleanField(default=True)
-    is_staff = models.BooleanField(default=False)
-    date_joined = models.DateTimeField(default=timezone.now)
-    email_verified_at = models.DateTimeField(null=True, blank=True)
-    phone_verified_at = models.DateTimeField(null=True, blank=True)
-    birth_date = models.DateField(null=True, blank=True)
-    gender = models.CharField(max_length=20, choices=Gender.choices, blank=True, default="")
-    bio = models.CharField(max_length=500, blank=True, default="")
-    location = models.CharField(max_length=100, blank=True, default="")
-    interests = models.ManyToManyField(EventInterest, blank=True, related_name="users")
-    avatar = StoredFileField(purpose=FilePurpose.AVATAR)
-    profile_completed_at = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
+    is_staff = models.BooleanField(default=False, verbose_name=_("is staff"))
+    date_joined = models.DateTimeField(default=timezone.now, verbose_name=_("date joined"))
+    email_verified_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("email verified at")
+    )
+    phone_verified_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("phone verified at")
+    )
+    birth_date = models.DateField(null=True, blank=True, verbose_name=_("birth date"))
+    gender = models.CharField(
+        max_length=20, choices=Gender.choices, blank=True, default="", verbose_name=_("gender")
+    )
+    bio = models.CharField(max_length=500, blank=True, default="", verbose_name=_("bio"))
+    location = models.CharField(max_length=100, blank=True, default="", verbose_name=_("location"))
+    interests = models.ManyToManyField(
+        EventInterest, blank=True, related_name="users", verbose_name=_("interests")
+    )
+    avatar = StoredFileField(purpose=FilePurpose.AVATAR, verbose_name=_("avatar"))
+    profile_completed_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("profile completed at")
+    )
     deleted_at = models.DateTimeField(
-        null=True, blank=True, help_text="Set when the account was deleted and anonymised."
+        null=True,
+        blank=True,
+        help_text="Set when the account was deleted and anonymised.",
+        verbose_name=_("deleted at"),
     )
 
     # The sign-in session of the access token this request came with (set by the verifier).
@@ -136,6 +158,8 @@ class User(BaseModel, AbstractBaseUser, PermissionsMixin):
     REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         constraints: ClassVar[list[Any]] = [
             models.UniqueConstraint(
                 Lower("email"),
@@ -188,14 +212,23 @@ class ProfilePicture(BaseModel):
     MAX_PER_USER = 6
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile_pictures"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="profile_pictures",
+        verbose_name=_("user"),
     )
     file = StoredFileField(
-        purpose=FilePurpose.PROFILE_PICTURE, on_delete=models.CASCADE, null=False, blank=False
+        purpose=FilePurpose.PROFILE_PICTURE,
+        on_delete=models.CASCADE,
+        null=False,
+        blank=False,
+        verbose_name=_("file"),
     )
-    position = models.PositiveSmallIntegerField()
+    position = models.PositiveSmallIntegerField(verbose_name=_("position"))
 
     class Meta:
+        verbose_name = _("profile picture")
+        verbose_name_plural = _("profile pictures")
         ordering = ("user", "position")
         constraints: ClassVar[list[Any]] = [
             models.UniqueConstraint(
@@ -219,29 +252,42 @@ class AuthSession(BaseModel):
     """
 
     class EndReason(models.TextChoices):
-        LOGOUT = "logout", "Logged out"
-        LOGOUT_ALL = "logout_all", "Logged out everywhere"
-        ENDED_BY_USER = "ended_by_user", "Ended from the sessions list"
-        REFRESH_REUSE = "refresh_reuse", "Refresh token reused"
-        PASSWORD_CHANGED = "password_changed", "Password changed or reset"
-        ADMIN = "admin", "Ended by an administrator"
-        ACCOUNT_DELETED = "account_deleted", "Account deleted"
-        ACCOUNT_LINKED = "account_linked", "Social account linked to an unverified email"
+        LOGOUT = "logout", _("Logged out")
+        LOGOUT_ALL = "logout_all", _("Logged out everywhere")
+        ENDED_BY_USER = "ended_by_user", _("Ended from the sessions list")
+        REFRESH_REUSE = "refresh_reuse", _("Refresh token reused")
+        PASSWORD_CHANGED = "password_changed", _("Password changed or reset")
+        ADMIN = "admin", _("Ended by an administrator")
+        ACCOUNT_DELETED = "account_deleted", _("Account deleted")
+        ACCOUNT_LINKED = "account_linked", _("Social account linked to an unverified email")
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="auth_sessions"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="auth_sessions",
+        verbose_name=_("user"),
     )
-    method = models.CharField(max_length=30, help_text="How the session signed in.")
-    device = models.CharField(max_length=200, blank=True, default="")
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
-    last_used_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField(help_text="When its newest refresh token expires.")
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    method = models.CharField(
+        max_length=30, help_text="How the session signed in.", verbose_name=_("method")
+    )
+    device = models.CharField(max_length=200, blank=True, default="", verbose_name=_("device"))
+    ip_address = models.GenericIPAddressField(null=True, blank=True, verbose_name=_("IP address"))
+    last_used_at = models.DateTimeField(default=timezone.now, verbose_name=_("last used at"))
+    expires_at = models.DateTimeField(
+        help_text="When its newest refresh token expires.", verbose_name=_("expires at")
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("revoked at"))
     revoked_reason = models.CharField(
-        max_length=30, choices=EndReason.choices, blank=True, default=""
+        max_length=30,
+        choices=EndReason.choices,
+        blank=True,
+        default="",
+        verbose_name=_("revoked reason"),
     )
 
     class Meta:
+        verbose_name = _("sign-in session")
+        verbose_name_plural = _("sign-in sessions")
         ordering = ("-last_used_at",)
         indexes: ClassVar[list[Any]] = [
             models.Index(
@@ -263,12 +309,18 @@ class AuthSession(BaseModel):
 class RefreshToken(BaseModel):
     """One refresh token of a session, stored as the SHA-256 of its random value."""
 
-    session = models.ForeignKey(AuthSession, on_delete=models.CASCADE, related_name="tokens")
-    token_hash = models.CharField(max_length=64, unique=True)
-    expires_at = models.DateTimeField()
-    used_at = models.DateTimeField(null=True, blank=True, help_text="When it was rotated.")
+    session = models.ForeignKey(
+        AuthSession, on_delete=models.CASCADE, related_name="tokens", verbose_name=_("session")
+    )
+    token_hash = models.CharField(max_length=64, unique=True, verbose_name=_("token hash"))
+    expires_at = models.DateTimeField(verbose_name=_("expires at"))
+    used_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it was rotated.", verbose_name=_("used at")
+    )
 
     class Meta:
+        verbose_name = _("refresh token")
+        verbose_name_plural = _("refresh tokens")
         indexes: ClassVar[list[Any]] = [
             models.Index(fields=["session", "-created_at"], name="refresh_token_session_idx"),
         ]
@@ -285,40 +337,49 @@ class VerificationCode(BaseModel):
     """
 
     class Purpose(models.TextChoices):
-        PHONE_SIGNUP = "phone_signup", "Phone sign-up"
-        PHONE_LOGIN = "phone_login", "Phone login"
-        EMAIL_VERIFY = "email_verify", "Email verification"
-        PASSWORD_RESET = "password_reset", "Password reset"
-        EMAIL_CHANGE = "email_change", "Email change"
-        PHONE_CHANGE = "phone_change", "Phone number change"
+        PHONE_SIGNUP = "phone_signup", _("Phone sign-up")
+        PHONE_LOGIN = "phone_login", _("Phone login")
+        EMAIL_VERIFY = "email_verify", _("Email verification")
+        PASSWORD_RESET = "password_reset", _("Password reset")
+        EMAIL_CHANGE = "email_change", _("Email change")
+        PHONE_CHANGE = "phone_change", _("Phone number change")
+        ACCOUNT_DELETE = "account_delete", _("Account deletion")
 
     class State(models.TextChoices):
-        ACTIVE = "active", "Active"
-        USED = "used", "Used"
-        BURNED = "burned", "Too many wrong tries"
-        SUPERSEDED = "superseded", "Replaced by a newer code"
+        ACTIVE = "active", _("Active")
+        USED = "used", _("Used")
+        BURNED = "burned", _("Too many wrong tries")
+        SUPERSEDED = "superseded", _("Replaced by a newer code")
 
-    purpose = models.CharField(max_length=20, choices=Purpose.choices)
-    target = models.CharField(max_length=254, help_text="E.164 number or lower-cased email.")
+    purpose = models.CharField(max_length=20, choices=Purpose.choices, verbose_name=_("purpose"))
+    target = models.CharField(
+        max_length=254, help_text="E.164 number or lower-cased email.", verbose_name=_("target")
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.CASCADE,
         related_name="verification_codes",
+        verbose_name=_("user"),
     )
-    code_hash = models.CharField(max_length=64, db_index=True)
-    state = models.CharField(max_length=12, choices=State.choices, default=State.ACTIVE)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    expires_at = models.DateTimeField()
-    used_at = models.DateTimeField(null=True, blank=True)
+    code_hash = models.CharField(max_length=64, db_index=True, verbose_name=_("code hash"))
+    state = models.CharField(
+        max_length=12, choices=State.choices, default=State.ACTIVE, verbose_name=_("state")
+    )
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
+    expires_at = models.DateTimeField(verbose_name=_("expires at"))
+    used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("used at"))
     delivered = models.BooleanField(
         default=True,
         help_text="False when nothing was sent (a login code for a number with no account).",
+        verbose_name=_("delivered"),
     )
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True, verbose_name=_("IP address"))
 
     class Meta:
+        verbose_name = _("verification code")
+        verbose_name_plural = _("verification codes")
         ordering = ("-created_at",)
         indexes: ClassVar[list[Any]] = [
             models.Index(fields=["target", "purpose", "-created_at"], name="verif_code_target_idx"),
@@ -342,19 +403,26 @@ class SocialAccount(BaseModel):
     """A GitHub or Google identity linked to a user."""
 
     class Provider(models.TextChoices):
-        GITHUB = "github", "GitHub"
-        GOOGLE = "google", "Google"
+        GITHUB = "github", _("GitHub")
+        GOOGLE = "google", _("Google")
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="social_accounts"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="social_accounts",
+        verbose_name=_("user"),
     )
-    provider = models.CharField(max_length=20, choices=Provider.choices)
-    uid = models.CharField(max_length=255, help_text="The provider's id for the person.")
-    email = models.EmailField(max_length=254, blank=True, default="")
-    extra_data = models.JSONField(default=dict, blank=True)
-    last_login_at = models.DateTimeField(null=True, blank=True)
+    provider = models.CharField(max_length=20, choices=Provider.choices, verbose_name=_("provider"))
+    uid = models.CharField(
+        max_length=255, help_text="The provider's id for the person.", verbose_name=_("UID")
+    )
+    email = models.EmailField(max_length=254, blank=True, default="", verbose_name=_("email"))
+    extra_data = models.JSONField(default=dict, blank=True, verbose_name=_("extra data"))
+    last_login_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last login at"))
 
     class Meta:
+        verbose_name = _("linked account")
+        verbose_name_plural = _("linked accounts")
         constraints: ClassVar[list[Any]] = [
             models.UniqueConstraint(fields=["provider", "uid"], name="accounts_social_unique"),
         ]

@@ -99,6 +99,14 @@ class PhoneChangeIn(InputSchema):
     current_password: str = Field("", max_length=PASSWORD_MAX)
 
 
+class AccountDeleteIn(InputSchema):
+    """How DELETE /me is confirmed: the password, or a code texted by POST /me/delete/code.
+    Neither is needed when the session signed in less than 5 minutes ago."""
+
+    password: str | None = Field(None, min_length=1, max_length=PASSWORD_MAX)
+    otp_code: str | None = Field(None, min_length=1, max_length=12, examples=["123456"])
+
+
 class RefreshIn(InputSchema):
     refresh_token: str = Field(min_length=1, max_length=200)
 

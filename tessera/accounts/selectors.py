@@ -13,6 +13,7 @@ from tessera.accounts import media
 from tessera.accounts.authcache import auth_cache_set_me
 from tessera.accounts.models import AuthSession, EventInterest, User
 from tessera.core.auth import user_role
+from tessera.core.exports import export_sections
 
 
 def user_get(*, user_id: uuid.UUID | str) -> User | None:
@@ -96,8 +97,17 @@ def session_list_active(*, user: User) -> QuerySet[AuthSession]:
 
 
 def account_export_data(*, user: User) -> dict[str, Any]:
-    """Everything Tessera's accounts module holds about `user`, as JSON-ready data."""
+    """Everything Tessera holds about `user`, as JSON-ready data: the accounts module's own
+    sections, then one per app registered in `tessera.core.exports` (capsules, files,
+    notifications, audit, and the apps that add theirs)."""
     user = User.objects.get(pk=user.pk)
+    return {
+        **_account_sections(user),
+        **export_sections(user=user),
+    }
+
+
+def _account_sections(user: User) -> dict[str, Any]:
     return {
         "exportedAt": timezone.now().isoformat(),
         "account": {

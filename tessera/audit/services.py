@@ -32,20 +32,29 @@ def audit_record(
     target_id: str = "",
     changes: dict[str, Any] | None = None,
     request: HttpRequest | None = None,
+    ip_address: str | None = None,
+    user_agent: str = "",
+    request_id: str = "",
 ) -> AuditLog:
+    """One audit entry. Where it came from is read from `request`, or given as plain values
+    by background tasks that act for a request (`ip_address`, `user_agent`, `request_id`)."""
     if target is not None:
         target_type = target_type or f"{target._meta.app_label}.{target._meta.model_name}"
         target_id = target_id or str(target.pk)
     actor_id = getattr(actor, "pk", None)
+    if request is not None:
+        ip_address = client_ip(request)
+        user_agent = request.META.get("HTTP_USER_AGENT", "")
+        request_id = getattr(request, "request_id", "")
     return AuditLog.objects.create(
         actor_id=actor_id,
         action=action,
         target_type=target_type,
         target_id=str(target_id),
         changes=changes or {},
-        ip_address=_valid_ip(client_ip(request)) if request is not None else None,
-        user_agent=(request.META.get("HTTP_USER_AGENT", "")[:500] if request is not None else ""),
-        request_id=getattr(request, "request_id", "") if request is not None else "",
+        ip_address=_valid_ip(ip_address),
+        user_agent=user_agent[:500],
+        request_id=request_id[:128],
     )
 
 

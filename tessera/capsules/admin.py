@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
 
 from tessera.capsules.models import Capsule, CapsuleEvent, CapsuleState, Draft, Recipient
 from tessera.capsules.selectors import capsule_state_counts
@@ -30,20 +31,23 @@ class CapsuleAdmin(admin.ModelAdmin):
         "replied_at",
     )
 
-    @admin.display(description="Body")
+    @admin.display(description=_("body"))
     def body_if_opened(self, obj: Capsule) -> str:
         if obj.state == CapsuleState.OPENED:
             return obj.body
-        return "(hidden until the receiver opens it)"
+        return str(_("(hidden until the receiver opens it)"))
 
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> TemplateResponse:
         extra_context = {**(extra_context or {}), "state_counts": capsule_state_counts()}
         response = super().changelist_view(request, extra_context=extra_context)
-        counts = ", ".join(f"{k}: {v}" for k, v in extra_context["state_counts"].items())
+        counts = ", ".join(
+            f"{CapsuleState(state).label}: {count}"
+            for state, count in extra_context["state_counts"].items()
+        )
         if hasattr(response, "context_data") and response.context_data is not None:
-            response.context_data["title"] = f"Capsules ({counts})"
+            response.context_data["title"] = _("Capsules (%(counts)s)") % {"counts": counts}
         return response  # type: ignore[return-value]
 
 

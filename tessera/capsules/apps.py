@@ -1,13 +1,17 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CapsulesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "tessera.capsules"
     label = "capsules"
-    verbose_name = "Time capsules"
+    verbose_name = _("Time capsules")
 
     def ready(self) -> None:
         from tessera.capsules import signals
+        from tessera.capsules.export import account_export
+        from tessera.core.exports import export_contributor_register
 
         signals.connect()
+        export_contributor_register("capsules", account_export)

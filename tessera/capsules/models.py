@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from tessera.core.models import BaseModel
@@ -18,11 +19,11 @@ MAX_MEDIA = 6
 
 
 class CapsuleState(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    SEALED = "sealed", "Sealed"
-    UNFOLDING = "unfolding", "Unfolding"
-    READY = "ready", "Ready"
-    OPENED = "opened", "Opened"
+    DRAFT = "draft", _("Draft")
+    SEALED = "sealed", _("Sealed")
+    UNFOLDING = "unfolding", _("Unfolding")
+    READY = "ready", _("Ready")
+    OPENED = "opened", _("Opened")
 
 
 class Capsule(BaseModel):
@@ -33,6 +34,7 @@ class Capsule(BaseModel):
         on_delete=models.CASCADE,
         related_name="capsules_sent",
         db_index=False,
+        verbose_name=_("sender"),
     )
     # Null until the receiver has an account; `receiver_email`/`receiver_phone` then say
     # who was invited, and the capsule is attached when they sign up.
@@ -42,25 +44,39 @@ class Capsule(BaseModel):
         null=True,
         blank=True,
         related_name="capsules_received",
+        verbose_name=_("receiver"),
     )
-    receiver_email = models.EmailField(blank=True, default="")
-    receiver_phone = models.CharField(max_length=20, blank=True, default="")
-    title = models.CharField(max_length=200)
-    body = models.TextField(blank=True, default="")
-    theme = models.CharField(max_length=40, blank=True, default="")
-    allow_early_view = models.BooleanField(default=False)
-    allow_receiver_reply = models.BooleanField(default=False)
-    state = FSMField(default=CapsuleState.DRAFT, choices=CapsuleState.choices, max_length=12)
-    sealed_at = models.DateTimeField(null=True, blank=True)
-    scheduled_unlock_at = models.DateTimeField(null=True, blank=True)
+    receiver_email = models.EmailField(blank=True, default="", verbose_name=_("receiver email"))
+    receiver_phone = models.CharField(
+        max_length=20, blank=True, default="", verbose_name=_("receiver phone")
+    )
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    body = models.TextField(blank=True, default="", verbose_name=_("body"))
+    theme = models.CharField(max_length=40, blank=True, default="", verbose_name=_("theme"))
+    allow_early_view = models.BooleanField(default=False, verbose_name=_("allow early view"))
+    allow_receiver_reply = models.BooleanField(
+        default=False, verbose_name=_("allow receiver reply")
+    )
+    state = FSMField(
+        default=CapsuleState.DRAFT,
+        choices=CapsuleState.choices,
+        max_length=12,
+        verbose_name=_("state"),
+    )
+    sealed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sealed at"))
+    scheduled_unlock_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("scheduled unlock at")
+    )
     # Set at sealing to 3 days before unlock, or null when sealed less than 3 days ahead
     # (such a capsule goes straight from SEALED to READY).
-    unfolds_at = models.DateTimeField(null=True, blank=True)
-    opened_at = models.DateTimeField(null=True, blank=True)
-    reply_body = models.TextField(blank=True, default="")
-    replied_at = models.DateTimeField(null=True, blank=True)
+    unfolds_at = models.DateTimeField(null=True, blank=True, verbose_name=_("unfolds at"))
+    opened_at = models.DateTimeField(null=True, blank=True, verbose_name=_("opened at"))
+    reply_body = models.TextField(blank=True, default="", verbose_name=_("reply body"))
+    replied_at = models.DateTimeField(null=True, blank=True, verbose_name=_("replied at"))
 
     class Meta:
+        verbose_name = _("capsule")
+        verbose_name_plural = _("capsules")
         ordering = ("-created_at",)
         indexes = [
             # Inbox: one receiver's capsules, newest first (the hot read path). Partial: a
@@ -148,11 +164,15 @@ class Capsule(BaseModel):
 class CapsuleMedia(BaseModel):
     """One image or short video attached while the capsule was a draft (at most 6)."""
 
-    capsule = models.ForeignKey(Capsule, on_delete=models.CASCADE, related_name="media")
-    file = StoredFileField(purpose=Purpose.CAPSULE_MEDIA)
-    position = models.PositiveSmallIntegerField(default=0)
+    capsule = models.ForeignKey(
+        Capsule, on_delete=models.CASCADE, related_name="media", verbose_name=_("capsule")
+    )
+    file = StoredFileField(purpose=Purpose.CAPSULE_MEDIA, verbose_name=_("file"))
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
 
     class Meta:
+        verbose_name = _("capsule media item")
+        verbose_name_plural = _("capsule media items")
         ordering = ("position", "created_at")
         constraints = [
             models.UniqueConstraint(fields=["capsule", "file"], name="capsule_media_unique"),
@@ -169,19 +189,25 @@ class CapsuleEvent(models.Model):
     """
 
     class Kind(models.TextChoices):
-        UNFOLDING = "unfolding", "Unfolding"
-        READY = "ready", "Ready"
+        UNFOLDING = "unfolding", _("Unfolding")
+        READY = "ready", _("Ready")
 
-    id = models.BigAutoField(primary_key=True)
+    id = models.BigAutoField(primary_key=True, verbose_name=_("ID"))
     # Indexed by `capsule_event_once` (capsule, kind), which leads with it.
     capsule = models.ForeignKey(
-        Capsule, on_delete=models.CASCADE, related_name="events", db_index=False
+        Capsule,
+        on_delete=models.CASCADE,
+        related_name="events",
+        db_index=False,
+        verbose_name=_("capsule"),
     )
-    kind = models.CharField(max_length=12, choices=Kind.choices)
-    created_at = models.DateTimeField()
-    notified_at = models.DateTimeField(null=True, blank=True)
+    kind = models.CharField(max_length=12, choices=Kind.choices, verbose_name=_("kind"))
+    created_at = models.DateTimeField(verbose_name=_("created at"))
+    notified_at = models.DateTimeField(null=True, blank=True, verbose_name=_("notified at"))
 
     class Meta:
+        verbose_name = _("capsule event")
+        verbose_name_plural = _("capsule events")
         constraints = [
             models.UniqueConstraint(fields=["capsule", "kind"], name="capsule_event_once"),
         ]
@@ -199,20 +225,26 @@ class Recipient(BaseModel):
     """An entry in the owner's address book."""
 
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="capsule_recipients"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="capsule_recipients",
+        verbose_name=_("owner"),
     )
-    name = models.CharField(max_length=120)
-    email = models.EmailField(blank=True, default="")
-    phone = models.CharField(max_length=20, blank=True, default="")
+    name = models.CharField(max_length=120, verbose_name=_("name"))
+    email = models.EmailField(blank=True, default="", verbose_name=_("email"))
+    phone = models.CharField(max_length=20, blank=True, default="", verbose_name=_("phone"))
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("user"),
     )
 
     class Meta:
+        verbose_name = _("recipient")
+        verbose_name_plural = _("recipients")
         ordering = ("name", "created_at")
         constraints = [
             models.CheckConstraint(condition=~Q(email="", phone=""), name="recipient_has_address"),
@@ -226,16 +258,26 @@ class Draft(BaseModel):
     """An autosaved letter not yet sent."""
 
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="capsule_drafts"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="capsule_drafts",
+        verbose_name=_("owner"),
     )
-    title = models.CharField(max_length=200, blank=True, default="")
-    body = models.TextField(blank=True, default="")
-    theme = models.CharField(max_length=40, blank=True, default="")
+    title = models.CharField(max_length=200, blank=True, default="", verbose_name=_("title"))
+    body = models.TextField(blank=True, default="", verbose_name=_("body"))
+    theme = models.CharField(max_length=40, blank=True, default="", verbose_name=_("theme"))
     recipient = models.ForeignKey(
-        Recipient, on_delete=models.SET_NULL, null=True, blank=True, related_name="drafts"
+        Recipient,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="drafts",
+        verbose_name=_("recipient"),
     )
 
     class Meta:
+        verbose_name = _("draft")
+        verbose_name_plural = _("drafts")
         ordering = ("-updated_at",)
 
     def __str__(self) -> str:

@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin, TranslationStackedInline
 from simple_history.admin import SimpleHistoryAdmin
@@ -139,7 +140,7 @@ class ContentImageForm(forms.ModelForm):
 
 def _image_formfield(db_field: Any) -> ContentImageField:
     return ContentImageField(
-        label=db_field.verbose_name.capitalize(),
+        label=capfirst(db_field.verbose_name),  # stays lazy: shown in the page's language
         help_text=_(
             "PNG, JPEG or WebP, at most %(size)s; thumbnails and WebP versions are made "
             "automatically."

@@ -21,10 +21,14 @@ from tessera.files.purposes import Purpose as FilePurpose
 class ContentItem(BaseModel):
     """Something on the site that is shown in `order`, may be hidden, and may be scheduled."""
 
-    order = models.PositiveIntegerField(default=0, db_index=True)
-    is_visible = models.BooleanField(default=True)
-    publish_at = models.DateTimeField(null=True, blank=True, help_text=_("Shown from then on."))
-    unpublish_at = models.DateTimeField(null=True, blank=True, help_text=_("Hidden from then on."))
+    order = models.PositiveIntegerField(default=0, db_index=True, verbose_name=_("order"))
+    is_visible = models.BooleanField(default=True, verbose_name=_("is visible"))
+    publish_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("Shown from then on."), verbose_name=_("publish at")
+    )
+    unpublish_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("Hidden from then on."), verbose_name=_("unpublish at")
+    )
 
     class Meta:
         abstract = True
@@ -53,24 +57,31 @@ def _schedule_constraint(name: str) -> models.CheckConstraint:
     )
 
 
-def _image_field() -> StoredFileField:
+def _image_field(verbose_name: Any) -> StoredFileField:
     """A public image stored by `tessera.files` (uploaded in the admin through `media.py`)."""
     return StoredFileField(
+        verbose_name=verbose_name,
         purpose=FilePurpose.CONTENT_IMAGE,
         help_text=_("A PNG, JPEG or WebP image; its thumbnail and WebP versions are made for you."),
     )
 
 
 class MenuItem(ContentItem):
-    title = models.CharField(max_length=120)
-    url = models.CharField(max_length=500)
+    title = models.CharField(max_length=120, verbose_name=_("title"))
+    url = models.CharField(max_length=500, verbose_name=_("URL"))
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="children",
+        verbose_name=_("parent"),
     )
-    open_in_new_tab = models.BooleanField(default=False)
+    open_in_new_tab = models.BooleanField(default=False, verbose_name=_("open in new tab"))
 
     class Meta(ContentItem.Meta):
         verbose_name = _("menu item")
+        verbose_name_plural = _("menu items")
         constraints = [_schedule_constraint("content_menuitem_schedule_valid")]
 
     def __str__(self) -> str:
@@ -78,14 +89,15 @@ class MenuItem(ContentItem):
 
 
 class Hero(ContentItem):
-    title = models.CharField(max_length=200)
-    subtitle = models.CharField(max_length=300, blank=True)
-    button_text = models.CharField(max_length=60, blank=True)
-    button_url = models.CharField(max_length=500, blank=True)
-    image = _image_field()
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    subtitle = models.CharField(max_length=300, blank=True, verbose_name=_("subtitle"))
+    button_text = models.CharField(max_length=60, blank=True, verbose_name=_("button text"))
+    button_url = models.CharField(max_length=500, blank=True, verbose_name=_("button URL"))
+    image = _image_field(_("image"))
 
     class Meta(ContentItem.Meta):
         verbose_name = _("hero")
+        verbose_name_plural = _("heroes")
         constraints = [_schedule_constraint("content_hero_schedule_valid")]
 
     def __str__(self) -> str:
@@ -93,13 +105,14 @@ class Hero(ContentItem):
 
 
 class Partner(ContentItem):
-    name = models.CharField(max_length=150)
-    description = models.TextField(blank=True)
-    url = models.URLField(max_length=500, blank=True)
-    logo = _image_field()
+    name = models.CharField(max_length=150, verbose_name=_("name"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
+    url = models.URLField(max_length=500, blank=True, verbose_name=_("URL"))
+    logo = _image_field(_("logo"))
 
     class Meta(ContentItem.Meta):
         verbose_name = _("partner")
+        verbose_name_plural = _("partners")
         constraints = [_schedule_constraint("content_partner_schedule_valid")]
 
     def __str__(self) -> str:
@@ -107,12 +120,15 @@ class Partner(ContentItem):
 
 
 class FooterLink(ContentItem):
-    title = models.CharField(max_length=120)
-    url = models.CharField(max_length=500)
-    group = models.CharField(max_length=80, blank=True, help_text=_("The footer column."))
+    title = models.CharField(max_length=120, verbose_name=_("title"))
+    url = models.CharField(max_length=500, verbose_name=_("URL"))
+    group = models.CharField(
+        max_length=80, blank=True, help_text=_("The footer column."), verbose_name=_("group")
+    )
 
     class Meta(ContentItem.Meta):
         verbose_name = _("footer link")
+        verbose_name_plural = _("footer links")
         constraints = [_schedule_constraint("content_footerlink_schedule_valid")]
 
     def __str__(self) -> str:
@@ -120,11 +136,13 @@ class FooterLink(ContentItem):
 
 
 class SeoEntry(BaseModel):
-    page = models.SlugField(max_length=80, unique=True, help_text=_("e.g. home, about"))
-    title = models.CharField(max_length=70)
-    description = models.CharField(max_length=170, blank=True)
-    keywords = models.CharField(max_length=255, blank=True)
-    image = _image_field()
+    page = models.SlugField(
+        max_length=80, unique=True, help_text=_("e.g. home, about"), verbose_name=_("page")
+    )
+    title = models.CharField(max_length=70, verbose_name=_("title"))
+    description = models.CharField(max_length=170, blank=True, verbose_name=_("description"))
+    keywords = models.CharField(max_length=255, blank=True, verbose_name=_("keywords"))
+    image = _image_field(_("image"))
 
     class Meta:
         verbose_name = _("SEO entry")
@@ -138,12 +156,13 @@ class SeoEntry(BaseModel):
 class HomePage(BaseModel):
     """The home page: one row (`key="home"`) with its ordered sections."""
 
-    key = models.SlugField(max_length=40, unique=True, default="home")
-    title = models.CharField(max_length=200)
-    intro = models.TextField(blank=True)
+    key = models.SlugField(max_length=40, unique=True, default="home", verbose_name=_("key"))
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    intro = models.TextField(blank=True, verbose_name=_("intro"))
 
     class Meta:
         verbose_name = _("home page")
+        verbose_name_plural = _("home pages")
 
     def __str__(self) -> str:
         return self.title
@@ -156,14 +175,19 @@ class HomeSection(ContentItem):
         STATS = "stats", _("Statistics")
         CALL_TO_ACTION = "cta", _("Call to action")
 
-    home_page = models.ForeignKey(HomePage, on_delete=models.CASCADE, related_name="sections")
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.TEXT)
-    title = models.CharField(max_length=200)
-    body = models.TextField(blank=True)
-    image = _image_field()
+    home_page = models.ForeignKey(
+        HomePage, on_delete=models.CASCADE, related_name="sections", verbose_name=_("home page")
+    )
+    kind = models.CharField(
+        max_length=20, choices=Kind.choices, default=Kind.TEXT, verbose_name=_("kind")
+    )
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    body = models.TextField(blank=True, verbose_name=_("body"))
+    image = _image_field(_("image"))
 
     class Meta(ContentItem.Meta):
         verbose_name = _("home page section")
+        verbose_name_plural = _("home page sections")
         constraints = [_schedule_constraint("content_homesection_schedule_valid")]
 
     def __str__(self) -> str:

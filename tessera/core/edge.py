@@ -127,7 +127,7 @@ class EdgeApp:
         self.use_forwarded_host = settings.USE_X_FORWARDED_HOST
         self.proxy_ssl_header = settings.SECURE_PROXY_SSL_HEADER
         self.ssl_redirect = settings.SECURE_SSL_REDIRECT
-        self.rate_limited = settings.RATE_LIMIT_ENABLED
+        self.rate_limited = ratelimit.request_limits_enabled()
         self.default_language = settings.LANGUAGE_CODE
         self._checked_hosts: dict[str, bool] = {}
         # (`?lang=`, Accept-Language) -> what `_language` answers: negotiation parses the

@@ -149,7 +149,7 @@ class ApiMiddleware:
         self.opener_policy = settings.SECURE_CROSS_ORIGIN_OPENER_POLICY
         self.csp_prefixes = tuple(settings.CSP_PATH_PREFIXES)
         self.default_language = settings.LANGUAGE_CODE
-        if settings.RATE_LIMIT_ENABLED:
+        if ratelimit.request_limits_enabled():
             # Build the limiter (and import its storage client) now, in one thread: done
             # lazily, the first concurrent requests race on a half-imported module.
             ratelimit.limiter()
@@ -225,7 +225,7 @@ class ApiMiddleware:
         return None
 
     def _check_rate_limit(self, request: HttpRequest) -> HttpResponse | None:
-        if not settings.RATE_LIMIT_ENABLED or request.path_info.startswith(self.rate_exempt):
+        if not ratelimit.request_limits_enabled() or request.path_info.startswith(self.rate_exempt):
             return None
         try:
             decision = ratelimit.default_limiter().hit(self.rate, "api", f"ip:{client_ip(request)}")

@@ -145,6 +145,13 @@ def hit(rate: str, scope: str, identity: str) -> Decision:
     return Decision(allowed=False, retry_after=max(1, math.floor(reset_at - time.time()) + 1))
 
 
+def request_limits_enabled() -> bool:
+    """Whether request rate limits apply (`REQUEST_RATE_LIMITS_ENABLED`; false under its old
+    name, `RATE_LIMIT_ENABLED`, turns them off too). Lock-outs and one-time code caps do not
+    ask: they protect accounts, not capacity (see config/settings/base.py)."""
+    return bool(settings.REQUEST_RATE_LIMITS_ENABLED and settings.RATE_LIMIT_ENABLED)
+
+
 def reset_all(rate: str, scope: str, identity: str) -> None:
     limiter().clear(parse_rate(rate), scope, identity)
 
@@ -171,7 +178,7 @@ class RateLimit(BaseThrottle):
         return f"ip:{client_ip(request)}"
 
     def allow_request(self, request: HttpRequest) -> bool:
-        if not settings.RATE_LIMIT_ENABLED:
+        if not request_limits_enabled():
             return True
         scope = self.scope or f"route:{request.method}:{request.path_info}"
         try:

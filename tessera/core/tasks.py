@@ -16,6 +16,21 @@ def purge_idempotency_records() -> int:
     return purge_expired()
 
 
-@shared_task(base=TesseraTask, name="core.posthog_capture", max_retries=3)
-def posthog_capture(*, distinct_id: str, event: str, properties: dict[str, Any]) -> None:
-    posthog_send(distinct_id=distinct_id, event=event, properties=properties)
+@shared_task(base=TesseraTask, name="core.posthog_capture", max_retries=5)
+def posthog_capture(
+    *,
+    distinct_id: str,
+    event: str,
+    properties: dict[str, Any],
+    uuid: str = "",
+    timestamp: str = "",
+) -> bool:
+    """Idempotent: PostHog keeps one event per uuid. Retried (with backoff) while PostHog is
+    unreachable or answers 5xx/429 (`AnalyticsUnavailableError` is a ConnectionError)."""
+    return posthog_send(
+        distinct_id=distinct_id,
+        event=event,
+        properties=properties,
+        uuid=uuid,
+        timestamp=timestamp,
+    )

@@ -46,26 +46,42 @@ class StoredFile(BaseModel):
         on_delete=models.CASCADE,
         related_name="stored_files",
         help_text=_("Empty for files the system owns."),
+        verbose_name=_("owner"),
     )
-    purpose = models.CharField(max_length=32, choices=Purpose.choices)
-    visibility = models.CharField(max_length=10, choices=Visibility.choices)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
-    storage_key = models.CharField(max_length=300, unique=True)
-    original_name = models.CharField(max_length=255)
-    content_type = models.CharField(max_length=100, blank=True, default="")
-    size = models.PositiveBigIntegerField(default=0)
-    sha256 = models.CharField(max_length=64, blank=True, default="")
-    width = models.PositiveIntegerField(null=True, blank=True)
-    height = models.PositiveIntegerField(null=True, blank=True)
-    processing_task_id = models.UUIDField(null=True, blank=True)
-    rejection_code = models.CharField(max_length=50, blank=True, default="")
-    rejection_message = models.CharField(max_length=300, blank=True, default="")
-    upload_expires_at = models.DateTimeField(null=True, blank=True)
-    ready_at = models.DateTimeField(null=True, blank=True)
+    purpose = models.CharField(max_length=32, choices=Purpose.choices, verbose_name=_("purpose"))
+    visibility = models.CharField(
+        max_length=10, choices=Visibility.choices, verbose_name=_("visibility")
+    )
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.PENDING, verbose_name=_("status")
+    )
+    storage_key = models.CharField(max_length=300, unique=True, verbose_name=_("storage key"))
+    original_name = models.CharField(max_length=255, verbose_name=_("original name"))
+    content_type = models.CharField(
+        max_length=100, blank=True, default="", verbose_name=_("content type")
+    )
+    size = models.PositiveBigIntegerField(default=0, verbose_name=_("size"))
+    sha256 = models.CharField(max_length=64, blank=True, default="", verbose_name=_("SHA-256"))
+    width = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("width"))
+    height = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("height"))
+    processing_task_id = models.UUIDField(
+        null=True, blank=True, verbose_name=_("processing task ID")
+    )
+    rejection_code = models.CharField(
+        max_length=50, blank=True, default="", verbose_name=_("rejection code")
+    )
+    rejection_message = models.CharField(
+        max_length=300, blank=True, default="", verbose_name=_("rejection message")
+    )
+    upload_expires_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("upload expires at")
+    )
+    ready_at = models.DateTimeField(null=True, blank=True, verbose_name=_("ready at"))
 
     class Meta:
-        ordering = ("-created_at", "-id")
         verbose_name = _("stored file")
+        verbose_name_plural = _("stored files")
+        ordering = ("-created_at", "-id")
         indexes: ClassVar[list[Any]] = [
             models.Index(fields=["owner", "-created_at"], name="files_owner_created_idx"),
             models.Index(fields=["status", "created_at"], name="files_status_created_idx"),
@@ -123,15 +139,19 @@ class FileVariant(BaseModel):
         THUMBNAIL_WEBP = "thumbnail_webp", _("Thumbnail, WebP")
         MEDIUM_WEBP = "medium_webp", _("Medium, WebP")
 
-    file = models.ForeignKey(StoredFile, on_delete=models.CASCADE, related_name="variants")
-    name = models.CharField(max_length=20, choices=Name.choices)
-    storage_key = models.CharField(max_length=300, unique=True)
-    content_type = models.CharField(max_length=100)
-    size = models.PositiveBigIntegerField()
-    width = models.PositiveIntegerField()
-    height = models.PositiveIntegerField()
+    file = models.ForeignKey(
+        StoredFile, on_delete=models.CASCADE, related_name="variants", verbose_name=_("file")
+    )
+    name = models.CharField(max_length=20, choices=Name.choices, verbose_name=_("name"))
+    storage_key = models.CharField(max_length=300, unique=True, verbose_name=_("storage key"))
+    content_type = models.CharField(max_length=100, verbose_name=_("content type"))
+    size = models.PositiveBigIntegerField(verbose_name=_("size"))
+    width = models.PositiveIntegerField(verbose_name=_("width"))
+    height = models.PositiveIntegerField(verbose_name=_("height"))
 
     class Meta:
+        verbose_name = _("file variant")
+        verbose_name_plural = _("file variants")
         ordering = ("file", "name")
         constraints: ClassVar[list[Any]] = [
             models.UniqueConstraint(fields=["file", "name"], name="files_variant_file_name"),

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tessera.core.analytics import AnalyticsEvent, analytics_capture
 from tessera.core.errors import ApplicationError
 from tessera.core.ids import uuid7
 from tessera.files.errors import (
@@ -133,6 +134,23 @@ def _start_processing(stored: StoredFile, owner_id: Any) -> None:
     stored.save(update_fields=["processing_task_id", "updated_at"])
 
 
+def _upload_capture(stored: StoredFile, *, direct: bool) -> None:
+    """An upload is done: the bytes arrived and passed their checks (images are still
+    processing). Files the system owns (admin uploads) are not product events."""
+    if stored.owner_id is None:
+        return
+    analytics_capture(
+        distinct_id=stored.owner_id,
+        event=AnalyticsEvent.FILE_UPLOADED,
+        properties={
+            "purpose": stored.purpose,
+            "content_type": stored.content_type,
+            "size_bytes": stored.size,
+            "direct": direct,
+        },
+    )
+
+
 def file_upload(
     *, owner: Any, purpose: str, received: ReceivedFile, visibility: str | None = None
 ) -> StoredFile:
@@ -180,6 +198,7 @@ def file_upload(
         objects_delete([key])
         raise
     logger.info("file_uploaded", file_id=str(stored.pk), purpose=purpose, size=stored.size)
+    _upload_capture(stored, direct=False)
     return stored
 
 
@@ -411,6 +430,8 @@ def file_complete(*, owner: Any, file_id: Any) -> StoredFile:
         stored.refresh_from_db()
         if moved and checked.is_image:
             _start_processing(stored, owner.pk)
+        if moved:
+            _upload_capture(stored, direct=True)
     return file_get_for_owner(owner=owner, file_id=stored.pk)
 
 

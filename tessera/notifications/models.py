@@ -42,13 +42,17 @@ class NotificationTemplate(BaseModel):
     only the body is used, for in-app notifications the subject is the title.
     """
 
-    key = models.CharField(max_length=100, validators=[kind_validator])
-    channel = models.CharField(max_length=10, choices=Channel.choices)
-    language = models.CharField(max_length=10, choices=settings.LANGUAGES)
-    subject = models.CharField(max_length=255, blank=True, default="")
-    body = models.TextField()
+    key = models.CharField(max_length=100, validators=[kind_validator], verbose_name=_("key"))
+    channel = models.CharField(max_length=10, choices=Channel.choices, verbose_name=_("channel"))
+    language = models.CharField(
+        max_length=10, choices=settings.LANGUAGES, verbose_name=_("language")
+    )
+    subject = models.CharField(max_length=255, blank=True, default="", verbose_name=_("subject"))
+    body = models.TextField(verbose_name=_("body"))
 
     class Meta:
+        verbose_name = _("notification template")
+        verbose_name_plural = _("notification templates")
         ordering = ("key", "channel", "language")
         constraints: ClassVar[list[Any]] = [
             models.UniqueConstraint(
@@ -80,15 +84,24 @@ class Notification(BaseModel):
     """A message shown inside the product, in the user's list until they read it."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("user"),
     )
-    kind = models.CharField(max_length=100, validators=[kind_validator], db_index=True)
-    title = models.CharField(max_length=255)
-    body = models.TextField(blank=True, default="")
-    data = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
-    read_at = models.DateTimeField(null=True, blank=True)
+    kind = models.CharField(
+        max_length=100, validators=[kind_validator], db_index=True, verbose_name=_("kind")
+    )
+    title = models.CharField(max_length=255, verbose_name=_("title"))
+    body = models.TextField(blank=True, default="", verbose_name=_("body"))
+    data = models.JSONField(
+        default=dict, blank=True, encoder=DjangoJSONEncoder, verbose_name=_("data")
+    )
+    read_at = models.DateTimeField(null=True, blank=True, verbose_name=_("read at"))
 
     class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
         ordering = ("-created_at", "-id")
         indexes: ClassVar[list[Any]] = [
             models.Index(fields=["user", "-created_at"], name="notif_user_created_idx"),
@@ -115,13 +128,20 @@ class NotificationPreference(BaseModel):
     """
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notification_preferences",
+        verbose_name=_("user"),
     )
-    kind = models.CharField(max_length=100, validators=[preference_kind_validator])
-    channel = models.CharField(max_length=10, choices=Channel.choices)
-    enabled = models.BooleanField(default=True)
+    kind = models.CharField(
+        max_length=100, validators=[preference_kind_validator], verbose_name=_("kind")
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices, verbose_name=_("channel"))
+    enabled = models.BooleanField(default=True, verbose_name=_("enabled"))
 
     class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
         ordering = ("kind", "channel")
         constraints: ClassVar[list[Any]] = [
             models.UniqueConstraint(
@@ -153,6 +173,7 @@ class Delivery(BaseModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="notification_deliveries",
+        verbose_name=_("user"),
     )
     notification = models.ForeignKey(
         Notification,
@@ -160,27 +181,39 @@ class Delivery(BaseModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="deliveries",
+        verbose_name=_("notification"),
     )
     kind = models.CharField(
-        max_length=100, blank=True, default="", help_text=_("The template key or message kind.")
+        max_length=100,
+        blank=True,
+        default="",
+        help_text=_("The template key or message kind."),
+        verbose_name=_("kind"),
     )
-    channel = models.CharField(max_length=10, choices=Channel.choices)
-    language = models.CharField(max_length=10, blank=True, default="")
-    recipient = models.CharField(max_length=254)
-    subject = models.CharField(max_length=255, blank=True, default="")
-    body = models.TextField()
-    critical = models.BooleanField(default=False)
+    channel = models.CharField(max_length=10, choices=Channel.choices, verbose_name=_("channel"))
+    language = models.CharField(max_length=10, blank=True, default="", verbose_name=_("language"))
+    recipient = models.CharField(max_length=254, verbose_name=_("recipient"))
+    subject = models.CharField(max_length=255, blank=True, default="", verbose_name=_("subject"))
+    body = models.TextField(verbose_name=_("body"))
+    critical = models.BooleanField(default=False, verbose_name=_("critical"))
     status = models.CharField(
-        max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True
+        max_length=10,
+        choices=Status.choices,
+        default=Status.QUEUED,
+        db_index=True,
+        verbose_name=_("status"),
     )
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True, default="")
-    provider_message_id = models.CharField(max_length=255, blank=True, default="")
-    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
+    last_error = models.TextField(blank=True, default="", verbose_name=_("last error"))
+    provider_message_id = models.CharField(
+        max_length=255, blank=True, default="", verbose_name=_("provider message ID")
+    )
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
 
     class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
         ordering = ("-created_at", "-id")
-        verbose_name_plural = "deliveries"
         indexes: ClassVar[list[Any]] = [
             models.Index(fields=["status", "channel"], name="delivery_status_channel_idx"),
             models.Index(fields=["recipient"], name="delivery_recipient_idx"),

@@ -43,8 +43,24 @@ AUTH_PHONE_DEFAULT_REGION = env.str("AUTH_PHONE_DEFAULT_REGION", default="") or 
 AUTH_LOGIN_RATE = env.str("AUTH_LOGIN_RATE", default="5/15minutes")
 AUTH_REGISTER_RATE = env.str("AUTH_REGISTER_RATE", default="3/hour")
 AUTH_PASSWORD_RESET_RATE = env.str("AUTH_PASSWORD_RESET_RATE", default="5/hour")
+# Failed password logins (tessera/accounts/services/lockout.py, decision 0017): this many
+# failures in AUTH_LOCKOUT_SECONDS lock the (account, address) pair, and the address for
+# accounts it is not known for. The account itself is never locked: after
+# AUTH_LOGIN_DELAY_AFTER_FAILURES failures from anywhere, unknown clients wait a delay that
+# doubles with each further failure, from AUTH_LOGIN_DELAY_BASE_SECONDS to
+# AUTH_LOGIN_DELAY_MAX_SECONDS; failures are forgotten AUTH_LOGIN_DELAY_MEMORY_SECONDS after
+# the last one. Known clients (a device cookie from an earlier login, or an address the
+# account signed in from in the last AUTH_KNOWN_ADDRESS_DAYS) skip the delay.
 AUTH_LOCKOUT_FAILURES = env.int("AUTH_LOCKOUT_FAILURES", default=5)
 AUTH_LOCKOUT_SECONDS = env.int("AUTH_LOCKOUT_SECONDS", default=15 * 60)
+AUTH_LOGIN_DELAY_AFTER_FAILURES = env.int("AUTH_LOGIN_DELAY_AFTER_FAILURES", default=5)
+AUTH_LOGIN_DELAY_BASE_SECONDS = env.int("AUTH_LOGIN_DELAY_BASE_SECONDS", default=1)
+AUTH_LOGIN_DELAY_MAX_SECONDS = env.int("AUTH_LOGIN_DELAY_MAX_SECONDS", default=15 * 60)
+AUTH_LOGIN_DELAY_MEMORY_SECONDS = env.int("AUTH_LOGIN_DELAY_MEMORY_SECONDS", default=24 * 3600)
+AUTH_KNOWN_ADDRESS_DAYS = env.int("AUTH_KNOWN_ADDRESS_DAYS", default=90)
+AUTH_DEVICE_COOKIE_DAYS = env.int("AUTH_DEVICE_COOKIE_DAYS", default=365)
+# DELETE /me without a password or code: the session must have signed in this recently.
+AUTH_REAUTHENTICATION_SECONDS = env.int("AUTH_REAUTHENTICATION_SECONDS", default=5 * 60)
 AUTH_PASSWORD_RESET_TTL_SECONDS = env.int("AUTH_PASSWORD_RESET_TTL_SECONDS", default=3600)
 AUTH_EMAIL_VERIFICATION_TTL_SECONDS = env.int(
     "AUTH_EMAIL_VERIFICATION_TTL_SECONDS", default=24 * 3600

@@ -9,8 +9,10 @@ from django.http import HttpRequest, HttpResponse
 from ninja.responses import Status
 
 from tessera.accounts import selectors, services, tasks
-from tessera.accounts.api.routing import AuthRouter, per_user, user_out
+from tessera.accounts.api.routing import AuthRouter, code_sent_out, per_user, user_out
 from tessera.accounts.schemas import (
+    AccountDeleteIn,
+    CodeSentOut,
     CompleteProfileIn,
     EventInterestOut,
     ExportStartedOut,
@@ -112,12 +114,37 @@ def me_export(request: HttpRequest) -> Status[ExportStartedOut]:
     return Status(202, ExportStartedOut(task_id=record.pk, status_url=f"/api/tasks/{record.pk}"))
 
 
+@router.post(
+    "/me/delete/code",
+    response=CodeSentOut,
+    auth=bearer_auth,
+    throttle=per_user("5/hour"),
+    summary="Text a code to your verified number that confirms deleting your account",
+)
+def me_delete_code(request: HttpRequest) -> CodeSentOut:
+    return code_sent_out(
+        services.account_delete_code_send(user=require_user(request), request=request)
+    )
+
+
 @router.delete(
     "/me",
     response={204: None},
     auth=bearer_auth,
+    throttle=per_user("10/hour"),
     summary="Delete your account: personal data erased, money and audit records kept",
+    description=(
+        "Needs proof that it is you, not only an access token: `{password}`, or `{otpCode}` "
+        "from `POST /api/auth/me/delete/code` (accounts without a password), or no body "
+        "from a session that signed in less than 5 minutes ago. Otherwise 403 "
+        "`reauthentication_required`; a wrong password is 400 `wrong_password`."
+    ),
 )
-def me_delete(request: HttpRequest) -> Status[None]:
-    services.account_delete(user=require_user(request), request=request)
+def me_delete(request: HttpRequest, payload: AccountDeleteIn | None = None) -> Status[None]:
+    services.account_delete(
+        user=require_user(request),
+        password=payload.password if payload is not None else None,
+        otp_code=payload.otp_code if payload is not None else None,
+        request=request,
+    )
     return Status(204, None)

@@ -4,7 +4,8 @@
 # evaluated annotations.
 from typing import Any
 
-from django.http import HttpRequest
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
 from ninja import Body
 
 from tessera.accounts import services
@@ -22,6 +23,7 @@ from tessera.accounts.schemas import (
     TokenPairOut,
     VerifyOtpIn,
 )
+from tessera.accounts.services.lockout import DEVICE_COOKIE
 
 router = AuthRouter()
 
@@ -61,22 +63,39 @@ def verify_otp(request: HttpRequest, payload: VerifyOtpIn) -> TokenPairOut:
     throttle=LOGIN_LIMIT,
     summary="Log in: email and password (tokens), or a phone number alone (an SMS code)",
     description=(
-        "Two bodies share this path. `{email, password}` logs in and returns the token pair; "
-        "five failures lock the account and the address out for 15 minutes. "
+        "Two bodies share this path. `{email, password}` logs in and returns the token pair "
+        "and sets a device cookie. Five failures lock that account out from that address for "
+        "15 minutes; after five failures from anywhere, clients the account does not know "
+        "(no device cookie, an address it never signed in from) wait a delay that grows with "
+        "each failure (429 `login_throttled` with Retry-After). "
         "`{phoneNumber}` alone sends a login code by SMS (then `POST /api/auth/verify-login`)."
     ),
 )
-def login(request: HttpRequest, payload: Body[LoginIn]) -> Any:
+def login(request: HttpRequest, payload: Body[LoginIn], response: HttpResponse) -> Any:
     if isinstance(payload, PhoneIn):
         return code_sent_out(
             services.otp_send(
                 phone_number=payload.phone_number, purpose=Purpose.PHONE_LOGIN, request=request
             )
         )
-    return pair_out(
-        request,
-        services.login_password(email=payload.email, password=payload.password, request=request),
+    pair = services.login_password(
+        email=payload.email,
+        password=payload.password,
+        request=request,
+        device_token=request.COOKIES.get(DEVICE_COOKIE),
     )
+    # The device cookie makes this client known to the account next time: it skips the
+    # delay that failed logins from elsewhere put on the account (services/lockout.py).
+    response.set_cookie(
+        DEVICE_COOKIE,
+        pair.device_token,
+        max_age=settings.AUTH_DEVICE_COOKIE_DAYS * 24 * 3600,
+        path="/api/auth/",
+        secure=request.is_secure() or settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Strict",
+    )
+    return pair_out(request, pair)
 
 
 @router.post(

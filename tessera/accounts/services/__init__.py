@@ -17,6 +17,7 @@ from tessera.accounts.services.passwords import (
     password_change,
     password_reset_confirm,
     password_reset_request,
+    password_reset_send,
 )
 from tessera.accounts.services.sessions import (
     TokenPair,
@@ -37,6 +38,7 @@ from tessera.accounts.services.users import (
     UNSET,
     ProfileChanges,
     account_delete,
+    account_delete_code_send,
     profile_complete,
     profile_update,
     user_create,
@@ -52,6 +54,7 @@ __all__ = [
     "Registered",
     "TokenPair",
     "account_delete",
+    "account_delete_code_send",
     "account_register",
     "email_change_confirm",
     "email_change_request",
@@ -63,6 +66,7 @@ __all__ = [
     "password_change",
     "password_reset_confirm",
     "password_reset_request",
+    "password_reset_send",
     "phone_change_confirm",
     "phone_change_request",
     "profile_complete",

@@ -29,6 +29,7 @@ from tessera.accounts.services.codes import code_check, code_generate, code_hash
 from tessera.accounts.services.sessions import TokenPair, _ip, session_start
 from tessera.audit.services import audit_record
 from tessera.core import ratelimit
+from tessera.core.analytics import AnalyticsEvent, analytics_capture
 from tessera.core.errors import RateLimitedError
 from tessera.notifications.selectors import template_render
 from tessera.notifications.services import send_sms
@@ -47,7 +48,7 @@ class CodeSent:
 
 
 def ip_cap(request: HttpRequest | None) -> None:
-    if request is None or not settings.RATE_LIMIT_ENABLED:
+    if request is None or not ratelimit.request_limits_enabled():
         return
     decision = ratelimit.hit(settings.AUTH_OTP_IP_RATE, "auth-otp-ip", f"ip:{_ip(request)}")
     if not decision.allowed:
@@ -190,7 +191,13 @@ def otp_verify(
 def _user_for_new_number(number: str) -> User:
     try:
         with transaction.atomic():
-            return User.objects.create_user(phone_number=number)
+            user = User.objects.create_user(phone_number=number)
+            analytics_capture(
+                distinct_id=user.pk,
+                event=AnalyticsEvent.USER_SIGNED_UP,
+                properties={"method": "phone"},
+            )
+            return user
     except IntegrityError:
         # Another request created the account for this number a moment ago.
         return User.objects.get(phone_number=number)

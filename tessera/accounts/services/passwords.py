@@ -8,7 +8,7 @@ whether or not the account exists.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
@@ -28,6 +28,7 @@ from tessera.accounts.errors import (
     InvalidEmailError,
     InvalidResetTokenError,
     InvalidVerificationCodeError,
+    LoginThrottledError,
     WeakPasswordError,
     WrongPasswordError,
 )
@@ -43,6 +44,8 @@ from tessera.accounts.services.codes import (
 )
 from tessera.accounts.services.sessions import TokenPair, _ip, session_start, sessions_end_all
 from tessera.audit.services import audit_record
+from tessera.core.analytics import AnalyticsEvent, analytics_capture
+from tessera.core.jobs import enqueue_on_commit
 from tessera.notifications.selectors import template_render
 from tessera.notifications.services import notify, send_email
 
@@ -123,6 +126,11 @@ def account_register(
                 )
                 _email_verification_send(user=user, request=request)
                 audit_record(action="auth.registered", actor=user, target=user, request=request)
+                analytics_capture(
+                    distinct_id=user.pk,
+                    event=AnalyticsEvent.USER_SIGNED_UP,
+                    properties={"method": "email"},
+                )
             return Registered(email=normalized)
         except (IntegrityError, ValidationError):
             existing = User.objects.filter(email__iexact=normalized).first()
@@ -146,13 +154,23 @@ def account_register(
     return Registered(email=normalized)
 
 
-def login_password(*, email: str, password: str, request: HttpRequest | None = None) -> TokenPair:
-    """Log in with email and password; 5 failures lock the account and the address out."""
+def login_password(
+    *,
+    email: str,
+    password: str,
+    request: HttpRequest | None = None,
+    device_token: str | None = None,
+) -> TokenPair:
+    """Log in with email and password. Failures lock the (account, address) pair and slow
+    the account down for unknown clients (`lockout`); `device_token` is the device cookie
+    of an earlier login, and the pair returned carries the new one to set."""
     normalized = email.strip().lower()
     ip = _ip(request) or "unknown"
-    state = lockout.lockout_check(email=normalized, ip=ip)
+    state = lockout.lockout_check(email=normalized, ip=ip, device_token=device_token)
     if state.locked:
         raise AccountLockedError(retry_after=state.retry_after)
+    if state.throttled:
+        raise LoginThrottledError(retry_after=state.retry_after)
     user = User.objects.filter(email__iexact=normalized).first()
     if user is None or not user.is_active:
         make_password(password)  # as slow as checking a real password
@@ -160,7 +178,7 @@ def login_password(*, email: str, password: str, request: HttpRequest | None = N
     else:
         ok = user.check_password(password)  # upgrades an outdated hash on success
     if not ok:
-        now_locked = lockout.lockout_record_failure(email=normalized, ip=ip)
+        outcome = lockout.lockout_record_failure(email=normalized, ip=ip)
         audit_record(
             action="auth.login.failed",
             actor=user,
@@ -170,24 +188,31 @@ def login_password(*, email: str, password: str, request: HttpRequest | None = N
             changes={"method": "password", "email": email_mask(normalized)},
             request=request,
         )
-        if now_locked:
-            audit_record(
-                action="auth.lockout",
-                actor=user,
-                target=user,
-                target_type="" if user else "email",
-                target_id="" if user else email_mask(normalized),
-                changes={
-                    "email": email_mask(normalized),
-                    "ip": ip,
-                    "seconds": settings.AUTH_LOCKOUT_SECONDS,
-                },
-                request=request,
-            )
+        for happened, action, detail in (
+            (outcome.locked, "auth.lockout", {"seconds": settings.AUTH_LOCKOUT_SECONDS}),
+            (
+                outcome.delay_started,
+                "auth.login.slowed",
+                {"failures": settings.AUTH_LOGIN_DELAY_AFTER_FAILURES},
+            ),
+        ):
+            if happened:
+                audit_record(
+                    action=action,
+                    actor=user,
+                    target=user,
+                    target_type="" if user else "email",
+                    target_id="" if user else email_mask(normalized),
+                    changes={"email": email_mask(normalized), "ip": ip, **detail},
+                    request=request,
+                )
         raise InvalidCredentialsError
     assert user is not None  # noqa: S101 - ok implies a user
-    lockout.lockout_clear_account(email=normalized)
-    return session_start(user=user, method="password", request=request)
+    lockout.lockout_clear_account(email=normalized, ip=ip)
+    pair = session_start(user=user, method="password", request=request)
+    return replace(
+        pair, device_token=lockout.device_token_issue(email=normalized, previous=device_token)
+    )
 
 
 def email_verification_resend(*, user: User, request: HttpRequest | None = None) -> bool:
@@ -224,12 +249,28 @@ def email_verify(*, email: str, code: str, request: HttpRequest | None = None) -
 
 
 def password_reset_request(*, email: str, request: HttpRequest | None = None) -> None:
-    """Email a single-use reset link valid `AUTH_PASSWORD_RESET_TTL_SECONDS` (if the account
-    exists: the reply is the same either way)."""
-    target = email.strip().lower()
-    user = User.objects.filter(email__iexact=target, is_active=True).first()
+    """Ask for a reset link for `email`. The request does the same work whether or not an
+    account has the address (it queues `password_reset_send` after commit, which decides), so
+    neither the reply nor its timing says whether the address exists."""
+    from tessera.accounts.tasks import password_reset_send as send_task
+
+    enqueue_on_commit(
+        send_task,
+        email=email.strip().lower(),
+        ip_address=_ip(request),
+        user_agent=(request.META.get("HTTP_USER_AGENT", "") if request is not None else "")[:500],
+        request_id=getattr(request, "request_id", "") if request is not None else "",
+    )
+
+
+def password_reset_send(
+    *, email: str, ip_address: str | None = None, user_agent: str = "", request_id: str = ""
+) -> bool:
+    """Email a single-use reset link valid `AUTH_PASSWORD_RESET_TTL_SECONDS` if an active
+    account has `email` (the background half of `password_reset_request`); False if none."""
+    user = User.objects.filter(email__iexact=email, is_active=True).first()
     if user is None or not user.email:
-        return
+        return False
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
         code_issue(
@@ -239,7 +280,7 @@ def password_reset_request(*, email: str, request: HttpRequest | None = None) ->
             ttl_seconds=settings.AUTH_PASSWORD_RESET_TTL_SECONDS,
             code=token,
             hashed=token_hash(token),
-            ip_address=_ip(request),
+            ip_address=ip_address,
         )
         _send_template_email(
             to=user.email,
@@ -254,8 +295,14 @@ def password_reset_request(*, email: str, request: HttpRequest | None = None) ->
             },
         )
         audit_record(
-            action="auth.password.reset_requested", actor=user, target=user, request=request
+            action="auth.password.reset_requested",
+            actor=user,
+            target=user,
+            ip_address=ip_address,
+            user_agent=user_agent,
+            request_id=request_id,
         )
+    return True
 
 
 def password_reset_confirm(

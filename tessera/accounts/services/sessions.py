@@ -21,6 +21,7 @@ from tessera.accounts.errors import (
 from tessera.accounts.models import AuthSession, RefreshToken, User
 from tessera.accounts.tokens import access_token_issue, refresh_token_hash, refresh_token_new
 from tessera.audit.services import audit_record
+from tessera.core.analytics import AnalyticsEvent, analytics_capture
 from tessera.core.client_ip import client_ip
 from tessera.notifications.services import notify
 
@@ -33,6 +34,8 @@ class TokenPair:
     refresh_expires_in: int
     user: User
     session: AuthSession
+    # Password logins: the device cookie that makes this client known next time (`lockout`).
+    device_token: str = ""
 
 
 def _device(request: HttpRequest | None) -> str:
@@ -86,6 +89,9 @@ def session_start(*, user: User, method: str, request: HttpRequest | None = None
             target=user,
             changes={"method": method, "session_id": str(session.pk)},
             request=request,
+        )
+        analytics_capture(
+            distinct_id=user.pk, event=AnalyticsEvent.USER_LOGGED_IN, properties={"method": method}
         )
     return _pair(user=user, session=session, refresh_token=token)
 

@@ -29,6 +29,7 @@ from tessera.accounts.services.passwords import _alert
 from tessera.accounts.services.sessions import TokenPair, session_start, sessions_end_all
 from tessera.accounts.social import SocialProfile, provider_get
 from tessera.audit.services import audit_record
+from tessera.core.analytics import AnalyticsEvent, analytics_capture
 
 STATE_SALT = "tessera.accounts.social.state"
 
@@ -157,4 +158,9 @@ def _user_for_profile(profile: SocialProfile) -> User:
     if email:
         user.email_verified_at = timezone.now()
         user.save(update_fields=["email_verified_at", "updated_at"])
+    analytics_capture(
+        distinct_id=user.pk,
+        event=AnalyticsEvent.USER_SIGNED_UP,
+        properties={"method": profile.provider},
+    )
     return user

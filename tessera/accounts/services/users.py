@@ -5,17 +5,28 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
 from tessera.accounts import media
 from tessera.accounts.authcache import auth_cache_invalidate
-from tessera.accounts.errors import UnknownInterestError
+from tessera.accounts.errors import (
+    NoPhoneNumberError,
+    OtpAttemptsExceededError,
+    OtpInvalidError,
+    ReauthenticationRequiredError,
+    UnknownInterestError,
+    WrongPasswordError,
+)
+from tessera.accounts.locks import advisory_lock
 from tessera.accounts.models import AuthSession, EventInterest, User, VerificationCode
+from tessera.accounts.services.codes import code_check
+from tessera.accounts.services.otp import CodeSent, ip_cap, otp_issue
 from tessera.accounts.services.sessions import sessions_end_all
 from tessera.audit.services import audit_record
 
@@ -146,13 +157,85 @@ def profile_complete(
     return user
 
 
-def account_delete(*, user: User, request: HttpRequest | None = None) -> User:
+def account_delete_code_send(*, user: User, request: HttpRequest | None = None) -> CodeSent:
+    """Text a one-time code that confirms DELETE /me to the account's verified number (for
+    accounts without a password), within the number's code caps."""
+    number = user.phone_number
+    if not number or user.phone_verified_at is None:
+        raise NoPhoneNumberError
+    ip_cap(request)
+    with transaction.atomic():
+        advisory_lock(f"otp:{number}")
+        return otp_issue(
+            number=number,
+            purpose=VerificationCode.Purpose.ACCOUNT_DELETE,
+            user=user,
+            deliver=True,
+            request=request,
+            per_user=True,
+        )
+
+
+def _deletion_confirm(
+    *, user: User, password: str | None, otp_code: str | None, request: HttpRequest | None
+) -> str:
+    """How the person proved it is them: "password", "otp" or "recent_sign_in". A stolen
+    access token alone is not enough to erase an account."""
+    if password is not None:
+        user.refresh_from_db(fields=["password"])  # the request's user may be a cached copy
+        if not user.has_usable_password() or not user.check_password(password):
+            raise WrongPasswordError(fields={"password": str(WrongPasswordError.default_message)})
+        return "password"
+    if otp_code is not None:
+        with transaction.atomic():
+            result = code_check(
+                purpose=VerificationCode.Purpose.ACCOUNT_DELETE,
+                target=user.phone_number or "",
+                code=otp_code,
+                max_attempts=settings.AUTH_OTP_MAX_ATTEMPTS,
+                user=user,
+            )
+            if not result.accepted:
+                audit_record(
+                    action="account.delete.refused",
+                    actor=user,
+                    target=user,
+                    changes={"confirmation": "otp", "burned": result.burned},
+                    request=request,
+                )
+        if not result.accepted:
+            raise (OtpAttemptsExceededError if result.burned else OtpInvalidError)()
+        return "otp"
+    fresh_since = timezone.now() - timedelta(seconds=settings.AUTH_REAUTHENTICATION_SECONDS)
+    if (
+        user.auth_session_id is not None
+        and AuthSession.objects.filter(
+            pk=user.auth_session_id, user=user, created_at__gte=fresh_since
+        ).exists()
+    ):
+        return "recent_sign_in"
+    raise ReauthenticationRequiredError
+
+
+def account_delete(
+    *,
+    user: User,
+    password: str | None = None,
+    otp_code: str | None = None,
+    request: HttpRequest | None = None,
+) -> User:
     """Erase the person and keep the row: money and audit records point at it.
 
-    Email, phone, name, profile, pictures, interests, linked accounts, codes and sessions
-    go; the account is disabled and named "Deleted user". Audit entries stay, with the
-    actor still pointing at this (now anonymous) row.
+    Confirmed by the password, a code texted by `account_delete_code_send`, or a session
+    that signed in less than `AUTH_REAUTHENTICATION_SECONDS` ago (a token refreshed from an
+    older sign-in does not count: refreshing proves possession of a token, not of the
+    account). Email, phone, name, profile, pictures, interests, linked accounts, codes and
+    sessions go; the account is disabled and named "Deleted user". Audit entries stay, with
+    the actor still pointing at this (now anonymous) row.
     """
+    confirmation = _deletion_confirm(
+        user=user, password=password, otp_code=otp_code, request=request
+    )
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
         sessions_end_all(user=user, reason=AuthSession.EndReason.ACCOUNT_DELETED, request=request)
@@ -177,7 +260,13 @@ def account_delete(*, user: User, request: HttpRequest | None = None) -> User:
         user.save()
         user.groups.clear()
         user.user_permissions.clear()
-        audit_record(action="account.deleted", actor=user, target=user, request=request)
+        audit_record(
+            action="account.deleted",
+            actor=user,
+            target=user,
+            changes={"confirmation": confirmation},
+            request=request,
+        )
     return user
 
 

@@ -138,7 +138,9 @@ def test_deleting_the_account_deletes_its_pictures(
     user_api.patch("/api/auth/me", {"avatarFileId": avatar})
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = user_api.delete("/api/auth/me")
+        response = user_api.delete(
+            "/api/auth/me", {"password": "correct horse battery"}, content_type="application/json"
+        )
 
     assert response.status_code == 204
     assert not ProfilePicture.objects.exists()

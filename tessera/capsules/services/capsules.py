@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
+from tessera.capsules.analytics import capsule_opened_capture, capsule_sealed_capture
 from tessera.capsules.errors import CapsuleStateError, MediaInvalidError, ReplyNotAllowedError
 from tessera.capsules.models import MAX_MEDIA, Capsule, CapsuleEvent, CapsuleMedia, CapsuleState
 from tessera.capsules.services.common import (
@@ -139,6 +140,7 @@ def capsule_seal(*, sender: Any, capsule_id: Any, unlock_at: datetime) -> Capsul
         capsule.seal(unlock_at=unlock_at.astimezone(UTC), now=now)
         capsule.save()
         capsule_invite_pending(capsule)
+        capsule_sealed_capture(capsule, now=now)
         return capsule
 
 
@@ -175,6 +177,7 @@ def capsule_open(*, user: Any, capsule_id: Any) -> Capsule:
             raise CapsuleStateError(state=capsule.effective_state(now))
         capsule.open(now=now)
         capsule.save()
+        capsule_opened_capture(capsule, now=now)
         return capsule
 
 

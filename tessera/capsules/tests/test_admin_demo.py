@@ -38,7 +38,7 @@ def test_admin_lists_capsules_with_counts_and_hides_unopened_bodies(
     client.force_login(staff)
     listing = client.get("/admin/capsules/capsule/?state__exact=sealed")
     assert listing.status_code == 200
-    assert b"sealed: " in listing.content
+    assert b"Sealed: " in listing.content  # state names as the admin's language writes them
     sealed = Capsule.objects.filter(state=CapsuleState.SEALED).first()
     opened = Capsule.objects.get(state=CapsuleState.OPENED)
     assert sealed is not None

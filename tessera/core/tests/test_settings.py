@@ -16,6 +16,13 @@ from django.conf import settings
 pytestmark = pytest.mark.slow
 
 GOOD_SECRET = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(60))
+# Email and SMS that would really be delivered (nothing is sent while settings load).
+REAL_DELIVERY = {
+    "SENDGRID_API_KEY": "SG.test-key",
+    "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+    "TWILIO_AUTH_TOKEN": "test-token",
+}
+GOOD = {"DJANGO_SECRET_KEY": GOOD_SECRET, "DJANGO_ALLOWED_HOSTS": "example.com", **REAL_DELIVERY}
 
 
 def run_python(
@@ -87,11 +94,102 @@ def test_production_settings_refuse_to_load_misconfigured(tmp_path, env, complai
 
 
 def test_production_settings_load_with_a_good_environment(tmp_path):
+    result = import_prod(GOOD, tmp_path)
+
+    assert result.returncode == 0, result.stderr
+
+
+def last_line(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode != 0
+    assert "django.core.exceptions.ImproperlyConfigured" in result.stderr
+    return result.stderr.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    ("secret", "complaint"),
+    [
+        pytest.param("a" * 60, "only 1 different characters", id="one-letter"),
+        pytest.param("changeme" * 8, "only 7 different characters", id="changeme"),
+        pytest.param("abcdefghij" * 6, "repeats a short pattern", id="pattern"),
+        pytest.param(
+            "django-insecure-" + GOOD_SECRET, "starts with 'django-insecure-'", id="insecure-prefix"
+        ),
+        pytest.param(
+            "insecure-development-key-set-DJANGO_SECRET_KEY-in-production",
+            "is the development default",
+            id="dev-default",
+        ),
+    ],
+)
+def test_production_refuses_a_guessable_secret_key(tmp_path, secret, complaint):
+    result = import_prod({**GOOD, "DJANGO_SECRET_KEY": secret}, tmp_path)
+
+    line = last_line(result)
+    assert line.startswith("django.core.exceptions.ImproperlyConfigured: DJANGO_SECRET_KEY ")
+    assert complaint in line
+    assert secret not in result.stderr  # the value itself is never printed
+
+
+@pytest.mark.parametrize(
+    ("keys", "complaint"),
+    [
+        pytest.param("k1=secret", "key 'k1' is 6 bytes long; at least 32", id="short"),
+        pytest.param(f"k1={GOOD_SECRET},k2={'x' * 40}", "key 'k2' has low entropy", id="one-weak"),
+        pytest.param(f"k1={'ab' * 20}", "key 'k1' has low entropy", id="low-entropy"),
+    ],
+)
+def test_production_refuses_weak_jwt_signing_keys(tmp_path, keys, complaint):
+    result = import_prod({**GOOD, "JWT_SIGNING_KEYS": keys}, tmp_path)
+
+    line = last_line(result)
+    assert "JWT_SIGNING_KEYS" in line
+    assert complaint in line
+
+
+def test_production_refuses_an_active_jwt_key_id_that_is_not_listed(tmp_path):
     result = import_prod(
-        {"DJANGO_SECRET_KEY": GOOD_SECRET, "DJANGO_ALLOWED_HOSTS": "example.com"}, tmp_path
+        {**GOOD, "JWT_SIGNING_KEYS": f"k1={GOOD_SECRET}", "JWT_ACTIVE_KEY_ID": "k9"}, tmp_path
+    )
+
+    assert "JWT_ACTIVE_KEY_ID 'k9' is not one of the JWT_SIGNING_KEYS key ids (k1)" in last_line(
+        result
+    )
+
+
+def test_production_accepts_strong_rotated_jwt_keys(tmp_path):
+    other = secrets.token_hex(16)  # 32 hex digits: the shortest key accepted
+    result = import_prod(
+        {**GOOD, "JWT_SIGNING_KEYS": f"old={GOOD_SECRET},new={other}", "JWT_ACTIVE_KEY_ID": "new"},
+        tmp_path,
     )
 
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "complaint"),
+    [
+        pytest.param({"SENDGRID_API_KEY": ""}, "EMAIL_BACKEND is django.core.mail", id="email"),
+        pytest.param(
+            {
+                "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+                "SENDGRID_API_KEY": "",
+            },
+            "EMAIL_BACKEND is django.core.mail.backends.filebased",
+            id="email-file",
+        ),
+        pytest.param({"TWILIO_ACCOUNT_SID": ""}, "SMS_BACKEND is 'console'", id="sms"),
+        pytest.param({"SMS_BACKEND": "file"}, "SMS_BACKEND is 'file'", id="sms-file"),
+    ],
+)
+def test_production_refuses_console_delivery_unless_allowed(tmp_path, env, complaint):
+    refused = import_prod({**GOOD, **env}, tmp_path)
+    allowed = import_prod({**GOOD, **env, "ALLOW_CONSOLE_DELIVERY": "true"}, tmp_path)
+
+    line = last_line(refused)
+    assert complaint in line
+    assert "ALLOW_CONSOLE_DELIVERY=true" in line
+    assert allowed.returncode == 0, allowed.stderr
 
 
 def test_deploy_checks_pass_under_production_settings(tmp_path):
@@ -101,6 +199,9 @@ def test_deploy_checks_pass_under_production_settings(tmp_path):
             "DJANGO_SETTINGS_MODULE": "config.settings.prod",
             "DJANGO_SECRET_KEY": GOOD_SECRET,
             "DJANGO_ALLOWED_HOSTS": "example.com",
+            # Console delivery: anymail warns about SendGrid itself (anymail.W003), which is
+            # not one of Django's deployment checks.
+            "ALLOW_CONSOLE_DELIVERY": "true",
         },
         tmp_path,
     )
@@ -142,3 +243,27 @@ def test_a_bad_switch_interval_stops_start_up_with_a_clear_message(tmp_path, val
     assert result.returncode != 0
     assert "SERVER_SWITCH_INTERVAL_MS must be a number of milliseconds" in result.stderr
     assert repr(value) in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        pytest.param({}, "True True", id="default-on"),
+        pytest.param({"REQUEST_RATE_LIMITS_ENABLED": "false"}, "False False", id="new-name"),
+        pytest.param({"RATE_LIMIT_ENABLED": "false"}, "False False", id="old-name-still-read"),
+        pytest.param(
+            {"RATE_LIMIT_ENABLED": "false", "REQUEST_RATE_LIMITS_ENABLED": "true"},
+            "True True",
+            id="new-name-wins",
+        ),
+    ],
+)
+def test_the_request_rate_limit_switch_reads_its_new_and_its_old_name(tmp_path, env, expected):
+    program = (
+        "import config.settings.dev as s; "
+        "print(s.REQUEST_RATE_LIMITS_ENABLED, s.RATE_LIMIT_ENABLED)"
+    )
+    result = run_python(["-c", program], env, tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
