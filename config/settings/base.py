@@ -41,10 +41,12 @@ LOCAL_APPS = [
     "tessera.notifications",
     "tessera.tasks",
     "tessera.files",
-    "tessera.capsules",
-    "tessera.content",
 ]
-INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
+# Product apps (content, capsules, …) are chosen by TESSERA_PRODUCTS: their registry is in
+# config/settings/integrations/products.py, not here.
+from config.settings.integrations.products import *  # noqa: E402
+
+INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS + PRODUCT_APPS
 
 # API requests (under API_PREFIX) leave this list at its first entry and take API_MIDDLEWARE
 # instead: sessions, CSRF, messages and the session user serve only the admin and other HTML
@@ -287,4 +289,8 @@ API_TOKEN_VERIFIER = "tessera.accounts.tokens.access_token_verify"  # noqa: S105
 from config.settings.integrations.auth import *  # noqa: E402
 from config.settings.integrations.capsules import *  # noqa: E402
 from config.settings.integrations.content import *  # noqa: E402
+from config.settings.integrations.replicas import *  # noqa: E402
 from config.settings.integrations.storage import *  # noqa: E402
+
+# Last: drop the periodic jobs and edge routes of products that are off.
+CELERY_BEAT_SCHEDULE, EDGE_ROUTES = product_filtered(CELERY_BEAT_SCHEDULE, EDGE_ROUTES)
