@@ -36,6 +36,9 @@ from django.db import connections, models
 PRIMARY = "default"
 PIN_KEY = "dbpin:{}"
 SAFE_METHODS = frozenset({"GET", "HEAD"})
+# Rows that are not the product's data: writing a cache entry (the database cache) is no
+# change a reader could miss.
+NOT_DATA_APPS = frozenset({"django_cache"})
 
 
 @dataclass
@@ -167,6 +170,7 @@ class ReplicaRouter:
         if connections[PRIMARY].in_atomic_block:
             return PRIMARY
         if state.pinned is None:
+            state.pinned = True  # the cache lookup below may read a database itself
             state.pinned = state.user_key is not None and user_pinned(state.user_key)
         if state.pinned:
             return PRIMARY
@@ -175,6 +179,8 @@ class ReplicaRouter:
         return state.replica
 
     def db_for_write(self, model: type[models.Model], **hints: Any) -> str:
+        if model._meta.app_label in NOT_DATA_APPS:
+            return PRIMARY
         state = current_state()
         state.written = True
         if state.user_key is not None:

@@ -18,7 +18,8 @@ DATABASE_REPLICA_PIN_SECONDS = env.int("DATABASE_REPLICA_PIN_SECONDS", default=5
 # Security state is always read from the primary: a session revoked a moment ago must not
 # look alive on a lagging replica.
 DATABASE_REPLICA_PRIMARY_APPS = env.list(
-    "DATABASE_REPLICA_PRIMARY_APPS", default=["accounts", "sessions", "admin", "auth"]
+    "DATABASE_REPLICA_PRIMARY_APPS",
+    default=["accounts", "sessions", "admin", "auth", "django_cache"],
 )
 
 DATABASE_REPLICAS: list[str] = []
