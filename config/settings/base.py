@@ -268,6 +268,12 @@ LOG_FORMAT = env.str("LOG_FORMAT", default="json")
 METRICS_ENABLED = env.bool("METRICS_ENABLED", default=True)
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+# Queues whose depth /metrics reads from the broker, and how long a scrape-time reading is
+# reused; a worker's own metrics port (0: none), see tessera/core/metrics.py.
+METRICS_QUEUES = env.list("METRICS_QUEUES", default=["celery"])
+METRICS_SOURCE_CACHE_SECONDS = env.float("METRICS_SOURCE_CACHE_SECONDS", default=5.0)
+CELERY_METRICS_PORT = env.int("CELERY_METRICS_PORT", default=0)
+CELERY_METRICS_ADDR = env.str("CELERY_METRICS_ADDR", default="0.0.0.0")  # noqa: S104
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
 SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="development")
 SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)

@@ -8,6 +8,7 @@ class CapsulesConfig(AppConfig):
     verbose_name = "Time capsules"
 
     def ready(self) -> None:
-        from tessera.capsules import signals
+        from tessera.capsules import metrics, signals
 
         signals.connect()
+        metrics.register()
