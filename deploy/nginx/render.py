@@ -5,6 +5,7 @@ not an empty string."""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -27,7 +28,10 @@ def render_site(values: dict[str, str]) -> str:
 def render_main(*, prefix: Path, site_conf: Path, mime_types: Path, workers: int = 1) -> str:
     """A complete nginx.conf whose pid, logs and temporary files live under `prefix`."""
     temp = prefix / "tmp"
-    return f"""worker_processes {workers};
+    # Started as root (CI, a root shell), workers would run as nobody and could not write the
+    # cache under a private temporary directory: keep them as the user that started Nginx.
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    return f"""{user}worker_processes {workers};
 pid {prefix / "nginx.pid"};
 error_log {prefix / "error.log"} warn;
 events {{ worker_connections 1024; }}
