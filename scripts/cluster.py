@@ -45,7 +45,9 @@ from benchlib.procs import Managed, Registry, install_signal_handlers, tail  # n
 NAME = "ops_cluster"
 DATABASE = f"tessera_{NAME}"
 VHOST = f"tessera_{NAME}"
-PG_ADMIN_URL = os.environ.get("CLUSTER_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "CLUSTER_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 RABBIT = os.environ.get("CLUSTER_RABBITMQ", "guest:guest@127.0.0.1:5672")
 # Ports: 18000 + 100 * 6 (this engineer's Redis index) + k.
 PORT_BASE = int(os.environ.get("CLUSTER_PORT_BASE", "18600"))
@@ -144,7 +146,11 @@ class Cluster:
             }
         )
         env.update(
-            {k[len("CLUSTER_ENV_") :]: v for k, v in os.environ.items() if k.startswith("CLUSTER_ENV_")}
+            {
+                k[len("CLUSTER_ENV_") :]: v
+                for k, v in os.environ.items()
+                if k.startswith("CLUSTER_ENV_")
+            }
         )
         return env
 
@@ -153,9 +159,13 @@ class Cluster:
         with log.open("ab") as out:
             done = subprocess.run(
                 [str(BIN / "python"), "manage.py", *args],
-                cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT, timeout=900,
+                cwd=ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                timeout=900,
                 check=False,
-            )  # fmt: skip
+            )
         if done.returncode != 0:
             raise ClusterError(f"manage.py {' '.join(args)} failed:\n{tail(log)}")
 
@@ -209,14 +219,26 @@ class Cluster:
     def start_redis(self) -> None:
         self.redis = self._start(
             "redis",
-            ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", str(self.workdir / "redis")],
-        )  # fmt: skip
+            [
+                "redis-server",
+                "--port",
+                str(self.redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir / "redis"),
+            ],
+        )
         wait_for(lambda: _redis_ping(self.redis_port), 20, "Redis")
 
     def restart_redis(self) -> float:
         """Stop Redis hard and start it again (empty: no persistence); seconds it was away."""
-        assert self.redis is not None
+        if self.redis is None:
+            raise ClusterError("Redis was not started")
         started = time.monotonic()
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.redis.pid, signal.SIGKILL)
@@ -225,9 +247,20 @@ class Cluster:
         return time.monotonic() - started
 
     def start_web(self, index: int) -> Managed:
-        argv = [str(BIN / "granian"), "--interface", "wsgi", "config.wsgi:application",
-                "--host", "127.0.0.1", "--port", str(self.web_port(index)),
-                "--workers", "1", "--blocking-threads", "2"]  # fmt: skip
+        argv = [
+            str(BIN / "granian"),
+            "--interface",
+            "wsgi",
+            "config.wsgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.web_port(index)),
+            "--workers",
+            "1",
+            "--blocking-threads",
+            "2",
+        ]
         managed = self._start(f"web{index + 1}", argv)
         while len(self.web) <= index:
             self.web.append(None)
@@ -238,8 +271,18 @@ class Cluster:
         return _http_ok(f"http://127.0.0.1:{self.web_port(index)}/health/", host=DOMAIN)
 
     def start_worker(self, index: int) -> Managed:
-        argv = [str(BIN / "celery"), "-A", "config", "worker", "-l", "INFO",
-                "--concurrency", "2", "-n", f"ops-cluster-w{index + 1}@%h"]  # fmt: skip
+        argv = [
+            str(BIN / "celery"),
+            "-A",
+            "config",
+            "worker",
+            "-l",
+            "INFO",
+            "--concurrency",
+            "2",
+            "-n",
+            f"ops-cluster-w{index + 1}@%h",
+        ]
         managed = self._start(f"worker{index + 1}", argv)
         while len(self.workers) <= index:
             self.workers.append(None)
@@ -306,14 +349,30 @@ class Cluster:
             self.start_web(index)
         for index in range(WORKERS):
             self.start_worker(index)
-        self.beat = self._start("beat", [str(BIN / "celery"), "-A", "config", "beat", "-l", "INFO",
-                                         "-s", str(self.workdir / "var" / "beat-schedule")])  # fmt: skip
+        self.beat = self._start(
+            "beat",
+            [
+                str(BIN / "celery"),
+                "-A",
+                "config",
+                "beat",
+                "-l",
+                "INFO",
+                "-s",
+                str(self.workdir / "var" / "beat-schedule"),
+            ],
+        )
         for index in range(WEB_PROCESSES):
-            wait_for(lambda i=index: self.web_ready(i), 60, f"web{index + 1}",
-                     managed=self.web[index])  # fmt: skip
+            wait_for(
+                lambda i=index: self.web_ready(i), 60, f"web{index + 1}", managed=self.web[index]
+            )
         for index in range(WORKERS):
-            wait_for(lambda i=index: self.worker_ready(i), 60, f"worker{index + 1}",
-                     managed=self.workers[index])  # fmt: skip
+            wait_for(
+                lambda i=index: self.worker_ready(i),
+                60,
+                f"worker{index + 1}",
+                managed=self.workers[index],
+            )
         self.start_nginx()
 
     def stop(self) -> None:
@@ -323,12 +382,13 @@ class Cluster:
         self.registry.stop_all()
         if self.keep:
             return
-        with contextlib.suppress(Exception):
-            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        with (
+            contextlib.suppress(Exception),
+            psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn,
+        ):
+            conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
         if self.created_vhost and shutil.which("rabbitmqctl"):
-            subprocess.run(["rabbitmqctl", "delete_vhost", VHOST], capture_output=True,
-                           check=False)  # fmt: skip
+            subprocess.run(["rabbitmqctl", "delete_vhost", VHOST], capture_output=True, check=False)
 
 
 def _redis_ping(port: int) -> bool:
@@ -346,7 +406,7 @@ _INSECURE.verify_mode = ssl.CERT_NONE  # the cluster's own test certificate
 
 
 def _http_ok(url: str, *, host: str) -> bool:
-    request = urllib.request.Request(url, headers={"Host": host})
+    request = urllib.request.Request(url, headers={"Host": host})  # noqa: S310 - our loopback
     try:
         with urllib.request.urlopen(request, timeout=2, context=_INSECURE) as reply:  # noqa: S310
             return 200 <= reply.status < 300
@@ -354,9 +414,7 @@ def _http_ok(url: str, *, host: str) -> bool:
         return False
 
 
-def wait_for(
-    check: Any, timeout: float, what: str, *, managed: Managed | None = None
-) -> float:
+def wait_for(check: Any, timeout: float, what: str, *, managed: Managed | None = None) -> float:
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         if check():

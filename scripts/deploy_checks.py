@@ -216,8 +216,9 @@ def write_nginx_config(prefix: Path, **overrides: str) -> Path:
     from selfsigned_cert import write_self_signed  # deploy/selfsigned_cert.py
 
     values = nginx_values(prefix, **overrides)
-    write_self_signed(values["TESSERA_DOMAIN"], Path(values["NGINX_TLS_CERT"]),
-                      Path(values["NGINX_TLS_KEY"]))  # fmt: skip
+    write_self_signed(
+        values["TESSERA_DOMAIN"], Path(values["NGINX_TLS_CERT"]), Path(values["NGINX_TLS_KEY"])
+    )
     return Path(render.write_config(prefix=prefix, values=values))
 
 
@@ -286,12 +287,47 @@ def limits_problems() -> list[str]:
 # Series Prometheus makes itself, or that standard exporters provide.
 _PROMETHEUS_OWN = {"up", "scrape_duration_seconds", "ALERTS"}
 _PROMQL_WORDS = {
-    "sum", "rate", "irate", "increase", "by", "without", "on", "ignoring", "group_left",
-    "group_right", "and", "or", "unless", "max", "min", "avg", "count", "histogram_quantile",
-    "time", "absent", "delta", "deriv", "clamp_min", "clamp_max", "offset", "bool", "le",
-    "max_over_time", "min_over_time", "avg_over_time", "changes", "resets", "topk", "vector",
-    "abs", "label_replace", "absent_over_time", "sum_over_time", "count_over_time", "inf",
-}  # fmt: skip
+    "sum",
+    "rate",
+    "irate",
+    "increase",
+    "by",
+    "without",
+    "on",
+    "ignoring",
+    "group_left",
+    "group_right",
+    "and",
+    "or",
+    "unless",
+    "max",
+    "min",
+    "avg",
+    "count",
+    "histogram_quantile",
+    "time",
+    "absent",
+    "delta",
+    "deriv",
+    "clamp_min",
+    "clamp_max",
+    "offset",
+    "bool",
+    "le",
+    "max_over_time",
+    "min_over_time",
+    "avg_over_time",
+    "changes",
+    "resets",
+    "topk",
+    "vector",
+    "abs",
+    "label_replace",
+    "absent_over_time",
+    "sum_over_time",
+    "count_over_time",
+    "inf",
+}
 _IDENTIFIER = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 
 
@@ -355,10 +391,26 @@ def bandit_key(result: dict[str, Any]) -> str:
 
 def bandit_problems() -> list[str]:
     done = subprocess.run(
-        [str(BIN / "bandit"), "-q", "-r", "tessera", "config", "scripts", "deploy",
-         "-x", "*/tests/*,*/migrations/*", "-f", "json", "-b", str(BANDIT_BASELINE)],
-        cwd=ROOT, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        [
+            str(BIN / "bandit"),
+            "-q",
+            "-r",
+            "tessera",
+            "config",
+            "scripts",
+            "deploy",
+            "-x",
+            "*/tests/*,*/migrations/*",
+            "-f",
+            "json",
+            "-b",
+            str(BANDIT_BASELINE),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     report = json.loads(done.stdout or "{}")
     problems = [
         f"bandit {r['test_id']} ({r['issue_severity']}) at {r['filename']}:{r['line_number']}: "
@@ -381,21 +433,47 @@ def audit_problems() -> list[str]:
     with tempfile.TemporaryDirectory(prefix="tessera-audit-") as tmp:
         requirements = Path(tmp) / "requirements.txt"
         exported = subprocess.run(
-            [str(ROOT / ".tools" / "bin" / "uv"), "export", "--frozen", "--no-hashes",
-             "--no-emit-project", "--all-groups", "-o", str(requirements)],
-            cwd=ROOT, capture_output=True, text=True, check=False,
-        )  # fmt: skip
+            [
+                str(ROOT / ".tools" / "bin" / "uv"),
+                "export",
+                "--frozen",
+                "--no-hashes",
+                "--no-emit-project",
+                "--all-groups",
+                "-o",
+                str(requirements),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if exported.returncode != 0:
             return [f"uv export failed: {exported.stderr.strip()}"]
         ignores = [
             arg for vid in answered_ids() if ":" not in vid for arg in ("--ignore-vuln", vid)
         ]
         done = subprocess.run(
-            [str(BIN / "pip-audit"), "-r", str(requirements), "--no-deps", "--disable-pip",
-             "--progress-spinner", "off", "-f", "json", "--cache-dir",
-             str(ROOT / "var" / "pip-audit-cache"), *ignores],
-            cwd=ROOT, capture_output=True, text=True, check=False, timeout=300,
-        )  # fmt: skip
+            [
+                str(BIN / "pip-audit"),
+                "-r",
+                str(requirements),
+                "--no-deps",
+                "--disable-pip",
+                "--progress-spinner",
+                "off",
+                "-f",
+                "json",
+                "--cache-dir",
+                str(ROOT / "var" / "pip-audit-cache"),
+                *ignores,
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
     if done.returncode not in (0, 1) or not done.stdout.strip().startswith("{"):
         raise Skip(f"pip-audit could not query the vulnerability service: {done.stderr[-300:]}")
     report = json.loads(done.stdout)

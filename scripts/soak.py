@@ -43,9 +43,11 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cluster import DOMAIN, ROOT, Cluster, ClusterError, install_signal_handlers, wait_for  # noqa: E402
+from cluster import DOMAIN, ROOT, Cluster, ClusterError, install_signal_handlers, wait_for
 
 RESULTS = ROOT / "bench" / "results"
+# The cluster's Nginx serves a certificate the cluster made a moment before (self-signed).
+VERIFY_TLS = bool(__import__("os").environ.get("SOAK_VERIFY_TLS"))
 PASSWORD = "soak-pass-phrase-long-enough"  # noqa: S105 - the soak's own throwaway accounts
 # The soak is one client address making hundreds of requests a second: the limits meant for
 # the public would refuse it. Everything else is deploy/.env.example's production settings.
@@ -105,7 +107,9 @@ class Session:
         except httpx.HTTPError:
             self.recorder.add(self.scenario, operation, 0, time.perf_counter() - started)
             return None
-        self.recorder.add(self.scenario, operation, reply.status_code, time.perf_counter() - started)
+        self.recorder.add(
+            self.scenario, operation, reply.status_code, time.perf_counter() - started
+        )
         return reply
 
 
@@ -122,9 +126,12 @@ class Scenario:
 
 def sign_in(session: Session) -> None:
     reply = session.call(
-        "POST", "/api/auth/login", "POST /api/auth/login", auth=False,
+        "POST",
+        "/api/auth/login",
+        "POST /api/auth/login",
+        auth=False,
         json={"email": session.email, "password": PASSWORD},
-    )  # fmt: skip
+    )
     if reply is not None and reply.status_code == 200:
         session.token = reply.json()["data"]["accessToken"]
 
@@ -135,9 +142,13 @@ def website_document(session: Session) -> None:
     )
     params = {"lang": variant.pop("lang")} if "lang" in variant else None
     reply = session.call(
-        "GET", "/api/website-data/", "GET /api/website-data/", auth=False, headers=variant,
+        "GET",
+        "/api/website-data/",
+        "GET /api/website-data/",
+        auth=False,
+        headers=variant,
         params=params,
-    )  # fmt: skip
+    )
     if reply is not None:
         with session.recorder.lock:
             session.recorder.cache_status[reply.headers.get("X-Cache-Status", "none")] += 1
@@ -145,17 +156,24 @@ def website_document(session: Session) -> None:
 
 def capsules(session: Session) -> None:
     created = session.call(
-        "POST", "/api/capsules", "POST /api/capsules",
-        json={"title": "Soak", "body": "Written by the soak.", "receiverEmail":
-              session.rng.choice(session.peers)},
-    )  # fmt: skip
+        "POST",
+        "/api/capsules",
+        "POST /api/capsules",
+        json={
+            "title": "Soak",
+            "body": "Written by the soak.",
+            "receiverEmail": session.rng.choice(session.peers),
+        },
+    )
     if created is not None and created.status_code == 201:
         capsule_id = created.json()["data"]["id"]
         unlock = datetime.now(tz=UTC) + timedelta(seconds=session.rng.randint(65, 80))
         sealed = session.call(
-            "POST", f"/api/capsules/{capsule_id}/seal", "POST /api/capsules/{id}/seal",
+            "POST",
+            f"/api/capsules/{capsule_id}/seal",
+            "POST /api/capsules/{id}/seal",
             json={"scheduledUnlockAt": unlock.strftime("%Y-%m-%dT%H:%M:%SZ")},
-        )  # fmt: skip
+        )
         if sealed is not None and sealed.status_code == 200:
             with session.recorder.lock:
                 session.recorder.sealed[capsule_id] = unlock
@@ -167,7 +185,7 @@ def _png() -> bytes:
     from PIL import Image
 
     buffer = io.BytesIO()
-    Image.new("RGB", (64, 64), (random.randint(0, 255), 80, 160)).save(buffer, "PNG")  # noqa: S311
+    Image.new("RGB", (64, 64), (random.randint(0, 255), 80, 160)).save(buffer, "PNG")
     return buffer.getvalue()
 
 
@@ -176,9 +194,11 @@ _IMAGE = _png()
 
 def uploads(session: Session) -> None:
     reply = session.call(
-        "POST", "/api/files?purpose=avatar", "POST /api/files",
+        "POST",
+        "/api/files?purpose=avatar",
+        "POST /api/files",
         files={"file": ("soak.png", _IMAGE, "image/png")},
-    )  # fmt: skip
+    )
     if reply is not None and reply.status_code in (200, 201, 202):
         data = reply.json()["data"]
         with session.recorder.lock:
@@ -190,10 +210,12 @@ def uploads(session: Session) -> None:
 def _wallet_deposit(session: Session) -> None:
     """Once tessera.wallet lands: a deposit through the sandbox gateway and its webhook."""
     reply = session.call(
-        "POST", "/api/deposits", "POST /api/deposits",
+        "POST",
+        "/api/deposits",
+        "POST /api/deposits",
         json={"amount": "10.00", "currency": "ZAR"},
         headers={"Idempotency-Key": f"soak-{session.rng.getrandbits(64):x}"},
-    )  # fmt: skip
+    )
     if reply is not None and reply.status_code in (200, 201):
         session.call("GET", "/api/balance", "GET /api/balance")
 
@@ -212,8 +234,12 @@ def _event_join(session: Session) -> None:
 SCENARIOS: list[Scenario] = [
     Scenario("sign-in", 1, ("POST /api/auth/login",), sign_in),
     Scenario("website", 6, ("GET /api/website-data/",), website_document),
-    Scenario("capsules", 4, ("POST /api/capsules", "POST /api/capsules/{capsule_id}/seal",
-                             "GET /api/capsules"), capsules),  # fmt: skip
+    Scenario(
+        "capsules",
+        4,
+        ("POST /api/capsules", "POST /api/capsules/{capsule_id}/seal", "GET /api/capsules"),
+        capsules,
+    ),
     Scenario("uploads", 1, ("POST /api/files",), uploads),
     Scenario("wallet", 2, ("POST /api/deposits", "GET /api/balance"), _wallet_deposit),
     Scenario("events", 2, ("GET /api/events", "POST /api/events/{event_id}/join"), _event_join),
@@ -221,8 +247,9 @@ SCENARIOS: list[Scenario] = [
 
 
 def available(scenarios: list[Scenario], base_url: str) -> tuple[list[Scenario], list[str]]:
-    schema = httpx.get(f"{base_url}/api/openapi.json", headers={"Host": DOMAIN}, verify=False,
-                       timeout=30).json()  # fmt: skip
+    schema = httpx.get(
+        f"{base_url}/api/openapi.json", headers={"Host": DOMAIN}, verify=VERIFY_TLS, timeout=30
+    ).json()
     operations = {f"{m.upper()} {p}" for p, ops in schema["paths"].items() for m in ops}
     chosen, skipped = [], []
     for scenario in scenarios:
@@ -267,8 +294,13 @@ class Fault:
     error: str = ""
 
 
-def faults(cluster: Cluster, plan: list[tuple[float, str]], started: float,
-           stop: threading.Event, log: list[Fault]) -> None:  # fmt: skip
+def faults(
+    cluster: Cluster,
+    plan: list[tuple[float, str]],
+    started: float,
+    stop: threading.Event,
+    log: list[Fault],
+) -> None:
     web_turn = worker_turn = 0
     for at, what in plan:
         while time.monotonic() - started < at:
@@ -281,7 +313,7 @@ def faults(cluster: Cluster, plan: list[tuple[float, str]], started: float,
                 web_turn += 1
                 fault.what = f"kill -9 web{index + 1}"
                 killed_at = time.monotonic()
-                cluster.kill(cluster.web[index])  # type: ignore[arg-type]
+                cluster.kill(cluster.web[index])
                 managed = cluster.start_web(index)
                 wait_for(lambda i=index: cluster.web_ready(i), 90, fault.what, managed=managed)
                 fault.recovery = time.monotonic() - killed_at
@@ -290,11 +322,15 @@ def faults(cluster: Cluster, plan: list[tuple[float, str]], started: float,
                 worker_turn += 1
                 fault.what = f"kill -9 worker{index + 1}"
                 killed_at = time.monotonic()
-                cluster.kill(cluster.workers[index])  # type: ignore[arg-type]
+                cluster.kill(cluster.workers[index])
                 managed = cluster.start_worker(index)
                 offset = managed.log_path.stat().st_size
-                wait_for(lambda i=index, o=offset: cluster.worker_ready(i, o), 90, fault.what,
-                         managed=managed)  # fmt: skip
+                wait_for(
+                    lambda i=index, o=offset: cluster.worker_ready(i, o),
+                    90,
+                    fault.what,
+                    managed=managed,
+                )
                 fault.recovery = time.monotonic() - killed_at
             elif what == "redis":
                 fault.what = "restart Redis"
@@ -305,14 +341,21 @@ def faults(cluster: Cluster, plan: list[tuple[float, str]], started: float,
         except ClusterError as error:
             fault.error = str(error)[:500]
         log.append(fault)
-        print(f"  t={fault.at:6.1f}s {fault.what}: recovered in "
-              f"{fault.recovery:.2f}s" if fault.recovery is not None else f"  {fault.what}: {fault.error}")  # fmt: skip
+        print(
+            f"  t={fault.at:6.1f}s {fault.what}: recovered in {fault.recovery:.2f}s"
+            if fault.recovery is not None
+            else f"  {fault.what}: {fault.error}"
+        )
 
 
 def _ready_through_nginx(cluster: Cluster) -> bool:
     try:
-        reply = httpx.get(f"{cluster.base_url}/health/ready", headers={"Host": DOMAIN},
-                          verify=False, timeout=3)  # fmt: skip
+        reply = httpx.get(
+            f"{cluster.base_url}/health/ready",
+            headers={"Host": DOMAIN},
+            verify=VERIFY_TLS,
+            timeout=3,
+        )
     except httpx.HTTPError:
         return False
     return reply.status_code == 200
@@ -340,16 +383,23 @@ def account(cluster: Cluster, recorder: Recorder, drain: float) -> dict[str, Any
     expected_ready = sorted(cid for cid, unlock in recorder.sealed.items() if unlock <= ready_by)
     with psycopg.connect(cluster.database_url, autocommit=True) as conn:
         while True:
-            states = dict(conn.execute(
-                "SELECT state, count(*) FROM tasks_taskrecord WHERE id = ANY(%s::uuid[]) "
-                "GROUP BY state", (task_ids,)).fetchall())  # fmt: skip
+            states: dict[str, int] = dict(
+                conn.execute(
+                    "SELECT state, count(*) FROM tasks_taskrecord WHERE id = ANY(%s::uuid[]) "
+                    "GROUP BY state",
+                    (task_ids,),
+                ).fetchall()
+            )
             ready = conn.execute(
                 "SELECT count(*) FROM capsules_capsule WHERE id = ANY(%s::uuid[]) AND "
-                "state IN ('ready', 'opened')", (expected_ready,)).fetchone()[0]  # type: ignore[index]  # fmt: skip
+                "state IN ('ready', 'opened')",
+                (expected_ready,),
+            ).fetchone()[0]  # type: ignore[index]
             notified = conn.execute(
                 "SELECT count(DISTINCT data->>'capsuleId') FROM notifications_notification "
                 "WHERE kind = 'capsules.ready' AND data->>'capsuleId' = ANY(%s)",
-                (expected_ready,)).fetchone()[0]  # type: ignore[index]  # fmt: skip
+                (expected_ready,),
+            ).fetchone()[0]  # type: ignore[index]
             finished = states.get("SUCCESS", 0) + states.get("FAILURE", 0)
             done = finished == len(task_ids) and ready == notified == len(expected_ready)
             if done or time.monotonic() > deadline:
@@ -358,16 +408,23 @@ def account(cluster: Cluster, recorder: Recorder, drain: float) -> dict[str, Any
         duplicates = conn.execute(
             "SELECT COALESCE(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM "
             "notifications_notification WHERE kind LIKE 'capsules.%%' AND data->>'capsuleId' = "
-            "ANY(%s) GROUP BY kind, user_id, data->>'capsuleId') AS per", (list(recorder.sealed),)
-        ).fetchone()[0]  # type: ignore[index]  # fmt: skip
+            "ANY(%s) GROUP BY kind, user_id, data->>'capsuleId') AS per",
+            (list(recorder.sealed),),
+        ).fetchone()[0]  # type: ignore[index]
         delivery_duplicates = conn.execute(
             "SELECT COALESCE(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM "
             "notifications_delivery d JOIN notifications_notification n ON n.id = "
             "d.notification_id WHERE n.data->>'capsuleId' = ANY(%s) GROUP BY d.notification_id,"
-            " d.channel) AS per", (list(recorder.sealed),)).fetchone()[0]  # type: ignore[index]  # fmt: skip
-        files = dict(conn.execute(
-            "SELECT status, count(*) FROM files_storedfile WHERE id = ANY(%s::uuid[]) "
-            "GROUP BY status", (sorted(recorder.file_ids),)).fetchall())  # fmt: skip
+            " d.channel) AS per",
+            (list(recorder.sealed),),
+        ).fetchone()[0]  # type: ignore[index]
+        files: dict[str, int] = dict(
+            conn.execute(
+                "SELECT status, count(*) FROM files_storedfile WHERE id = ANY(%s::uuid[]) "
+                "GROUP BY status",
+                (sorted(recorder.file_ids),),
+            ).fetchall()
+        )
     return {
         "tasks_sent": len(task_ids),
         "tasks_by_state": states,
@@ -385,8 +442,11 @@ def account(cluster: Cluster, recorder: Recorder, drain: float) -> dict[str, Any
 def _percentile(values: list[float], q: float) -> float:
     if not values:
         return 0.0
-    return statistics.quantiles(values, n=1000, method="inclusive")[int(q * 10) - 1] if len(
-        values) > 1 else values[0]  # fmt: skip
+    return (
+        statistics.quantiles(values, n=1000, method="inclusive")[int(q * 10) - 1]
+        if len(values) > 1
+        else values[0]
+    )
 
 
 def summarise(recorder: Recorder) -> dict[str, Any]:
@@ -399,8 +459,10 @@ def summarise(recorder: Recorder) -> dict[str, Any]:
             "requests": len(values),
             "p50_ms": round(_percentile(values, 50) * 1000, 1),
             "p99_ms": round(_percentile(values, 99) * 1000, 1),
-            "errors": sum(1 for s in recorder.samples if s[1] == name and (s[3] >= 500 or s[3] == 0)),
-        }  # fmt: skip
+            "errors": sum(
+                1 for s in recorder.samples if s[1] == name and (s[3] >= 500 or s[3] == 0)
+            ),
+        }
     return {
         "requests": len(latencies),
         "by_status": dict(sorted(by_status.items())),
@@ -420,9 +482,11 @@ def markdown(result: dict[str, Any]) -> str:
         f"Command: `{result['command']}`  ",
         f"Machine: {result['machine']}",
         "",
-        f"Topology: Nginx (HTTPS, HTTP/1.1 clients) → 3 granian web processes, 2 Celery workers "
-        f"(prefork, 2 each), beat; PostgreSQL, RabbitMQ, Redis; {result['clients']} client "
-        f"threads for {result['duration']} s.",
+        (
+            "Topology: Nginx (HTTPS, HTTP/1.1 clients) → 3 granian web processes, 2 Celery "
+            "workers (prefork, 2 each), beat; PostgreSQL, RabbitMQ, Redis; "
+            f"{result['clients']} client threads for {result['duration']} s."
+        ),
         "",
         "| figure | value |",
         "|---|---|",
@@ -430,12 +494,18 @@ def markdown(result: dict[str, Any]) -> str:
         f"| by status | {', '.join(f'{k}: {v}' for k, v in t['by_status'].items())} |",
         f"| 5xx or connection errors | {t['errors_5xx_or_connection']} |",
         f"| p50 / p99 | {t['p50_ms']} ms / {t['p99_ms']} ms |",
-        f"| tracked tasks sent / lost | {a['tasks_sent']} / **{a['tasks_lost']}** "
-        f"({a['tasks_by_state']}) |",
-        f"| capsules sealed / due in window / ready / notified | {a['capsules_sealed']} / "
-        f"{a['capsules_due_in_window']} / {a['capsules_ready']} / {a['capsules_notified']} |",
-        f"| duplicated notifications / deliveries | **{a['notifications_duplicated']}** / "
-        f"**{a['deliveries_duplicated']}** |",
+        (
+            f"| tracked tasks sent / lost | {a['tasks_sent']} / **{a['tasks_lost']}** "
+            f"({a['tasks_by_state']}) |"
+        ),
+        (
+            f"| capsules sealed / due in window / ready / notified | {a['capsules_sealed']} / "
+            f"{a['capsules_due_in_window']} / {a['capsules_ready']} / {a['capsules_notified']} |"
+        ),
+        (
+            f"| duplicated notifications / deliveries | **{a['notifications_duplicated']}** / "
+            f"**{a['deliveries_duplicated']}** |"
+        ),
         f"| uploaded files by status | {a['files_by_status']} |",
         f"| website document at Nginx | {t['website_cache']} |",
         "",
@@ -446,13 +516,19 @@ def markdown(result: dict[str, Any]) -> str:
         f"| {name} | {s['requests']} | {s['p50_ms']} | {s['p99_ms']} | {s['errors']} |"
         for name, s in t["per_scenario"].items()
     ]
-    lines += ["", "Skipped scenarios: " + ("; ".join(result["skipped"]) or "none"), "",
-              "| t (s) | fault | recovery (s) |", "|---|---|---|"]  # fmt: skip
     lines += [
-        f"| {f['at']} | {f['what']} | {f['recovery']:.2f} |" if f["recovery"] is not None
+        "",
+        "Skipped scenarios: " + ("; ".join(result["skipped"]) or "none"),
+        "",
+        "| t (s) | fault | recovery (s) |",
+        "|---|---|---|",
+    ]
+    lines += [
+        f"| {f['at']} | {f['what']} | {f['recovery']:.2f} |"
+        if f["recovery"] is not None
         else f"| {f['at']} | {f['what']} | failed: {f['error']} |"
         for f in result["faults"]
-    ]  # fmt: skip
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -462,8 +538,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     for key, value in SOAK_ENV.items():
         os.environ.setdefault(f"CLUSTER_ENV_{key}", value)
-    workdir = Path(args.workdir) if args.workdir else Path(
-        __import__("tempfile").mkdtemp(prefix="tessera-ops-soak-"))  # fmt: skip
+    workdir = (
+        Path(args.workdir)
+        if args.workdir
+        else Path(__import__("tempfile").mkdtemp(prefix="tessera-ops-soak-"))
+    )
     cluster = Cluster(workdir=workdir, keep=args.keep)
     started_at = datetime.now(tz=UTC)
     try:
@@ -478,19 +557,24 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         clients = []
         for index in range(args.clients):
             session = Session(
-                client=httpx.Client(base_url=cluster.base_url, verify=False, timeout=30),
-                recorder=recorder, rng=random.Random(index),  # noqa: S311
-                email=emails[index], peers=emails[args.clients:],
-            )  # fmt: skip
-            clients.append(threading.Thread(target=client_loop, args=(session, scenarios, stop),
-                                            daemon=True))  # fmt: skip
+                client=httpx.Client(base_url=cluster.base_url, verify=VERIFY_TLS, timeout=30),
+                recorder=recorder,
+                rng=random.Random(index),
+                email=emails[index],
+                peers=emails[args.clients :],
+            )
+            clients.append(
+                threading.Thread(target=client_loop, args=(session, scenarios, stop), daemon=True)
+            )
         plan = fault_plan(args.duration, args.kill_every, redis=args.redis_restart)
         fault_log: list[Fault] = []
         fault_thread = threading.Thread(
             target=faults, args=(cluster, plan, recorder.started, stop, fault_log), daemon=True
         )
-        print(f"soak: {args.clients} clients for {args.duration} s; faults at "
-              f"{[(t, w) for t, w in plan]}")  # fmt: skip
+        print(
+            f"soak: {args.clients} clients for {args.duration} s; faults at "
+            f"{[(t, w) for t, w in plan]}"
+        )
         for thread in clients:
             thread.start()
         fault_thread.start()

@@ -156,7 +156,7 @@ def _queue_depths() -> Iterable[tuple[tuple[str, ...], float]]:
 
     with current_app.connection_for_read() as conn:
         conn.ensure_connection(max_retries=0, timeout=2)
-        channel = conn.default_channel
+        channel: Any = conn.default_channel
         for queue in settings.METRICS_QUEUES:
             if conn.transport_cls in ("redis", "rediss"):
                 depth = channel.client.llen(queue)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 
-from config.settings.base import DATABASES  # type: ignore[attr-defined]
+from config.settings.base import DATABASES
 from config.settings.env import env
 
 DATABASE_REPLICA_URLS = env.list("DATABASE_REPLICA_URLS", default=[])

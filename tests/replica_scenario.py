@@ -41,7 +41,7 @@ def _counting(alias: str) -> Any:
 
 def _replica(statement: str) -> Any:
     with psycopg.connect(REPLICA_URL, autocommit=True) as conn:
-        row = conn.execute(statement).fetchone()  # type: ignore[arg-type]
+        row = conn.execute(statement).fetchone()
         return row[0] if row else None
 
 

@@ -45,7 +45,7 @@ class ReplicatedPair:
         command = list(argv)
         if os.geteuid() == 0:
             command = ["runuser", "-u", "postgres", "--", *command]
-        done = subprocess.run(  # noqa: S603 - fixed argv, our own paths
+        done = subprocess.run(
             command, capture_output=True, text=True, timeout=120, check=False, cwd="/"
         )
         if done.returncode != 0:
@@ -117,7 +117,7 @@ class ReplicatedPair:
 
     def execute(self, port: int, statement: str, database: str = "postgres") -> object:
         with psycopg.connect(self.url(port, database), autocommit=True) as conn:
-            cursor = conn.execute(statement)  # type: ignore[arg-type]
+            cursor = conn.execute(statement)
             row = cursor.fetchone() if cursor.description else None
             return row[0] if row else None
 
