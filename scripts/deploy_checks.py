@@ -11,7 +11,8 @@ Checks (each prints one line, then what is wrong):
 - nginx:    the Nginx template renders and `nginx -t` accepts it with a test certificate;
 - limits:   Nginx's body limits match Tessera's (API_MAX_BODY_BYTES, the largest upload);
 - alerts:   deploy/prometheus/alerts.yaml is well formed and every expression names a metric
-            that Tessera exports or that Prometheus itself makes;
+            that Tessera exports or that Prometheus itself makes; so does every query of the
+            Grafana dashboard deploy/grafana/tessera.json;
 - bandit:   no finding beyond deploy/bandit-baseline.json, each of which is answered in
             deploy/security-findings.md;
 - audit:    pip-audit finds no known vulnerability in uv.lock's packages except those
@@ -45,6 +46,7 @@ COMPOSE_FILES = (DEPLOY / "compose.yaml", DEPLOY / "compose.dev.yaml")
 FINDINGS = DEPLOY / "security-findings.md"
 BANDIT_BASELINE = DEPLOY / "bandit-baseline.json"
 ALERTS = DEPLOY / "prometheus" / "alerts.yaml"
+DASHBOARD = DEPLOY / "grafana" / "tessera.json"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 # The README sections whose tables name environment variables.
 README_SECTIONS = ("## Configuration", "## Production")
@@ -374,6 +376,21 @@ def alerts_problems(text: str | None = None, exported: set[str] | None = None) -
                 problems.append(f"alert {alert} has no runbook annotation")
             for name in sorted(_expression_names(str(rule["expr"])) - exported - _PROMETHEUS_OWN):
                 problems.append(f"alert {alert}: {name} is not a metric Tessera exports")
+    if text is None:
+        problems += dashboard_problems(exported)
+    return problems
+
+
+def dashboard_problems(exported: set[str]) -> list[str]:
+    dashboard = json.loads(DASHBOARD.read_text())
+    problems = []
+    for panel in dashboard.get("panels", []):
+        targets = panel.get("targets") or []
+        if not targets:
+            problems.append(f"dashboard panel {panel.get('title')!r} has no query")
+        for target in targets:
+            for name in sorted(_expression_names(target["expr"]) - exported - _PROMETHEUS_OWN):
+                problems.append(f"dashboard panel {panel['title']!r}: {name} is not exported")
     return problems
 
 

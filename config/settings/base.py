@@ -13,6 +13,9 @@ from config.settings.env import BASE_DIR, VAR_DIR, env
 SECRET_KEY = env.str(
     "DJANGO_SECRET_KEY", default="insecure-development-key-set-DJANGO_SECRET_KEY-in-production"
 )
+# Previous keys, still accepted when checking signatures (sessions, signed links, reset
+# tokens) while DJANGO_SECRET_KEY rotates (docs/operations/secrets.md).
+SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 TESSERA_VERSION = "0.1.0"
