@@ -120,3 +120,89 @@ def test_every_alert_rule_names_exported_metrics() -> None:
         "tessera_webhook_processing_lag_seconds_bucket",
         "tessera_ledger_discrepancies",
     } <= names
+
+
+@pytest.mark.broker
+@pytest.mark.slow
+def test_a_worker_serves_its_task_metrics_on_its_own_port(broker_url: str, tmp_path: Any) -> None:
+    """A real worker process (solo pool) with CELERY_METRICS_PORT: tasks it runs are counted
+    on its own /metrics, which Prometheus scrapes beside the web processes'."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    from celery import Celery
+
+    root = Path(__file__).resolve().parent.parent
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    queue = "tessera_ops_worker_metrics"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.dev",
+        "TESSERA_VAR_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "CELERY_BROKER_URL": broker_url,
+        "CELERY_METRICS_PORT": str(port),
+        "CELERY_METRICS_ADDR": "127.0.0.1",
+    }
+    migrated = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        timeout=300,
+        check=False,
+    )
+    assert migrated.returncode == 0, migrated.stderr[-2000:]
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool",
+            "solo",
+            "-Q",
+            queue,
+            "-n",
+            f"{queue}@%h",
+            "-l",
+            "WARNING",
+        ],
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        sender = Celery(broker=broker_url)
+        task = "core.purge_idempotency_records"
+        sample = f'tessera_celery_tasks_total{{outcome="succeeded",task="{task}"}}'
+        deadline = time.monotonic() + 60
+        text = ""
+        sent = False
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as r:
+                    text = r.read().decode()
+            except OSError:
+                time.sleep(0.5)
+                continue
+            if not sent:
+                sender.send_task(task, queue=queue)
+                sent = True
+            if _value(text, sample) >= 1:
+                break
+            time.sleep(0.5)
+        assert _value(text, sample) == 1.0, [x for x in text.splitlines() if "celery_task" in x]
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)

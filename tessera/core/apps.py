@@ -8,6 +8,10 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
+        # Every process (web, worker, beat) records task outcomes through Celery's signals;
+        # a worker never loads the URLs that would import this module otherwise.
+        from tessera.core import metrics  # noqa: F401
+
         if getattr(settings, "DATABASE_REPLICAS", None):
             from tessera.core import dbrouter
 
