@@ -8,7 +8,7 @@ VENV_PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := .venv
 
-.PHONY: setup run test test-fast lint fmt bench clean worker beat
+.PHONY: setup run test test-fast lint fmt bench clean worker beat deploy-checks cluster soak
 
 $(UV):
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
@@ -49,6 +49,16 @@ worker: setup
 
 beat: setup
 	.venv/bin/celery -A config beat -l INFO
+
+# --- Operations (deploy/, docs/operations/) ---------------------------------------------------
+deploy-checks: setup
+	$(VENV_PY) scripts/deploy_checks.py
+
+cluster: setup
+	$(VENV_PY) scripts/cluster.py $(ARGS)
+
+soak: setup
+	$(VENV_PY) scripts/soak.py $(ARGS)
 
 clean:
 	rm -rf .venv .tools var

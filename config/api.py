@@ -1,10 +1,12 @@
-"""The one NinjaAPI, mounted at /api/, with every module's router."""
+"""The one NinjaAPI, mounted at /api/, with the platform's routers and those of the products
+turned on by TESSERA_PRODUCTS (config/settings/integrations/products.py)."""
+
+import importlib
 
 from django.conf import settings
+from ninja import Router
 
 from tessera.accounts.api import router as auth_router
-from tessera.capsules.api import capsules_router, drafts_router, recipients_router
-from tessera.content.api import router as content_router
 from tessera.core.api import TesseraAPI
 from tessera.core.api.system import router as system_router
 from tessera.files.api import router as files_router
@@ -28,7 +30,15 @@ api.add_router("/notifications", notifications_router, tags=["notifications"])
 api.add_router("/tasks", tasks_router, tags=["tasks"])
 api.add_router("/auth", auth_router, tags=["auth"])
 api.add_router("/files", files_router, tags=["files"])
-api.add_router("", content_router, tags=["content"])
-api.add_router("/capsules", capsules_router, tags=["capsules"])
-api.add_router("/drafts", drafts_router, tags=["capsules"])
-api.add_router("/recipients", recipients_router, tags=["capsules"])
+
+
+def _router(path: str) -> Router:
+    module, _, attribute = path.partition(":")
+    router = getattr(importlib.import_module(module), attribute)
+    if not isinstance(router, Router):
+        raise TypeError(f"{path} is not a Ninja Router")
+    return router
+
+
+for prefix, router_path, tag in settings.PRODUCT_ROUTERS:
+    api.add_router(prefix, _router(router_path), tags=[tag])

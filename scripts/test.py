@@ -55,6 +55,8 @@ def run_gates(env: dict[str, str]) -> list[str]:
             "migrations",
             [str(BIN / "python"), "manage.py", "makemigrations", "--check", "--dry-run"],
         ),
+        # deploy/: compose, .env.example, hadolint, nginx -t, alerts, bandit, pip-audit.
+        ("deployment checks", [str(BIN / "python"), "scripts/deploy_checks.py"]),
     ]
     for title, command in gates:
         if run(title, command, env) != 0:

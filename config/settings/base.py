@@ -14,6 +14,9 @@ from config.settings.env import BASE_DIR, VAR_DIR, env
 SECRET_KEY = env.str(
     "DJANGO_SECRET_KEY", default="insecure-development-key-set-DJANGO_SECRET_KEY-in-production"
 )
+# Previous keys, still accepted when checking signatures (sessions, signed links, reset
+# tokens) while DJANGO_SECRET_KEY rotates (docs/operations/secrets.md).
+SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 TESSERA_VERSION = "0.1.0"
@@ -42,10 +45,12 @@ LOCAL_APPS = [
     "tessera.notifications",
     "tessera.tasks",
     "tessera.files",
-    "tessera.capsules",
-    "tessera.content",
 ]
-INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
+# Product apps (content, capsules, …) are chosen by TESSERA_PRODUCTS: their registry is in
+# config/settings/integrations/products.py, not here.
+from config.settings.integrations.products import *  # noqa: E402
+
+INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS + PRODUCT_APPS
 
 # API requests (under API_PREFIX) leave this list at its first entry and take API_MIDDLEWARE
 # instead: sessions, CSRF, messages and the session user serve only the admin and other HTML
@@ -299,6 +304,12 @@ LOG_FORMAT = env.str("LOG_FORMAT", default="json")
 METRICS_ENABLED = env.bool("METRICS_ENABLED", default=True)
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+# Queues whose depth /metrics reads from the broker, and how long a scrape-time reading is
+# reused; a worker's own metrics port (0: none), see tessera/core/metrics.py.
+METRICS_QUEUES = env.list("METRICS_QUEUES", default=["celery"])
+METRICS_SOURCE_CACHE_SECONDS = env.float("METRICS_SOURCE_CACHE_SECONDS", default=5.0)
+CELERY_METRICS_PORT = env.int("CELERY_METRICS_PORT", default=0)
+CELERY_METRICS_ADDR = env.str("CELERY_METRICS_ADDR", default="0.0.0.0")  # noqa: S104
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
 SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="development")
 SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
@@ -321,4 +332,8 @@ API_TOKEN_VERIFIER = "tessera.accounts.tokens.access_token_verify"  # noqa: S105
 from config.settings.integrations.auth import *  # noqa: E402
 from config.settings.integrations.capsules import *  # noqa: E402
 from config.settings.integrations.content import *  # noqa: E402
+from config.settings.integrations.replicas import *  # noqa: E402
 from config.settings.integrations.storage import *  # noqa: E402
+
+# Last: drop the periodic jobs and edge routes of products that are off.
+CELERY_BEAT_SCHEDULE, EDGE_ROUTES = product_filtered(CELERY_BEAT_SCHEDULE, EDGE_ROUTES)

@@ -9,9 +9,10 @@ class CapsulesConfig(AppConfig):
     verbose_name = _("Time capsules")
 
     def ready(self) -> None:
-        from tessera.capsules import signals
+        from tessera.capsules import metrics, signals
         from tessera.capsules.export import account_export
         from tessera.core.exports import export_contributor_register
 
         signals.connect()
+        metrics.register()
         export_contributor_register("capsules", account_export)

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 from django.conf import settings
-from django.db import connection
+from django.db import connections, router
 from django.db.models import Count, F, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -435,11 +435,18 @@ def _prepared_cursor_class() -> type:
     return PreparedCursor
 
 
+def _reading_connection() -> Any:
+    """The connection the router picks for reading capsules (a replica, when configured and
+    the reader has not just written: tessera/core/dbrouter.py)."""
+    return connections[router.db_for_read(Capsule)]
+
+
 def _fetch_prepared(sql: str, params: dict[str, Any]) -> tuple[Any, ...]:
     """One row of `sql`, run as a prepared statement. The page statement is long: parsing
     and planning it took twice as long as running it, and a prepared statement does both
     once per pooled connection (psycopg keeps its 100 latest per connection). Logged like
     any query (Django's cursor wrapper)."""
+    connection = _reading_connection()
     connection.ensure_connection()
     raw = _prepared_cursor_class()(connection.connection)
     if not connection.queries_logged:
@@ -453,7 +460,7 @@ def _fetch_prepared(sql: str, params: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def _fetch_once(sql: str, params: dict[str, Any]) -> tuple[Any, ...]:
-    with connection.cursor() as cursor:
+    with _reading_connection().cursor() as cursor:
         cursor.execute(sql, params)
         return tuple(cursor.fetchone())
 
@@ -494,7 +501,7 @@ def capsule_page(
     after = _cursor_decode(cursor) if cursor else None
     offset = 0 if cursor else (page - 1) * size
     email, phone = verified_addresses(user) if check_pending_claims else ("", "")
-    if connection.vendor != "postgresql":
+    if _reading_connection().vendor != "postgresql":
         return _capsule_page_in_python(
             user=user,
             box=box,

@@ -217,8 +217,20 @@ def _validators(etag: str, built_at: float) -> tuple[tuple[str, str], ...]:
     return (
         ("ETag", f'W/"{etag}"'),
         ("Last-Modified", http_date(built_at)),
-        ("Cache-Control", "public, max-age=0, must-revalidate"),
+        ("Cache-Control", _cache_control()),
     )
+
+
+@lru_cache(maxsize=1)
+def _cache_control() -> str:
+    """Browsers revalidate every time (ETag, 304). With CONTENT_SHARED_CACHE_SECONDS set, a
+    shared cache in front (the Nginx of deploy/) may keep the document that long and serve it
+    stale for CONTENT_STALE_WHILE_REVALIDATE_SECONDS more while it revalidates."""
+    shared = settings.CONTENT_SHARED_CACHE_SECONDS
+    if shared <= 0:
+        return "public, max-age=0, must-revalidate"
+    stale = settings.CONTENT_STALE_WHILE_REVALIDATE_SECONDS
+    return f"public, max-age=0, s-maxage={shared}, stale-while-revalidate={stale}"
 
 
 def document_reply(

@@ -4,13 +4,19 @@ histogram observation, cheaper than django-prometheus's pair of middlewares)."""
 from __future__ import annotations
 
 import hmac
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
+from celery import signals
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django_prometheus.exports import ExportToDjangoView
-from prometheus_client import Histogram
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram, start_http_server
+from prometheus_client.core import GaugeMetricFamily
 
 from tessera.core.client_ip import client_ip
 from tessera.core.envelope import error_response
@@ -58,3 +64,227 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
             message=_("Metrics are not available to this client."),
         )
     return ExportToDjangoView(request)
+
+
+# --- What an operator watches (docs/operations/alerts.md) ------------------------------------
+# Defined here, in core, so every app (and the wallet and events apps to come) records with the
+# same names; Prometheus rules in deploy/prometheus/alerts.yaml use them.
+
+TASKS = Counter(
+    "tessera_celery_tasks",
+    "Celery task outcomes: succeeded, failed (for good), retried, rejected, revoked.",
+    ["task", "outcome"],
+)
+TASK_DURATION = Histogram(
+    "tessera_celery_task_duration_seconds",
+    "How long a Celery task ran, from prerun to postrun.",
+    ["task"],
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+)
+WEBHOOKS_RECEIVED = Counter(
+    "tessera_webhooks_received",
+    "Gateway webhooks received, by provider and outcome (accepted, duplicate, bad_signature, "
+    "invalid).",
+    ["provider", "outcome"],
+)
+WEBHOOK_PROCESSING_LAG = Histogram(
+    "tessera_webhook_processing_lag_seconds",
+    "From a webhook's receipt to the end of its processing.",
+    ["provider"],
+    buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600),
+)
+LEDGER_CHECKS = Counter(
+    "tessera_ledger_checks",
+    "Ledger checks (reconciliation, balance invariants) by result: ok, mismatch, error.",
+    ["check", "result"],
+)
+LEDGER_LAST_CHECK = Gauge(
+    "tessera_ledger_last_check_timestamp_seconds",
+    "When each ledger check last finished, as a Unix time.",
+    ["check"],
+)
+LEDGER_DISCREPANCIES = Gauge(
+    "tessera_ledger_discrepancies",
+    "Records the last ledger check found out of step (0 when the books agree).",
+    ["check"],
+)
+
+
+def record_webhook_received(*, provider: str, outcome: str) -> None:
+    WEBHOOKS_RECEIVED.labels(provider, outcome).inc()
+
+
+def record_webhook_processed(*, provider: str, received_at: float, processed_at: float) -> None:
+    WEBHOOK_PROCESSING_LAG.labels(provider).observe(max(0.0, processed_at - received_at))
+
+
+def record_ledger_check(*, check: str, result: str, discrepancies: int, at: float) -> None:
+    LEDGER_CHECKS.labels(check, result).inc()
+    LEDGER_LAST_CHECK.labels(check).set(at)
+    LEDGER_DISCREPANCIES.labels(check).set(discrepancies)
+
+
+# --- Gauges read at scrape time, registered by the apps that own the data -------------------
+
+
+@dataclass(frozen=True)
+class GaugeSource:
+    name: str
+    documentation: str
+    labels: tuple[str, ...]
+    # Returns (label values, value) pairs; raising marks the source failed in this scrape.
+    read: Callable[[], Iterable[tuple[tuple[str, ...], float]]]
+
+
+_gauge_sources: dict[str, GaugeSource] = {}
+
+
+def register_gauge(
+    name: str,
+    documentation: str,
+    read: Callable[[], Iterable[tuple[tuple[str, ...], float]]],
+    *,
+    labels: tuple[str, ...] = (),
+) -> None:
+    """The hook an app uses to export a value it computes when Prometheus scrapes (a backlog's
+    age, a sweep's lag). Registering the same name again replaces the reader."""
+    _gauge_sources[name] = GaugeSource(name, documentation, labels, read)
+
+
+def _queue_depths() -> Iterable[tuple[tuple[str, ...], float]]:
+    from celery import current_app
+
+    with current_app.connection_for_read() as conn:
+        conn.ensure_connection(max_retries=0, timeout=2)
+        channel: Any = conn.default_channel
+        for queue in settings.METRICS_QUEUES:
+            if conn.transport_cls in ("redis", "rediss"):
+                depth = channel.client.llen(queue)
+            else:
+                depth = channel.queue_declare(queue=queue, passive=True).message_count
+            yield (queue,), float(depth)
+
+
+register_gauge(
+    "tessera_celery_queue_depth",
+    "Messages waiting in each Celery queue, read from the broker.",
+    _queue_depths,
+    labels=("queue",),
+)
+
+
+class _ScrapeTimeCollector:
+    """Reads every registered source at scrape time, each at most every few seconds."""
+
+    def __init__(self) -> None:
+        self._cached: dict[str, tuple[float, list[tuple[tuple[str, ...], float]], bool]] = {}
+
+    def describe(self) -> Iterable[Any]:
+        return []
+
+    def collect(self) -> Iterable[Any]:
+        now = time.monotonic()
+        up = GaugeMetricFamily(
+            "tessera_metric_source_up",
+            "Whether each scrape-time source could be read (1) or failed (0).",
+            labels=["source"],
+        )
+        for source in list(_gauge_sources.values()):
+            cached = self._cached.get(source.name)
+            if cached is None or now - cached[0] > settings.METRICS_SOURCE_CACHE_SECONDS:
+                try:
+                    samples, ok = list(source.read()), True
+                except Exception:  # noqa: BLE001 - reported as the source being down
+                    samples, ok = [], False
+                cached = self._cached[source.name] = (now, samples, ok)
+            family = GaugeMetricFamily(
+                source.name, source.documentation, labels=list(source.labels)
+            )
+            for label_values, value in cached[1]:
+                family.add_metric(list(label_values), value)
+            yield family
+            up.add_metric([source.name], 1.0 if cached[2] else 0.0)
+        yield up
+
+
+REGISTRY.register(_ScrapeTimeCollector())
+
+
+def exported_names() -> set[str]:
+    """Every sample name the registry can expose, for checking alert rules against."""
+    names = set(_gauge_sources) | {"tessera_metric_source_up"}
+    for collector in list(REGISTRY._collector_to_names):
+        for family in getattr(collector, "describe", list)() or collector.collect():
+            names.add(family.name)
+            if family.type == "counter":
+                names |= {f"{family.name}_total", f"{family.name}_created"}
+            elif family.type == "histogram":
+                names |= {f"{family.name}_{s}" for s in ("bucket", "count", "sum", "created")}
+            elif family.type == "summary":
+                names |= {f"{family.name}_{s}" for s in ("count", "sum", "created")}
+    return names
+
+
+# --- Celery signals: task outcomes and durations ---------------------------------------------
+
+_task_started: dict[str, float] = {}
+
+
+@signals.task_prerun.connect(weak=False)
+def _task_prerun(task_id: str, **_: Any) -> None:
+    _task_started[task_id] = time.perf_counter()
+
+
+@signals.task_postrun.connect(weak=False)
+def _task_postrun(task_id: str, task: Any, **_: Any) -> None:
+    started = _task_started.pop(task_id, None)
+    if started is not None:
+        TASK_DURATION.labels(task.name).observe(time.perf_counter() - started)
+
+
+@signals.task_success.connect(weak=False)
+def _task_success(sender: Any, **_: Any) -> None:
+    TASKS.labels(sender.name, "succeeded").inc()
+
+
+@signals.task_failure.connect(weak=False)
+def _task_failure(sender: Any, **_: Any) -> None:
+    TASKS.labels(sender.name, "failed").inc()
+
+
+@signals.task_retry.connect(weak=False)
+def _task_retry(sender: Any, **_: Any) -> None:
+    TASKS.labels(sender.name, "retried").inc()
+
+
+@signals.task_rejected.connect(weak=False)
+def _task_rejected(message: Any, **_: Any) -> None:
+    name = (getattr(message, "headers", None) or {}).get("task", "unknown")
+    TASKS.labels(str(name), "rejected").inc()
+
+
+@signals.task_revoked.connect(weak=False)
+def _task_revoked(sender: Any, **_: Any) -> None:
+    TASKS.labels(getattr(sender, "name", "unknown"), "revoked").inc()
+
+
+@signals.worker_process_init.connect(weak=False)
+def _worker_process_init(**_: Any) -> None:
+    _task_started.clear()
+
+
+@signals.worker_ready.connect(weak=False)
+def _worker_ready(**_: Any) -> None:
+    """A worker's own /metrics when CELERY_METRICS_PORT is set (task outcomes are counted in
+    the worker, not in the web processes). With the prefork pool set PROMETHEUS_MULTIPROC_DIR
+    so the pool's children share their counts."""
+    port = settings.CELERY_METRICS_PORT
+    if not port:
+        return
+    registry = REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import CollectorRegistry, multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    start_http_server(port, addr=settings.CELERY_METRICS_ADDR, registry=registry)

@@ -25,7 +25,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # longest ETA any task is scheduled with (../shared/PERFORMANCE.md).
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600}
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's database scheduler, without the jobs of products that are off.
+CELERY_BEAT_SCHEDULER = "tessera.core.beat:TesseraScheduler"
 CELERY_TIMEZONE = "UTC"
 
 # Periodic jobs. django-celery-beat copies these into its tables on start, where the admin

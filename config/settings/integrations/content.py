@@ -16,3 +16,9 @@ CONTENT_IMAGE_MAX_PIXELS = env.int("CONTENT_IMAGE_MAX_PIXELS", default=40_000_00
 # The cached document also kept in each process, invalidated by Redis itself
 # (tessera/core/nearcache.py, docs/decisions/0013); only with a Redis cache.
 CONTENT_NEAR_CACHE = env.bool("CONTENT_NEAR_CACHE", default=True)
+# A shared cache in front (deploy/nginx) may keep the document this long (s-maxage) and
+# serve it stale while revalidating for the second value; 0 keeps it out of shared caches.
+CONTENT_SHARED_CACHE_SECONDS = env.int("CONTENT_SHARED_CACHE_SECONDS", default=0)
+CONTENT_STALE_WHILE_REVALIDATE_SECONDS = env.int(
+    "CONTENT_STALE_WHILE_REVALIDATE_SECONDS", default=30
+)
