@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.db import connection, transaction
 
+from tessera.capsules import statemachine
 from tessera.capsules.models import CapsuleEvent
 from tessera.capsules.services.common import _notify_task, _now
 from tessera.capsules.services.invitations import capsule_invite_pending
@@ -20,46 +21,18 @@ class SweepResult:
 
 
 def _sql_pg_ready() -> str:
-    return """
-        WITH moved AS (
-            UPDATE capsules_capsule AS c SET state = 'ready', updated_at = %(now)s
-            WHERE c.id IN (
-                SELECT id FROM capsules_capsule
-                WHERE state IN ('sealed', 'unfolding') AND scheduled_unlock_at <= %(now)s
-                LIMIT %(batch)s
-            ) AND c.state IN ('sealed', 'unfolding')
-            RETURNING c.id
-        )
-        INSERT INTO capsules_capsuleevent (capsule_id, kind, created_at)
-        SELECT id, 'ready', %(now)s FROM moved
-        ON CONFLICT (capsule_id, kind) DO NOTHING
-    """
+    return statemachine.sql_sweep_pg(statemachine.transition("unlock"))
 
 
 def _sql_pg_unfold() -> str:
-    return """
-        WITH moved AS (
-            UPDATE capsules_capsule AS c SET state = 'unfolding', updated_at = %(now)s
-            WHERE c.id IN (
-                SELECT id FROM capsules_capsule
-                WHERE state = 'sealed' AND unfolds_at <= %(now)s
-                    AND scheduled_unlock_at > %(now)s
-                LIMIT %(batch)s
-            ) AND c.state = 'sealed'
-            RETURNING c.id
-        )
-        INSERT INTO capsules_capsuleevent (capsule_id, kind, created_at)
-        SELECT id, 'unfolding', %(now)s FROM moved
-        ON CONFLICT (capsule_id, kind) DO NOTHING
-    """
+    return statemachine.sql_sweep_pg(statemachine.transition("unfold"))
 
 
-# One batch per phase at a time across all workers: a sweep that finds its phase's lock
-# taken stops that phase, because the holder carries on until nothing is due (so rows are
-# never locked twice, no SELECT … FOR UPDATE). One key per phase: a holder of one phase
-# must never make the other phase's holder stop.
-_READY_LOCK_KEY = 0x7E55_CA95
-_UNFOLD_LOCK_KEY = 0x7E55_CA96
+# One batch per clock move at a time across all workers: a sweep that finds a move's lock
+# taken stops that move, because the holder carries on until nothing is due (so rows are
+# never locked twice, no SELECT … FOR UPDATE). One key per move: a holder of one move must
+# never make the other move's holder stop.
+_LOCK_KEY_BASE = 0x7E55_CA95
 
 
 def _sweep_pg(sql: str, *, lock_key: int, now: datetime, batch_size: int) -> int:
@@ -76,38 +49,18 @@ def _sweep_pg(sql: str, *, lock_key: int, now: datetime, batch_size: int) -> int
             return total
 
 
-def _sweep_sqlite(*, now: datetime) -> SweepResult:
+def _sweep_sqlite(*, now: datetime) -> dict[str, int]:
     # SQLite runs write transactions one at a time (IMMEDIATE), so two statements in one
     # transaction are as safe as PostgreSQL's UPDATE … RETURNING.
-    stamp = connection.ops.adapt_datetimefield_value(now)
+    params = {"now": connection.ops.adapt_datetimefield_value(now)}
+    moved: dict[str, int] = {}
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO capsules_capsuleevent (capsule_id, kind, created_at) "
-            "SELECT id, 'ready', %s FROM capsules_capsule "
-            "WHERE state IN ('sealed', 'unfolding') AND scheduled_unlock_at <= %s "
-            "ON CONFLICT (capsule_id, kind) DO NOTHING",
-            [stamp, stamp],
-        )
-        cursor.execute(
-            "UPDATE capsules_capsule SET state = 'ready', updated_at = %s "
-            "WHERE state IN ('sealed', 'unfolding') AND scheduled_unlock_at <= %s",
-            [stamp, stamp],
-        )
-        readied = cursor.rowcount
-        cursor.execute(
-            "INSERT INTO capsules_capsuleevent (capsule_id, kind, created_at) "
-            "SELECT id, 'unfolding', %s FROM capsules_capsule "
-            "WHERE state = 'sealed' AND unfolds_at <= %s AND scheduled_unlock_at > %s "
-            "ON CONFLICT (capsule_id, kind) DO NOTHING",
-            [stamp, stamp, stamp],
-        )
-        cursor.execute(
-            "UPDATE capsules_capsule SET state = 'unfolding', updated_at = %s "
-            "WHERE state = 'sealed' AND unfolds_at <= %s AND scheduled_unlock_at > %s",
-            [stamp, stamp, stamp],
-        )
-        unfolded = cursor.rowcount
-    return SweepResult(readied=readied, unfolded=unfolded)
+        for move in statemachine.CLOCK:
+            record, update = statemachine.sql_sweep_sqlite(move)
+            cursor.execute(record, params)
+            cursor.execute(update, params)
+            moved[move.target] = cursor.rowcount
+    return moved
 
 
 def capsule_unlock_sweep(
@@ -120,16 +73,18 @@ def capsule_unlock_sweep(
     uncommitted batch, which the next sweep redoes."""
     now = now or _now()
     if connection.vendor == "postgresql":
-        result = SweepResult(
-            readied=_sweep_pg(
-                _sql_pg_ready(), lock_key=_READY_LOCK_KEY, now=now, batch_size=batch_size
-            ),
-            unfolded=_sweep_pg(
-                _sql_pg_unfold(), lock_key=_UNFOLD_LOCK_KEY, now=now, batch_size=batch_size
-            ),
-        )
+        moved = {
+            move.target: _sweep_pg(
+                statemachine.sql_sweep_pg(move),
+                lock_key=_LOCK_KEY_BASE + index,
+                now=now,
+                batch_size=batch_size,
+            )
+            for index, move in enumerate(statemachine.CLOCK)
+        }
     else:
-        result = _sweep_sqlite(now=now)
+        moved = _sweep_sqlite(now=now)
+    result = SweepResult(readied=moved[statemachine.READY], unfolded=moved[statemachine.UNFOLDING])
     # Also when nothing moved: events a dead worker left unnotified get picked up again.
     if notify_after and (
         result.readied

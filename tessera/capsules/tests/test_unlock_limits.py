@@ -27,8 +27,10 @@ def freeze(monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime], None]:
     return at
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+def utc(  # noqa: PLR0917
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def seal(user: Any, other_user: Any, unlock_at: datetime) -> Capsule:
