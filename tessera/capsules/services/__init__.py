@@ -36,8 +36,8 @@ from tessera.capsules.services.recipients import (
     recipient_update,
 )
 from tessera.capsules.services.sweep import (
+    NOTIFY_BATCH,
     SweepResult,
-    _notify_event,
     _sql_pg_ready,
     _sql_pg_unfold,
     capsule_notify_events,
@@ -47,10 +47,10 @@ from tessera.capsules.services.sweep import (
 __all__ = [
     "MAX_AHEAD_YEARS",
     "MIN_AHEAD",
+    "NOTIFY_BATCH",
     "UNSET",
     "Receiver",
     "SweepResult",
-    "_notify_event",
     "_now",
     "_sql_pg_ready",
     "_sql_pg_unfold",

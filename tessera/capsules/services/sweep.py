@@ -1,17 +1,20 @@
-"""The unlock sweep and the delivery of its outbox (`CapsuleEvent`)."""
+"""The unlock sweep and the fan-out of its outbox (`CapsuleEvent`) to the receivers."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 
 from tessera.capsules import statemachine
 from tessera.capsules.models import CapsuleEvent
 from tessera.capsules.services.common import _notify_task, _now
-from tessera.capsules.services.invitations import capsule_invite_pending
-from tessera.notifications.services import notify
+from tessera.capsules.services.invitations import INVITATION_KIND, invitation_message
+from tessera.notifications.services import NotifyItem, OutboundMessage, notify_many, send_many
 
 
 @dataclass(frozen=True)
@@ -91,47 +94,98 @@ def capsule_unlock_sweep(
         or result.unfolded
         or CapsuleEvent.objects.filter(notified_at__isnull=True).exists()
     ):
-        _notify_task().delay(batch_size=500)
+        # Several fan-out tasks share the work (each claims its own batches); one per
+        # batch at most.
+        batches = -(-(result.readied + result.unfolded) // NOTIFY_BATCH)
+        for _ in range(max(1, min(settings.CAPSULE_NOTIFY_TASKS, batches))):
+            _notify_task().delay(batch_size=NOTIFY_BATCH)
     return result
 
 
-def capsule_notify_events(*, batch_size: int = 500, limit: int | None = None) -> int:
-    """Notify each pending event's receiver once: the notification and `notified_at` are
-    written in one transaction over rows locked with SKIP LOCKED, so parallel or repeated
-    runs never notify twice. Returns how many events were handled."""
+# Events per fan-out transaction: big enough that the per-batch queries vanish in the
+# rows written, small enough that a redone batch (a worker killed mid-way) costs little.
+NOTIFY_BATCH = 2000
+
+
+def _claim_events(size: int) -> list[Any]:
+    """Up to `size` events nobody has notified or is notifying, oldest first, locked until
+    the caller's transaction ends; rows another worker holds are skipped (SKIP LOCKED)."""
+    return list(
+        CapsuleEvent.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(notified_at__isnull=True)
+        .order_by("id")
+        .values(
+            "id",
+            "kind",
+            "capsule_id",
+            "capsule__title",
+            "capsule__scheduled_unlock_at",
+            "capsule__receiver_id",
+            "capsule__receiver_email",
+            "capsule__receiver_phone",
+            "capsule__sender__name",
+            "capsule__sender__email",
+        )[:size]
+    )
+
+
+def _notify_batch(events: list[dict[str, Any]]) -> None:
+    """One `notify_many` per kind for receivers with an account; one `send_many` of
+    invitations for READY capsules whose receiver has none yet."""
+    by_kind: dict[str, list[NotifyItem]] = defaultdict(list)
+    invitations: list[OutboundMessage] = []
+    for event in events:
+        unlock_at = event["capsule__scheduled_unlock_at"]
+        sender_name = event["capsule__sender__name"] or ""
+        if event["capsule__receiver_id"] is not None:
+            by_kind[f"capsules.{event['kind']}"].append(
+                NotifyItem(
+                    user=event["capsule__receiver_id"],
+                    context={
+                        "title": event["capsule__title"],
+                        "name": sender_name or event["capsule__sender__email"] or "",
+                        "unlock_at": unlock_at.strftime("%Y-%m-%d %H:%M UTC") if unlock_at else "",
+                    },
+                    data={"capsuleId": str(event["capsule_id"])},
+                )
+            )
+        elif event["kind"] == CapsuleEvent.Kind.READY:
+            message = invitation_message(
+                sender_name=sender_name,
+                title=event["capsule__title"],
+                unlock_at=unlock_at,
+                receiver_email=event["capsule__receiver_email"],
+                receiver_phone=event["capsule__receiver_phone"],
+            )
+            if message is not None:
+                invitations.append(message)
+    for kind, items in by_kind.items():
+        notify_many(kind=kind, items=items)
+    if invitations:
+        send_many(kind=INVITATION_KIND, messages=invitations)
+
+
+def capsule_notify_events(*, batch_size: int = NOTIFY_BATCH, limit: int | None = None) -> int:
+    """Notify each pending event's receiver exactly once, a batch at a time.
+
+    Each batch is one transaction: claim events (SKIP LOCKED), write their notifications
+    and queued deliveries (`notify_many`), set their `notified_at`, commit. Parallel runs
+    never share an event; a run killed mid-batch commits nothing of it, and its events are
+    claimed again by the next run (nobody is notified twice: the notifications were part
+    of the transaction that died). Emails and SMS go out after commit, from the sending
+    workers. A receiver deleted since the sweep took their capsules and events along
+    (cascade); one deleted while the batch is written waits for it (`notify_many`).
+    Returns how many events were handled."""
     handled = 0
     while limit is None or handled < limit:
+        size = batch_size if limit is None else min(batch_size, limit - handled)
         with transaction.atomic():
-            events = list(
-                CapsuleEvent.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(notified_at__isnull=True)
-                .select_related("capsule", "capsule__sender", "capsule__receiver")
-                .order_by("id")[:batch_size]
-            )
+            events = _claim_events(size)
             if not events:
                 return handled
-            for event in events:
-                _notify_event(event)
-            CapsuleEvent.objects.filter(pk__in=[e.pk for e in events]).update(notified_at=_now())
-            handled += len(events)
+            _notify_batch(events)
+            CapsuleEvent.objects.filter(pk__in=[event["id"] for event in events]).update(
+                notified_at=_now()
+            )
+        handled += len(events)
     return handled
-
-
-def _notify_event(event: CapsuleEvent) -> None:
-    capsule = event.capsule
-    context = {
-        "title": capsule.title,
-        "name": capsule.sender.name or capsule.sender.email or "",
-        "unlock_at": capsule.scheduled_unlock_at.strftime("%Y-%m-%d %H:%M UTC")
-        if capsule.scheduled_unlock_at
-        else "",
-    }
-    if capsule.receiver is not None:
-        notify(
-            user=capsule.receiver,
-            kind=f"capsules.{event.kind}",
-            context=context,
-            data={"capsuleId": str(capsule.pk)},
-        )
-    elif event.kind == CapsuleEvent.Kind.READY:
-        capsule_invite_pending(capsule)

@@ -1,0 +1,458 @@
+"""Telling many people about one kind of thing at once: `notify_many`.
+
+The costs of one notification (the user's row, their preferences, the templates, the
+rendering, the inserts, the task that sends) are paid once per batch here, not once per
+person: a constant number of queries per batch, each template compiled once per language,
+rows written with `bulk_create`, and one sending task per channel after commit (docs/
+decisions/0022). `services.notify` is this with one item.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import structlog
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.utils import timezone, translation
+
+from tessera.core.errors import InvalidInputError
+from tessera.core.ids import uuid7
+from tessera.notifications.errors import TemplateNotFoundError
+from tessera.notifications.models import (
+    ALL_KINDS,
+    Channel,
+    Delivery,
+    Notification,
+    NotificationPreference,
+    NotificationTemplate,
+)
+from tessera.notifications.rendering import TemplatePlan, language_resolve, subject_line
+
+logger = structlog.get_logger("tessera.notifications")
+
+# In-app first, so that the email and SMS deliveries can point at the notification.
+CHANNEL_ORDER: tuple[str, ...] = (Channel.IN_APP, Channel.EMAIL, Channel.SMS)
+OUTBOUND: tuple[str, ...] = (Channel.EMAIL, Channel.SMS)
+# Rows per INSERT statement (PostgreSQL sends each column as one array: UNNEST).
+INSERT_BATCH = 2000
+
+
+class NotifyItem(NamedTuple):
+    """One person to tell, for `notify_many`. A plain `(user, context, data)` tuple works too.
+
+    - `user`: a user, or a user's primary key (the batch reads the users itself, so one
+      deleted meanwhile is skipped, not an error);
+    - `context`: the template's values for this person (`{{ title }}` → `context["title"]`);
+    - `data`: what rides on the in-app notification for the client (ids for a deep link);
+    - `language`: this person's language for this message, else their own (`user.language`).
+    """
+
+    user: Any
+    context: Mapping[str, Any] | None = None
+    data: Mapping[str, Any] | None = None
+    language: str | None = None
+
+
+@dataclass
+class NotifyManyResult:
+    """What one batch wrote. `skipped` counts, by reason, what was not written:
+    `no_such_user` (per item), `opted_out` and `no_address` (per item and channel)."""
+
+    notifications: list[Notification] = field(default_factory=list)
+    deliveries: list[Delivery] = field(default_factory=list)
+    skipped: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass(frozen=True, slots=True)
+class _Person:
+    pk: Any
+    email: str
+    phone: str
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """One channel's template in one language, compiled once for the whole batch."""
+
+    language: str
+    subject: TemplatePlan | None
+    body: TemplatePlan
+
+    def render(self, values: dict[str, Any]) -> tuple[str, str]:
+        subject = subject_line(self.subject.fill(values)) if self.subject is not None else ""
+        return subject, self.body.fill(values).strip()
+
+
+def _as_item(item: Any) -> NotifyItem:
+    return item if isinstance(item, NotifyItem) else NotifyItem(*item)
+
+
+def _user_key(user: Any) -> Any:
+    pk_field = get_user_model()._meta.pk
+    assert pk_field is not None  # noqa: S101 - every model has one
+    return pk_field.to_python(getattr(user, "pk", user))
+
+
+def _people(batch: list[NotifyItem]) -> dict[Any, _Person]:
+    """The items' users that still exist, in one query, keyed by primary key. A user given
+    as an instance is used as given (its email, phone and language, saved or not); one
+    given by key as stored. On PostgreSQL the rows are share-locked (FOR KEY SHARE, as the
+    foreign-key check at commit would do anyway): a user deleted while the batch is being
+    written waits for it, instead of failing its commit."""
+    keys = {_user_key(item.user) for item in batch}
+    if not keys:
+        return {}
+    rows = (
+        get_user_model()
+        .objects.filter(pk__in=keys)
+        .values_list("pk", "email", "phone_number", "language")
+    )
+    if connection.vendor == "postgresql":
+        sql, params = rows.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"{sql} FOR KEY SHARE", params)
+            fetched = cursor.fetchall()
+    else:
+        fetched = list(rows)
+    people = {
+        pk: _Person(pk=pk, email=email or "", phone=phone or "", language=language or "")
+        for pk, email, phone, language in fetched
+    }
+    for item in batch:
+        user = item.user
+        if hasattr(user, "pk") and user.pk in people:
+            people[user.pk] = _Person(
+                pk=user.pk,
+                email=getattr(user, "email", None) or "",
+                phone=getattr(user, "phone_number", None) or "",
+                language=getattr(user, "language", None) or "",
+            )
+    return people
+
+
+def _refusals(*, user_ids: list[Any], kind: str, channels: list[str]) -> set[tuple[Any, str]]:
+    """(user, channel) pairs turned off for `kind`, in one query: an exact rule beats "*",
+    no rule means on."""
+    rules: dict[tuple[Any, str, str], bool] = {
+        (user_id, rule_kind, channel): enabled
+        for user_id, rule_kind, channel, enabled in NotificationPreference.objects.filter(
+            user_id__in=user_ids, kind__in=[kind, ALL_KINDS], channel__in=channels
+        ).values_list("user_id", "kind", "channel", "enabled")
+    }
+    refused: set[tuple[Any, str]] = set()
+    for user_id, _rule_kind, channel in rules:
+        exact = rules.get((user_id, kind, channel))
+        enabled = exact if exact is not None else rules.get((user_id, ALL_KINDS, channel), True)
+        if not enabled:
+            refused.add((user_id, channel))
+    return refused
+
+
+class _Templates:
+    """The kind's templates (one query), compiled on first use per channel and language;
+    a language without a channel's template uses English."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.stored: dict[tuple[str, str], NotificationTemplate] = {
+            (t.channel, t.language): t for t in NotificationTemplate.objects.filter(key=kind)
+        }
+        self.plans: dict[tuple[str, str], _Plan | None] = {}
+
+    def plan(self, channel: str, language: str) -> _Plan | None:
+        key = (channel, language)
+        if key not in self.plans:
+            template = self.stored.get(key) or self.stored.get((channel, settings.LANGUAGE_CODE))
+            self.plans[key] = (
+                None
+                if template is None
+                else _Plan(
+                    language=template.language,
+                    subject=None if channel == Channel.SMS else TemplatePlan(template.subject),
+                    body=TemplatePlan(template.body),
+                )
+            )
+        return self.plans[key]
+
+    def channels(self, language: str, requested: list[str] | None) -> list[str]:
+        available = [c for c in CHANNEL_ORDER if self.plan(c, language) is not None]
+        if requested is None:
+            return available
+        missing = [c for c in requested if c not in available]
+        if missing:
+            raise TemplateNotFoundError(
+                f"No {', '.join(map(repr, missing))} template for {self.kind!r} "
+                f"in {language!r} or English."
+            )
+        return [c for c in CHANNEL_ORDER if c in requested]
+
+
+def _requested(channels: Iterable[str] | None) -> list[str] | None:
+    if channels is None:
+        return None
+    requested = list(dict.fromkeys(channels))
+    unknown = [channel for channel in requested if channel not in Channel.values]
+    if unknown:
+        raise InvalidInputError(
+            f"Unknown notification channel(s): {', '.join(map(repr, unknown))}.",
+            code="invalid_channel",
+        )
+    return requested
+
+
+def _address(person: _Person, channel: str) -> str:
+    return person.email if channel == Channel.EMAIL else person.phone
+
+
+def notify_many(
+    *,
+    kind: str,
+    items: Iterable[NotifyItem | tuple[Any, ...]],
+    channels: Iterable[str] | None = None,
+    critical: bool = False,
+) -> NotifyManyResult:
+    """Tell every item's user about `kind`, in one transaction, in a fixed number of queries.
+
+    Each person gets the kind on every channel it has a template for (or on `channels`),
+    rendered with their `context` in their language (English where a channel has no
+    template in it), minus the channels their preferences turn off (unless `critical`:
+    OTP codes, security alerts). In-app notifications are written at once; email and SMS
+    are written as queued deliveries and sent by workers in batches after the surrounding
+    transaction commits (a rolled-back batch sends nothing). A user who no longer exists,
+    has turned the kind off, or has no address for a channel is skipped and counted in
+    `skipped`; nothing about one person fails the batch.
+
+    Raises `TemplateNotFoundError` when the kind has no template at all, or when a channel
+    asked for has none in a language the batch needs (nothing is written), and
+    `InvalidInputError` for an unknown channel.
+
+    Batches of a few thousand items keep each transaction short; see
+    `capsules.services.capsule_notify_events` for a caller that claims its batches.
+    """
+    batch = [_as_item(item) for item in items]
+    requested = _requested(channels)
+    templates = _Templates(kind)
+    if not templates.stored:
+        raise TemplateNotFoundError(f"No notification template has the key {kind!r}.")
+    result = NotifyManyResult()
+    if not batch:
+        return result
+
+    people = _people(batch)
+    by_language: dict[str, list[tuple[NotifyItem, _Person]]] = defaultdict(list)
+    for item in batch:
+        person = people.get(_user_key(item.user))
+        if person is None:
+            result.skipped["no_such_user"] += 1
+            continue
+        by_language[language_resolve(requested=item.language, user=person)].append((item, person))
+    wanted = {language: templates.channels(language, requested) for language in by_language}
+    refused = (
+        set()
+        if critical
+        else _refusals(
+            user_ids=list(people),
+            kind=kind,
+            channels=sorted({c for chosen in wanted.values() for c in chosen}),
+        )
+    )
+
+    now = timezone.now()
+    for language, members in by_language.items():
+        plans = {channel: templates.plan(channel, language) for channel in wanted[language]}
+        with translation.override(language):
+            for item, person in members:
+                _write_one(result, kind, item, person, plans, refused, critical=critical, now=now)
+
+    with transaction.atomic():
+        Notification.objects.bulk_create(result.notifications, batch_size=INSERT_BATCH)
+        Delivery.objects.bulk_create(result.deliveries, batch_size=INSERT_BATCH)
+        for channel in sorted({delivery.channel for delivery in result.deliveries}):
+            _send_after_commit(channel)
+    return result
+
+
+def _write_one(  # noqa: PLR0917 - the loop's state, named
+    result: NotifyManyResult,
+    kind: str,
+    item: NotifyItem,
+    person: _Person,
+    plans: Mapping[str, _Plan | None],
+    refused: set[tuple[Any, str]],
+    *,
+    critical: bool,
+    now: Any,
+) -> None:
+    values = dict(item.context or {})
+    notification_id = None
+    for channel, plan in plans.items():
+        if plan is None:
+            continue
+        if (person.pk, channel) in refused:
+            result.skipped["opted_out"] += 1
+            continue
+        if channel == Channel.IN_APP:
+            title, body = plan.render(values)
+            notification = Notification(
+                id=uuid7(),
+                user_id=person.pk,
+                kind=kind,
+                title=title,
+                body=body,
+                data=dict(item.data or {}),
+                created_at=now,
+                updated_at=now,
+            )
+            notification_id = notification.id
+            result.notifications.append(notification)
+            continue
+        address = _address(person, channel)
+        if not address:
+            result.skipped["no_address"] += 1
+            logger.info(
+                "notification_channel_skipped",
+                kind=kind,
+                channel=channel,
+                user_id=str(person.pk),
+                reason="no_address",
+            )
+            continue
+        subject, body = plan.render(values)
+        result.deliveries.append(
+            Delivery(
+                id=uuid7(),
+                user_id=person.pk,
+                notification_id=notification_id,
+                kind=kind,
+                channel=channel,
+                language=plan.language,
+                recipient=address,
+                subject=subject,
+                body=body,
+                critical=critical,
+                status=Delivery.Status.QUEUED,
+                next_attempt_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+
+
+def _send_after_commit(channel: str) -> None:
+    from tessera.core.jobs import enqueue_on_commit
+    from tessera.notifications.tasks import send_queued
+
+    enqueue_on_commit(send_queued, channel=channel)
+
+
+class OutboundMessage(NamedTuple):
+    """One email or SMS to an address, account or not, for `send_many`: `to` is an email
+    address or an E.164 number; an SMS has no `subject`."""
+
+    channel: str
+    to: str
+    body: str
+    subject: str = ""
+    language: str = ""
+
+
+def _address_valid(channel: str, to: str) -> bool:
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    from tessera.notifications.sms import is_e164
+
+    if channel == Channel.SMS:
+        return is_e164(to)
+    try:
+        validate_email(to)
+    except ValidationError:
+        return False
+    return True
+
+
+def _owners(messages: list[OutboundMessage]) -> dict[tuple[str, str], Any]:
+    """The account holding each address, one query per channel (emails case-insensitively,
+    on the index of lower-cased emails)."""
+    from django.db.models.functions import Lower
+
+    users = get_user_model().objects
+    emails = {m.to.lower() for m in messages if m.channel == Channel.EMAIL}
+    phones = {m.to for m in messages if m.channel == Channel.SMS}
+    owners: dict[tuple[str, str], Any] = {}
+    if emails:
+        by_email = (
+            users.annotate(email_lower=Lower("email"))
+            .filter(email__isnull=False, email_lower__in=emails)
+            .values_list("email_lower", "pk")
+        )
+        owners.update({(Channel.EMAIL, email): pk for email, pk in by_email})
+    if phones:
+        by_phone = users.filter(phone_number__in=phones).values_list("phone_number", "pk")
+        owners.update({(Channel.SMS, str(phone)): pk for phone, pk in by_phone})
+    return owners
+
+
+def send_many(
+    *, kind: str, messages: Iterable[OutboundMessage], critical: bool = False
+) -> NotifyManyResult:
+    """Queue many already written emails and SMS (invitations to people without an
+    account, say) in a fixed number of queries, sent by workers in batches after commit.
+
+    An address that is not valid is skipped (`skipped["invalid_address"]`), never an error
+    for the others. Unless `critical`, an address whose account turned `kind` off on that
+    channel is skipped too (`skipped["opted_out"]`)."""
+    batch: list[OutboundMessage] = []
+    result = NotifyManyResult()
+    for message in messages:
+        if message.channel not in OUTBOUND:
+            raise InvalidInputError(
+                f"send_many sends email and SMS, not {message.channel!r}.", code="invalid_channel"
+            )
+        if not message.body.strip() or not _address_valid(message.channel, message.to):
+            result.skipped["invalid_address"] += 1
+            continue
+        batch.append(message)
+    if not critical and batch:
+        owners = _owners(batch)
+        refused = _refusals(
+            user_ids=list(set(owners.values())),
+            kind=kind,
+            channels=sorted({m.channel for m in batch}),
+        )
+        kept = []
+        for message in batch:
+            owner = owners.get((message.channel, message.to.lower()))
+            owner = owner if owner is not None else owners.get((message.channel, message.to))
+            if owner is not None and (owner, message.channel) in refused:
+                result.skipped["opted_out"] += 1
+            else:
+                kept.append(message)
+        batch = kept
+    now = timezone.now()
+    result.deliveries = [
+        Delivery(
+            id=uuid7(),
+            kind=kind,
+            channel=message.channel,
+            language=message.language,
+            recipient=message.to,
+            subject=subject_line(message.subject),
+            body=message.body,
+            critical=critical,
+            status=Delivery.Status.QUEUED,
+            next_attempt_at=now,
+        )
+        for message in batch
+    ]
+    with transaction.atomic():
+        Delivery.objects.bulk_create(result.deliveries, batch_size=INSERT_BATCH)
+        for channel in sorted({delivery.channel for delivery in result.deliveries}):
+            _send_after_commit(channel)
+    return result
