@@ -3,8 +3,9 @@
 The costs of one notification (the user's row, their preferences, the templates, the
 rendering, the inserts, the task that sends) are paid once per batch here, not once per
 person: a constant number of queries per batch, each template compiled once per language,
-rows written with `bulk_create`, and one sending task per channel after commit (docs/
-decisions/0022). `services.notify` is this with one item.
+rows written in bulk (`bulk.rows_write`: COPY on PostgreSQL, `bulk_create` elsewhere), and
+one sending task per channel after commit (docs/decisions/0022). `services.notify` is this
+with one item.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, NamedTuple
 
 import structlog
@@ -22,6 +24,7 @@ from django.utils import timezone, translation
 
 from tessera.core.errors import InvalidInputError
 from tessera.core.ids import uuid7
+from tessera.notifications.bulk import columns_of, fetch_all, rows_write
 from tessera.notifications.errors import TemplateNotFoundError
 from tessera.notifications.models import (
     ALL_KINDS,
@@ -38,8 +41,6 @@ logger = structlog.get_logger("tessera.notifications")
 # In-app first, so that the email and SMS deliveries can point at the notification.
 CHANNEL_ORDER: tuple[str, ...] = (Channel.IN_APP, Channel.EMAIL, Channel.SMS)
 OUTBOUND: tuple[str, ...] = (Channel.EMAIL, Channel.SMS)
-# Rows per INSERT statement (PostgreSQL sends each column as one array: UNNEST).
-INSERT_BATCH = 2000
 
 
 class NotifyItem(NamedTuple):
@@ -58,14 +59,65 @@ class NotifyItem(NamedTuple):
     language: str | None = None
 
 
+NOTIFICATION_COLUMNS = columns_of(
+    Notification,
+    ("id", "created_at", "updated_at", "user_id", "kind", "title", "body", "data", "read_at"),
+)
+DELIVERY_COLUMNS = columns_of(
+    Delivery,
+    (
+        "id",
+        "created_at",
+        "updated_at",
+        "user_id",
+        "notification_id",
+        "kind",
+        "channel",
+        "language",
+        "recipient",
+        "subject",
+        "body",
+        "critical",
+        "status",
+        "attempts",
+        "last_error",
+        "provider_message_id",
+        "sent_at",
+        "next_attempt_at",
+    ),
+)
+
+
+def _instances(
+    model: type[Any], columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> list[Any]:
+    made = []
+    for row in rows:
+        instance = model(**dict(zip(columns, row, strict=True)))
+        instance._state.adding = False
+        instance._state.db = "default"
+        made.append(instance)
+    return made
+
+
 @dataclass
 class NotifyManyResult:
-    """What one batch wrote. `skipped` counts, by reason, what was not written:
-    `no_such_user` (per item), `opted_out` and `no_address` (per item and channel)."""
+    """What one batch wrote: the in-app notifications and the queued email/SMS deliveries
+    (model instances, made when first read), and `skipped`, by reason, what was not
+    written: `no_such_user` (per item), `opted_out` and `no_address` (per item and
+    channel), `invalid_address` (`send_many`)."""
 
-    notifications: list[Notification] = field(default_factory=list)
-    deliveries: list[Delivery] = field(default_factory=list)
+    notification_rows: list[tuple[Any, ...]] = field(default_factory=list)
+    delivery_rows: list[tuple[Any, ...]] = field(default_factory=list)
     skipped: Counter[str] = field(default_factory=Counter)
+
+    @cached_property
+    def notifications(self) -> list[Notification]:
+        return _instances(Notification, NOTIFICATION_COLUMNS, self.notification_rows)
+
+    @cached_property
+    def deliveries(self) -> list[Delivery]:
+        return _instances(Delivery, DELIVERY_COLUMNS, self.delivery_rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,33 +145,35 @@ def _as_item(item: Any) -> NotifyItem:
     return item if isinstance(item, NotifyItem) else NotifyItem(*item)
 
 
-def _user_key(user: Any) -> Any:
-    pk_field = get_user_model()._meta.pk
-    assert pk_field is not None  # noqa: S101 - every model has one
-    return pk_field.to_python(getattr(user, "pk", user))
+def _user_keys(batch: list[NotifyItem]) -> list[Any]:
+    """Each item's user as a primary key of the user model's type ("…" → UUID)."""
+    to_python = get_user_model()._meta.pk.to_python
+    return [to_python(getattr(item.user, "pk", item.user)) for item in batch]
 
 
-def _people(batch: list[NotifyItem]) -> dict[Any, _Person]:
+def _people(batch: list[NotifyItem], user_keys: list[Any]) -> dict[Any, _Person]:
     """The items' users that still exist, in one query, keyed by primary key. A user given
     as an instance is used as given (its email, phone and language, saved or not); one
     given by key as stored. On PostgreSQL the rows are share-locked (FOR KEY SHARE, as the
     foreign-key check at commit would do anyway): a user deleted while the batch is being
     written waits for it, instead of failing its commit."""
-    keys = {_user_key(item.user) for item in batch}
+    keys = list(set(user_keys))
     if not keys:
         return {}
-    rows = (
-        get_user_model()
-        .objects.filter(pk__in=keys)
-        .values_list("pk", "email", "phone_number", "language")
-    )
+    model = get_user_model()
+    names = ("pk", "email", "phone_number", "language")
     if connection.vendor == "postgresql":
-        sql, params = rows.query.sql_with_params()
-        with connection.cursor() as cursor:
-            cursor.execute(f"{sql} FOR KEY SHARE", params)
-            fetched = cursor.fetchall()
+        quote = connection.ops.quote_name
+        fields = {field.attname: field for field in model._meta.concrete_fields}
+        key = quote(str(model._meta.pk.column if model._meta.pk else "id"))
+        columns = ", ".join([key, *(quote(str(fields[name].column)) for name in names[1:])])
+        fetched = fetch_all(
+            f"SELECT {columns} FROM {quote(model._meta.db_table)} "  # noqa: S608 - model names
+            f"WHERE {key} = ANY(%s) FOR KEY SHARE",
+            [keys],
+        )
     else:
-        fetched = list(rows)
+        fetched = list(model.objects.filter(pk__in=keys).values_list(*names))
     people = {
         pk: _Person(pk=pk, email=email or "", phone=phone or "", language=language or "")
         for pk, email, phone, language in fetched
@@ -139,11 +193,24 @@ def _people(batch: list[NotifyItem]) -> dict[Any, _Person]:
 def _refusals(*, user_ids: list[Any], kind: str, channels: list[str]) -> set[tuple[Any, str]]:
     """(user, channel) pairs turned off for `kind`, in one query: an exact rule beats "*",
     no rule means on."""
-    rules: dict[tuple[Any, str, str], bool] = {
-        (user_id, rule_kind, channel): enabled
-        for user_id, rule_kind, channel, enabled in NotificationPreference.objects.filter(
-            user_id__in=user_ids, kind__in=[kind, ALL_KINDS], channel__in=channels
-        ).values_list("user_id", "kind", "channel", "enabled")
+    if not user_ids or not channels:
+        return set()
+    kinds = [kind, ALL_KINDS]
+    fetched: list[tuple[Any, ...]]
+    if connection.vendor == "postgresql":
+        fetched = fetch_all(
+            "SELECT user_id, kind, channel, enabled FROM notifications_notificationpreference "
+            "WHERE user_id = ANY(%s) AND kind = ANY(%s) AND channel = ANY(%s)",
+            [user_ids, kinds, channels],
+        )
+    else:
+        fetched = list(
+            NotificationPreference.objects.filter(
+                user_id__in=user_ids, kind__in=kinds, channel__in=channels
+            ).values_list("user_id", "kind", "channel", "enabled")
+        )
+    rules = {
+        (user_id, rule_kind, channel): enabled for user_id, rule_kind, channel, enabled in fetched
     }
     refused: set[tuple[Any, str]] = set()
     for user_id, _rule_kind, channel in rules:
@@ -206,10 +273,6 @@ def _requested(channels: Iterable[str] | None) -> list[str] | None:
     return requested
 
 
-def _address(person: _Person, channel: str) -> str:
-    return person.email if channel == Channel.EMAIL else person.phone
-
-
 def notify_many(
     *,
     kind: str,
@@ -244,10 +307,11 @@ def notify_many(
     if not batch:
         return result
 
-    people = _people(batch)
+    user_keys = _user_keys(batch)
+    people = _people(batch, user_keys)
     by_language: dict[str, list[tuple[NotifyItem, _Person]]] = defaultdict(list)
-    for item in batch:
-        person = people.get(_user_key(item.user))
+    for item, user_key in zip(batch, user_keys, strict=True):
+        person = people.get(user_key)
         if person is None:
             result.skipped["no_such_user"] += 1
             continue
@@ -268,17 +332,20 @@ def notify_many(
         plans = {channel: templates.plan(channel, language) for channel in wanted[language]}
         with translation.override(language):
             for item, person in members:
-                _write_one(result, kind, item, person, plans, refused, critical=critical, now=now)
+                _rows_for(result, kind, item, person, plans, refused, critical=critical, now=now)
 
     with transaction.atomic():
-        Notification.objects.bulk_create(result.notifications, batch_size=INSERT_BATCH)
-        Delivery.objects.bulk_create(result.deliveries, batch_size=INSERT_BATCH)
-        for channel in sorted({delivery.channel for delivery in result.deliveries}):
+        rows_write(Notification, NOTIFICATION_COLUMNS, result.notification_rows)
+        rows_write(Delivery, DELIVERY_COLUMNS, result.delivery_rows)
+        for channel in sorted({row[_DELIVERY_CHANNEL] for row in result.delivery_rows}):
             _send_after_commit(channel)
     return result
 
 
-def _write_one(  # noqa: PLR0917 - the loop's state, named
+_DELIVERY_CHANNEL = DELIVERY_COLUMNS.index("channel")
+
+
+def _rows_for(  # noqa: PLR0917 - the loop's state, named
     result: NotifyManyResult,
     kind: str,
     item: NotifyItem,
@@ -289,7 +356,8 @@ def _write_one(  # noqa: PLR0917 - the loop's state, named
     critical: bool,
     now: Any,
 ) -> None:
-    values = dict(item.context or {})
+    """One person's rows, in the order of NOTIFICATION_COLUMNS and DELIVERY_COLUMNS."""
+    values = item.context if isinstance(item.context, dict) else dict(item.context or {})
     notification_id = None
     for channel, plan in plans.items():
         if plan is None:
@@ -299,47 +367,46 @@ def _write_one(  # noqa: PLR0917 - the loop's state, named
             continue
         if channel == Channel.IN_APP:
             title, body = plan.render(values)
-            notification = Notification(
-                id=uuid7(),
-                user_id=person.pk,
-                kind=kind,
-                title=title,
-                body=body,
-                data=dict(item.data or {}),
-                created_at=now,
-                updated_at=now,
+            notification_id = uuid7()
+            result.notification_rows.append(
+                (
+                    notification_id,
+                    now,
+                    now,
+                    person.pk,
+                    kind,
+                    title,
+                    body,
+                    dict(item.data or {}),
+                    None,
+                )
             )
-            notification_id = notification.id
-            result.notifications.append(notification)
             continue
-        address = _address(person, channel)
+        address = person.email if channel == Channel.EMAIL else person.phone
         if not address:
             result.skipped["no_address"] += 1
-            logger.info(
-                "notification_channel_skipped",
-                kind=kind,
-                channel=channel,
-                user_id=str(person.pk),
-                reason="no_address",
-            )
             continue
         subject, body = plan.render(values)
-        result.deliveries.append(
-            Delivery(
-                id=uuid7(),
-                user_id=person.pk,
-                notification_id=notification_id,
-                kind=kind,
-                channel=channel,
-                language=plan.language,
-                recipient=address,
-                subject=subject,
-                body=body,
-                critical=critical,
-                status=Delivery.Status.QUEUED,
-                next_attempt_at=now,
-                created_at=now,
-                updated_at=now,
+        result.delivery_rows.append(
+            (
+                uuid7(),
+                now,
+                now,
+                person.pk,
+                notification_id,
+                kind,
+                channel,
+                plan.language,
+                address,
+                subject,
+                body,
+                critical,
+                Delivery.Status.QUEUED.value,
+                0,
+                "",
+                "",
+                None,
+                now,
             )
         )
 
@@ -436,23 +503,31 @@ def send_many(
                 kept.append(message)
         batch = kept
     now = timezone.now()
-    result.deliveries = [
-        Delivery(
-            id=uuid7(),
-            kind=kind,
-            channel=message.channel,
-            language=message.language,
-            recipient=message.to,
-            subject=subject_line(message.subject),
-            body=message.body,
-            critical=critical,
-            status=Delivery.Status.QUEUED,
-            next_attempt_at=now,
+    result.delivery_rows = [
+        (
+            uuid7(),
+            now,
+            now,
+            None,
+            None,
+            kind,
+            message.channel,
+            message.language,
+            message.to,
+            subject_line(message.subject),
+            message.body,
+            critical,
+            Delivery.Status.QUEUED.value,
+            0,
+            "",
+            "",
+            None,
+            now,
         )
         for message in batch
     ]
     with transaction.atomic():
-        Delivery.objects.bulk_create(result.deliveries, batch_size=INSERT_BATCH)
-        for channel in sorted({delivery.channel for delivery in result.deliveries}):
+        rows_write(Delivery, DELIVERY_COLUMNS, result.delivery_rows)
+        for channel in sorted({row[_DELIVERY_CHANNEL] for row in result.delivery_rows}):
             _send_after_commit(channel)
     return result

@@ -190,11 +190,39 @@ def _send_rate(channel: str) -> str:
     return rates.get(channel, "")
 
 
+class _Outcomes:
+    """The result of each message of a batch, written together: one transaction (one commit
+    to wait for) per batch instead of one per message."""
+
+    def __init__(self, report: SendReport) -> None:
+        self.report = report
+        self.changes: list[tuple[Any, dict[str, Any]]] = []
+
+    def record(self, delivery: Delivery, **changes: Any) -> None:
+        self.changes.append((delivery.pk, changes))
+
+    def flush(self) -> None:
+        if not self.changes:
+            return
+        now = timezone.now()
+        with transaction.atomic():
+            for pk, changes in self.changes:
+                Delivery.objects.filter(pk=pk, status=Delivery.Status.QUEUED).update(
+                    **changes, updated_at=now
+                )
+        self.changes = []
+
+
+def _after(seconds: float) -> datetime:
+    return timezone.now() + timedelta(seconds=seconds)
+
+
 def _outcome(
-    delivery: Delivery, send: Callable[[Delivery], str], report: SendReport
+    delivery: Delivery, send: Callable[[Delivery], str], outcomes: _Outcomes
 ) -> float | None:
     """Try one delivery and record how it went; a provider's rate limit returns the pause
     it asks for. Nothing raised here stops the batch."""
+    report = outcomes.report
     attempts = delivery.attempts + 1
     log = logger.bind(
         delivery_id=str(delivery.pk), channel=delivery.channel, kind=delivery.kind, attempt=attempts
@@ -204,25 +232,29 @@ def _outcome(
     except RateLimitedDeliveryError as exc:
         pause = exc.retry_after or float(settings.NOTIFICATIONS_SEND_RETRY_BASE_SECONDS)
         log.info("delivery_rate_limited", error=str(exc), retry_in=pause)
-        _mark_row(delivery, last_error=str(exc), next_attempt_at=_after(pause))
+        outcomes.record(delivery, last_error=str(exc), next_attempt_at=_after(pause))
         report.deferred += 1
         return pause
     except (PermanentDeliveryError, ImproperlyConfigured) as exc:
         log.warning("delivery_failed", error=str(exc))
-        _mark_row(delivery, status=Delivery.Status.FAILED, attempts=attempts, last_error=str(exc))
+        outcomes.record(
+            delivery, status=Delivery.Status.FAILED, attempts=attempts, last_error=str(exc)
+        )
         report.failed += 1
         return None
-    except Exception as exc:
+    except Exception as exc:  # a transient error, or a bug: this one waits
         error = str(exc) if isinstance(exc, TransientDeliveryError) else repr(exc)
         if not isinstance(exc, TransientDeliveryError):
             log.exception("delivery_error")
         if attempts >= settings.NOTIFICATIONS_SEND_MAX_ATTEMPTS:
             log.warning("delivery_failed_after_retries", error=error)
-            _mark_row(delivery, status=Delivery.Status.FAILED, attempts=attempts, last_error=error)
+            outcomes.record(
+                delivery, status=Delivery.Status.FAILED, attempts=attempts, last_error=error
+            )
             report.failed += 1
         else:
             log.info("delivery_will_retry", error=error)
-            _mark_row(
+            outcomes.record(
                 delivery,
                 attempts=attempts,
                 last_error=error,
@@ -231,7 +263,7 @@ def _outcome(
             report.deferred += 1
         return None
     log.info("delivery_sent", provider_message_id=message_id)
-    _mark_row(
+    outcomes.record(
         delivery,
         status=Delivery.Status.SENT,
         attempts=attempts,
@@ -243,18 +275,12 @@ def _outcome(
     return None
 
 
-def _after(seconds: float) -> datetime:
-    return timezone.now() + timedelta(seconds=seconds)
-
-
-def _mark_row(delivery: Delivery, **changes: Any) -> None:
-    changes["updated_at"] = timezone.now()
-    Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.QUEUED).update(**changes)
-
-
 def _send_batch(channel: str, claimed: list[Delivery], report: SendReport) -> float | None:
-    """Send one claimed batch; return a pause when a rate limit stopped it."""
+    """Send one claimed batch; return a pause when a rate limit stopped it. The outcomes
+    are written together at the end (a worker killed before that sends the batch's messages
+    again once the lease ends: at least once, never lost)."""
     rate = _send_rate(channel)
+    outcomes = _Outcomes(report)
     try:
         with _sender(channel) as send:
             for index, delivery in enumerate(claimed):
@@ -264,7 +290,7 @@ def _send_batch(channel: str, claimed: list[Delivery], report: SendReport) -> fl
                         _release(claimed[index:], after=decision.retry_after)
                         report.deferred += len(claimed) - index
                         return float(decision.retry_after)
-                pause = _outcome(delivery, send, report)
+                pause = _outcome(delivery, send, outcomes)
                 if pause is not None:
                     _release(claimed[index + 1 :], after=pause)
                     report.deferred += len(claimed) - index - 1
@@ -282,6 +308,8 @@ def _send_batch(channel: str, claimed: list[Delivery], report: SendReport) -> fl
         _release(claimed, after=pause)
         report.deferred += len(claimed)
         return pause
+    finally:
+        outcomes.flush()
     return None
 
 

