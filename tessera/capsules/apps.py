@@ -9,5 +9,8 @@ class CapsulesConfig(AppConfig):
 
     def ready(self) -> None:
         from tessera.capsules import signals
+        from tessera.capsules.selectors import event_backlog
+        from tessera.core.metrics import backlog_register
 
         signals.connect()
+        backlog_register("capsules.events", lambda: [event_backlog()])

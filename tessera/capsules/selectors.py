@@ -20,9 +20,10 @@ from django.utils.translation import gettext as _
 from pydantic.alias_generators import to_camel
 
 from tessera.capsules import statemachine
-from tessera.capsules.models import Capsule, CapsuleState, Draft, Recipient
+from tessera.capsules.models import Capsule, CapsuleEvent, CapsuleState, Draft, Recipient
 from tessera.core.envelope import dumps
 from tessera.core.errors import InvalidInputError, NotFoundError
+from tessera.core.metrics import Backlog
 from tessera.files.selectors import file_ref
 
 
@@ -150,6 +151,19 @@ def capsule_view(
         "created_at": capsule.created_at,
         "updated_at": capsule.updated_at,
     }
+
+
+def event_backlog() -> Backlog:
+    """Moves the sweep made whose receivers are not notified yet, and when the oldest was
+    made: reads of `capsule_event_pending_idx` only (ids grow with time, so the first is
+    the oldest)."""
+    pending = CapsuleEvent.objects.filter(notified_at__isnull=True)
+    oldest = pending.order_by("id").values_list("created_at", flat=True).first()
+    return Backlog(
+        queue="capsule_events",
+        items=pending.count() if oldest is not None else 0,
+        oldest_at=oldest,
+    )
 
 
 def capsule_state_counts() -> dict[str, int]:

@@ -37,7 +37,7 @@ def main() -> None:
             time.sleep(600)
         return result
 
-    sweep.notify_many = notify_many_then_pause  # type: ignore[assignment]
+    sweep.notify_many = notify_many_then_pause
     sweep.capsule_notify_events(batch_size=batch_size)
 
 
