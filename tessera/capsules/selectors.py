@@ -153,6 +153,11 @@ def capsule_view(
     }
 
 
+def events_pending() -> bool:
+    """Whether any move of the sweep still waits for its receiver to be notified."""
+    return CapsuleEvent.objects.filter(notified_at__isnull=True).exists()
+
+
 def event_backlog() -> Backlog:
     """Moves the sweep made whose receivers are not notified yet, and when the oldest was
     made: reads of `capsule_event_pending_idx` only (ids grow with time, so the first is

@@ -161,7 +161,9 @@ class TemplatePlan:
                     continue
                 node = part.node
             if context is None:
-                context = Context(values, autoescape=False)
+                # A copy: a tag may set a variable, which must not leak into the caller's
+                # values (the next channel's template renders from them too).
+                context = Context(dict(values), autoescape=False)
                 context.template = self.template
             out.append(self._render(node, context))  # type: ignore[arg-type]
         return "".join(out)

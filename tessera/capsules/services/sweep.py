@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,6 +13,7 @@ from django.db import connection, transaction
 
 from tessera.capsules import statemachine
 from tessera.capsules.models import CapsuleEvent
+from tessera.capsules.selectors import events_pending
 from tessera.capsules.services.common import _notify_task, _now
 from tessera.capsules.services.invitations import INVITATION_KIND, invitation_message
 from tessera.notifications.services import NotifyItem, OutboundMessage, notify_many, send_many
@@ -89,11 +91,7 @@ def capsule_unlock_sweep(
         moved = _sweep_sqlite(now=now)
     result = SweepResult(readied=moved[statemachine.READY], unfolded=moved[statemachine.UNFOLDING])
     # Also when nothing moved: events a dead worker left unnotified get picked up again.
-    if notify_after and (
-        result.readied
-        or result.unfolded
-        or CapsuleEvent.objects.filter(notified_at__isnull=True).exists()
-    ):
+    if notify_after and (result.readied or result.unfolded or events_pending()):
         # Several fan-out tasks share the work (each claims its own batches); one per
         # batch at most.
         batches = -(-(result.readied + result.unfolded) // NOTIFY_BATCH)
@@ -174,7 +172,12 @@ def _notify_batch(events: list[dict[str, Any]]) -> None:
         send_many(kind=INVITATION_KIND, messages=invitations)
 
 
-def capsule_notify_events(*, batch_size: int = NOTIFY_BATCH, limit: int | None = None) -> int:
+def capsule_notify_events(
+    *,
+    batch_size: int = NOTIFY_BATCH,
+    limit: int | None = None,
+    time_budget_seconds: float | None = None,
+) -> int:
     """Notify each pending event's receiver exactly once, a batch at a time.
 
     Each batch is one transaction: claim events (SKIP LOCKED), write their notifications
@@ -184,9 +187,11 @@ def capsule_notify_events(*, batch_size: int = NOTIFY_BATCH, limit: int | None =
     of the transaction that died). Emails and SMS go out after commit, from the sending
     workers. A receiver deleted since the sweep took their capsules and events along
     (cascade); one deleted while the batch is written waits for it (`notify_many`).
+    Stops after `limit` events or, between batches, once `time_budget_seconds` are spent.
     Returns how many events were handled."""
     handled = 0
-    while limit is None or handled < limit:
+    deadline = None if time_budget_seconds is None else time.monotonic() + time_budget_seconds
+    while (limit is None or handled < limit) and (deadline is None or time.monotonic() < deadline):
         size = batch_size if limit is None else min(batch_size, limit - handled)
         with transaction.atomic():
             events = _claim_events(size)

@@ -154,6 +154,15 @@ def test_many_events_are_notified_in_batches_each_once(
         ]
 
 
+def test_the_fan_out_stops_between_batches_once_its_time_is_spent(sender: User) -> None:
+    for n in range(3):
+        make_capsule(sender=sender, receiver=receiver(f"r{n}@example.com"), unlock_in=DUE)
+    services.capsule_unlock_sweep(notify_after=False)
+
+    assert services.capsule_notify_events(time_budget_seconds=0) == 0
+    assert services.capsule_notify_events(batch_size=1, time_budget_seconds=60) == 3
+
+
 # --- the backlog --------------------------------------------------------------------------
 
 
