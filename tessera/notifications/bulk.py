@@ -79,13 +79,22 @@ def rows_write(model: type[Model], columns: Sequence[str], rows: list[tuple[Any,
                 copy.write_row(row)
 
 
-def fetch_all(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-    """Rows of `sql` run with server-side binding on PostgreSQL (a list parameter travels
-    as one binary array, not as text quoted into the statement). PostgreSQL only."""
+def _server_bound(sql: str, params: Sequence[Any], *, fetch: bool) -> list[tuple[Any, ...]]:
     from django.db.backends.postgresql.base import ServerBindingCursor
 
     connection.ensure_connection()
     cursor: Any = ServerBindingCursor(connection.connection)  # type: ignore[call-arg]
     with connection.wrap_database_errors, cursor:
         cursor.execute(sql, params)
-        return list(cursor.fetchall())
+        return list(cursor.fetchall()) if fetch else []
+
+
+def fetch_all(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Rows of `sql` run with server-side binding on PostgreSQL (a list parameter travels
+    as one binary array, not as text quoted into the statement). PostgreSQL only."""
+    return _server_bound(sql, params, fetch=True)
+
+
+def execute(sql: str, params: Sequence[Any]) -> None:
+    """`sql` (a write) run with server-side binding on PostgreSQL. PostgreSQL only."""
+    _server_bound(sql, params, fetch=False)
