@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, NamedTuple
 
-import structlog
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
@@ -35,8 +34,6 @@ from tessera.notifications.models import (
     NotificationTemplate,
 )
 from tessera.notifications.rendering import TemplatePlan, language_resolve, subject_line
-
-logger = structlog.get_logger("tessera.notifications")
 
 # In-app first, so that the email and SMS deliveries can point at the notification.
 CHANNEL_ORDER: tuple[str, ...] = (Channel.IN_APP, Channel.EMAIL, Channel.SMS)
@@ -280,23 +277,39 @@ def notify_many(
     channels: Iterable[str] | None = None,
     critical: bool = False,
 ) -> NotifyManyResult:
-    """Tell every item's user about `kind`, in one transaction, in a fixed number of queries.
+    """Tell every item's user about `kind`, in a fixed number of queries, in one transaction
+    (the caller's, when there is one).
 
-    Each person gets the kind on every channel it has a template for (or on `channels`),
-    rendered with their `context` in their language (English where a channel has no
-    template in it), minus the channels their preferences turn off (unless `critical`:
-    OTP codes, security alerts). In-app notifications are written at once; email and SMS
-    are written as queued deliveries and sent by workers in batches after the surrounding
-    transaction commits (a rolled-back batch sends nothing). A user who no longer exists,
-    has turned the kind off, or has no address for a channel is skipped and counted in
-    `skipped`; nothing about one person fails the batch.
+    Args:
+        kind: the notification kind, a template key (`capsules.ready`, `events.reminder`).
+        items: `NotifyItem(user, context, data, language)`s or `(user, context, data)`
+            tuples; `user` is a user or a user's primary key. The same user may appear
+            more than once (one notification per item).
+        channels: `in_app`, `email`, `sms`; default: every channel the kind has a template
+            for in the person's language or English.
+        critical: ignore preferences (OTP codes, security alerts).
 
-    Raises `TemplateNotFoundError` when the kind has no template at all, or when a channel
-    asked for has none in a language the batch needs (nothing is written), and
-    `InvalidInputError` for an unknown channel.
+    Returns:
+        `NotifyManyResult`: `notifications` (the in-app rows), `deliveries` (the queued
+        email/SMS rows) and `skipped`, a count per reason of what was not written:
+        `no_such_user` (the item's user does not exist), `opted_out` (the user turned the
+        kind or "*" off on that channel), `no_address` (no email/phone for that channel).
 
-    Batches of a few thousand items keep each transaction short; see
-    `capsules.services.capsule_notify_events` for a caller that claims its batches.
+    Each person's messages are rendered with their `context` in their language; a
+    language without a template for a channel gets the English one for that channel. In-app
+    notifications are written at once; email and SMS are written as queued deliveries and
+    sent by workers in batches once the transaction commits (a rolled-back batch sends
+    nothing). Nothing about one person fails the batch.
+
+    Raises:
+        TemplateNotFoundError: the kind has no template at all, or a channel asked for has
+            none in a language the batch needs (nothing is written).
+        InvalidInputError: an unknown channel.
+
+    Keep batches to a few thousand items (the capsule fan-out uses 2,000): each is one
+    transaction, and its rows are held in memory until written. See
+    `capsules.services.capsule_notify_events` for a caller that claims its batches, and
+    docs/decisions/0022.
     """
     batch = [_as_item(item) for item in items]
     requested = _requested(channels)
