@@ -332,6 +332,7 @@ API_TOKEN_VERIFIER = "tessera.accounts.tokens.access_token_verify"  # noqa: S105
 from config.settings.integrations.auth import *  # noqa: E402
 from config.settings.integrations.capsules import *  # noqa: E402
 from config.settings.integrations.content import *  # noqa: E402
+from config.settings.integrations.notifications import *  # noqa: E402
 from config.settings.integrations.replicas import *  # noqa: E402
 from config.settings.integrations.storage import *  # noqa: E402
 

@@ -7,10 +7,12 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.utils.timesince import timesince
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from tessera.capsules.models import Capsule, CapsuleEvent, CapsuleState, Draft, Recipient
-from tessera.capsules.selectors import capsule_state_counts
+from tessera.capsules.selectors import capsule_state_counts, event_backlog
 
 
 @admin.register(Capsule)
@@ -53,9 +55,29 @@ class CapsuleAdmin(admin.ModelAdmin):
 
 @admin.register(CapsuleEvent)
 class CapsuleEventAdmin(admin.ModelAdmin):
+    """The sweep's outbox; the title says how many receivers wait for their notification."""
+
     list_display = ("capsule", "kind", "created_at", "notified_at")
     list_filter = ("kind", ("notified_at", admin.EmptyFieldListFilter))
     raw_id_fields = ("capsule",)
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> TemplateResponse:
+        backlog = event_backlog()
+        response = super().changelist_view(request, extra_context=extra_context)
+        if hasattr(response, "context_data") and response.context_data is not None:
+            if backlog.oldest_at is None:
+                waiting = gettext("every receiver notified")
+            else:
+                waiting = gettext("%(count)s waiting to be notified, the oldest for %(age)s") % {
+                    "count": backlog.items,
+                    "age": timesince(backlog.oldest_at),
+                }
+            response.context_data["title"] = gettext("Capsule events (%(waiting)s)") % {
+                "waiting": waiting
+            }
+        return response  # type: ignore[return-value]
 
 
 @admin.register(Draft)

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
+from tessera.capsules import statemachine
 from tessera.core.models import BaseModel
 from tessera.files.fields import StoredFileField
 from tessera.files.purposes import Purpose
@@ -19,11 +20,11 @@ MAX_MEDIA = 6
 
 
 class CapsuleState(models.TextChoices):
-    DRAFT = "draft", _("Draft")
-    SEALED = "sealed", _("Sealed")
-    UNFOLDING = "unfolding", _("Unfolding")
-    READY = "ready", _("Ready")
-    OPENED = "opened", _("Opened")
+    DRAFT = statemachine.DRAFT, _("Draft")
+    SEALED = statemachine.SEALED, _("Sealed")
+    UNFOLDING = statemachine.UNFOLDING, _("Unfolding")
+    READY = statemachine.READY, _("Ready")
+    OPENED = statemachine.OPENED, _("Opened")
 
 
 class Capsule(BaseModel):
@@ -88,16 +89,16 @@ class Capsule(BaseModel):
                 condition=~Q(state="draft"),
             ),
             models.Index(fields=["sender", "-created_at", "-id"], name="capsule_outbox_idx"),
-            # The sweep: due capsules in the states it moves.
+            # The sweep: due capsules in the states each clock move leaves.
             models.Index(
                 fields=["scheduled_unlock_at"],
                 name="capsule_due_idx",
-                condition=Q(state__in=["sealed", "unfolding"]),
+                condition=statemachine.q_movable(statemachine.transition("unlock")),
             ),
             models.Index(
                 fields=["unfolds_at"],
                 name="capsule_unfold_due_idx",
-                condition=Q(state="sealed"),
+                condition=statemachine.q_movable(statemachine.transition("unfold")),
             ),
             models.Index(
                 fields=["receiver_email"],
@@ -124,41 +125,33 @@ class Capsule(BaseModel):
     def __str__(self) -> str:
         return self.title
 
-    @transition(field=state, source=CapsuleState.DRAFT, target=CapsuleState.SEALED)
+    # Sources and targets come from the one transition table (statemachine.TRANSITIONS).
+    @transition(field=state, **statemachine.fsm("seal"))
     def seal(self, *, unlock_at: datetime, now: datetime) -> None:
         self.sealed_at = now
         self.scheduled_unlock_at = unlock_at
         unfolds_at = unlock_at - UNFOLD_BEFORE
         self.unfolds_at = unfolds_at if unfolds_at > now else None
 
-    @transition(field=state, source=CapsuleState.SEALED, target=CapsuleState.UNFOLDING)
+    @transition(field=state, **statemachine.fsm("unfold"))
     def unfold(self) -> None:
-        pass
+        """Made by the clock (the sweep), at `unfolds_at`."""
 
-    @transition(
-        field=state,
-        source=[CapsuleState.SEALED, CapsuleState.UNFOLDING],
-        target=CapsuleState.READY,
-    )
+    @transition(field=state, **statemachine.fsm("unlock"))
     def unlock(self) -> None:
-        pass
+        """Made by the clock (the sweep, or `capsule_open` catching up), at unlock time."""
 
-    @transition(field=state, source=CapsuleState.READY, target=CapsuleState.OPENED)
+    @transition(field=state, **statemachine.fsm("open"))
     def open(self, *, now: datetime) -> None:
         self.opened_at = now
+
+    def clock_times(self) -> dict[str, datetime | None]:
+        return {column: getattr(self, column) for column in statemachine.TIME_COLUMNS}
 
     def effective_state(self, now: datetime) -> str:
         """The state a reader sees: a due capsule is READY (or UNFOLDING) even before the
         sweep has moved it."""
-        state = str(self.state)
-        unlock = self.scheduled_unlock_at
-        if unlock is None or state not in (CapsuleState.SEALED, CapsuleState.UNFOLDING):
-            return state
-        if unlock <= now:
-            return CapsuleState.READY
-        if state == CapsuleState.SEALED and self.unfolds_at and self.unfolds_at <= now:
-            return CapsuleState.UNFOLDING
-        return state
+        return statemachine.effective_state(str(self.state), self.clock_times(), now)
 
 
 class CapsuleMedia(BaseModel):

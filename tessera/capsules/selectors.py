@@ -19,28 +19,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from pydantic.alias_generators import to_camel
 
-from tessera.capsules.models import Capsule, CapsuleState, Draft, Recipient
+from tessera.capsules import statemachine
+from tessera.capsules.models import Capsule, CapsuleEvent, CapsuleState, Draft, Recipient
 from tessera.core.envelope import dumps
 from tessera.core.errors import InvalidInputError, NotFoundError
+from tessera.core.metrics import Backlog
 from tessera.files.selectors import file_ref
 
 
 def _state_q(state: str, now: datetime) -> Q:
     """Filter by the state readers see (a due capsule is READY before the sweep runs)."""
-    movable = [CapsuleState.SEALED, CapsuleState.UNFOLDING]
-    if state == CapsuleState.READY:
-        return Q(state=state) | Q(state__in=movable, scheduled_unlock_at__lte=now)
-    if state == CapsuleState.UNFOLDING:
-        return (Q(state=state) | Q(state=CapsuleState.SEALED, unfolds_at__lte=now)) & Q(
-            scheduled_unlock_at__gt=now
-        )
-    if state == CapsuleState.SEALED:
-        return (
-            Q(state=state)
-            & Q(scheduled_unlock_at__gt=now)
-            & (Q(unfolds_at__isnull=True) | Q(unfolds_at__gt=now))
-        )
-    return Q(state=state)
+    return statemachine.q_effective(state, now)
 
 
 _CAPSULE_FIELDS = tuple(field.name for field in Capsule._meta.concrete_fields)
@@ -164,6 +153,24 @@ def capsule_view(
     }
 
 
+def events_pending() -> bool:
+    """Whether any move of the sweep still waits for its receiver to be notified."""
+    return CapsuleEvent.objects.filter(notified_at__isnull=True).exists()
+
+
+def event_backlog() -> Backlog:
+    """Moves the sweep made whose receivers are not notified yet, and when the oldest was
+    made: reads of `capsule_event_pending_idx` only (ids grow with time, so the first is
+    the oldest)."""
+    pending = CapsuleEvent.objects.filter(notified_at__isnull=True)
+    oldest = pending.order_by("id").values_list("created_at", flat=True).first()
+    return Backlog(
+        queue="capsule_events",
+        items=pending.count() if oldest is not None else 0,
+        oldest_at=oldest,
+    )
+
+
 def capsule_state_counts() -> dict[str, int]:
     rows = Capsule.objects.values("state").annotate(n=Count("id")).order_by()
     counts = dict.fromkeys(CapsuleState.values, 0)
@@ -239,12 +246,7 @@ def _iso(column: str) -> str:
 # built by PostgreSQL: the reader's state (a due capsule reads READY before the sweep moves
 # it), and body and reply only where `content_visible` allows them. A test compares every
 # item with the capsule's own route.
-_EFFECTIVE_STATE = """
-    CASE WHEN r.scheduled_unlock_at IS NULL OR r.state NOT IN ('sealed', 'unfolding')
-         THEN r.state
-         WHEN r.scheduled_unlock_at <= %(now)s THEN 'ready'
-         WHEN r.state = 'sealed' AND r.unfolds_at <= %(now)s THEN 'unfolding'
-         ELSE r.state END"""
+_EFFECTIVE_STATE = statemachine.sql_effective_state(alias="r.", now="%(now)s")
 _VISIBLE = """(
     s.is_sender OR s.effective_state IN ('ready', 'opened')
     OR (s.effective_state = 'unfolding' AND s.allow_early_view))"""
@@ -272,10 +274,7 @@ _ITEM = f"""json_build_object(
     'updatedAt', {_iso("s.updated_at")})"""
 
 # When an item's state, as its readers see it, next changes by the clock alone.
-_CHANGES_AT = """CASE
-    WHEN s.state = 'sealed' AND s.unfolds_at > %(now)s THEN s.unfolds_at
-    WHEN s.state IN ('sealed', 'unfolding') AND s.scheduled_unlock_at > %(now)s
-    THEN s.scheduled_unlock_at END"""
+_CHANGES_AT = statemachine.sql_changes_at(alias="s.", now="%(now)s")
 
 _PAGE_COLUMNS = (
     "id",
@@ -596,10 +595,4 @@ def _capsule_page_in_python(
 
 def _state_changes_at(capsule: Capsule) -> datetime | None:
     """`_CHANGES_AT` for a model instance."""
-    now = timezone.now()
-    unlock, unfolds = capsule.scheduled_unlock_at, capsule.unfolds_at
-    if capsule.state == CapsuleState.SEALED and unfolds and unfolds > now:
-        return unfolds
-    if capsule.state in (CapsuleState.SEALED, CapsuleState.UNFOLDING) and unlock and unlock > now:
-        return unlock
-    return None
+    return statemachine.changes_at(str(capsule.state), capsule.clock_times(), timezone.now())

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+import time
+from typing import Any
 
-from tessera.capsules import services
+from celery import shared_task
+from django.conf import settings
+
+from tessera.capsules import selectors, services
 from tessera.core.jobs import TesseraTask
 
 
@@ -15,6 +19,16 @@ def capsule_unlock_sweep() -> dict[str, int]:
     return {"readied": result.readied, "unfolded": result.unfolded}
 
 
-@shared_task(base=TesseraTask, name="capsules.notify_events")
-def capsule_notify_events(batch_size: int = 500) -> int:
-    return services.capsule_notify_events(batch_size=batch_size)
+@shared_task(base=TesseraTask, bind=True, name="capsules.notify_events")
+def capsule_notify_events(self: Any, batch_size: int = services.NOTIFY_BATCH) -> int:
+    """Notify the receivers of pending events, a claimed batch at a time, for at most
+    `CAPSULE_NOTIFY_TIME_BUDGET_SECONDS` (well inside the task time limit); when the time
+    ran out with events left, a fresh task carries on. (One that found nothing to claim
+    stops: what other workers hold is theirs, and the sweep looks again every minute.)"""
+    budget = settings.CAPSULE_NOTIFY_TIME_BUDGET_SECONDS
+    started = time.monotonic()
+    handled = services.capsule_notify_events(batch_size=batch_size, time_budget_seconds=budget)
+    ran_out = time.monotonic() - started >= budget
+    if ran_out and not self.request.is_eager and selectors.events_pending():
+        self.apply_async(kwargs={"batch_size": batch_size})
+    return handled

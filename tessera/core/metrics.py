@@ -1,5 +1,7 @@
 """Prometheus metrics. Request counts are recorded by RequestContextMiddleware (one
-histogram observation, cheaper than django-prometheus's pair of middlewares)."""
+histogram observation, cheaper than django-prometheus's pair of middlewares). Apps export
+values read at scrape time through `register_gauge`, and the backlog of their queues through
+`backlog_register` (core imports no app)."""
 
 from __future__ import annotations
 
@@ -8,14 +10,26 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+import structlog
 from celery import signals
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_prometheus.exports import ExportToDjangoView
-from prometheus_client import REGISTRY, Counter, Gauge, Histogram, start_http_server
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    start_http_server,
+)
 from prometheus_client.core import GaugeMetricFamily
 
 from tessera.core.client_ip import client_ip
@@ -63,7 +77,12 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
             code="permission_denied",
             message=_("Metrics are not available to this client."),
         )
-    return ExportToDjangoView(request)
+    response = ExportToDjangoView(request)
+    # Scrape-time sources have their own registry: django-prometheus builds a fresh one per
+    # scrape in multiprocess mode, and these values are read from shared servers, the same
+    # from every process.
+    response.content = response.content + generate_latest(_scrape_registry)
+    return response
 
 
 # --- What an operator watches (docs/operations/alerts.md) ------------------------------------
@@ -207,7 +226,73 @@ class _ScrapeTimeCollector:
         yield up
 
 
-REGISTRY.register(_ScrapeTimeCollector())
+_scrape_registry = CollectorRegistry(auto_describe=False)
+_scrape_registry.register(_ScrapeTimeCollector())
+
+
+# --- Backlogs: work waiting in an app's queue ------------------------------------------------
+
+logger = structlog.get_logger("tessera.metrics")
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """Work waiting in one queue: how many items, and since when the oldest has waited."""
+
+    queue: str
+    items: int
+    oldest_at: datetime | None
+
+
+BacklogReader = Callable[[], Iterable[Backlog]]
+_backlog_readers: dict[str, BacklogReader] = {}
+
+
+def backlog_register(name: str, reader: BacklogReader) -> None:
+    """Report the backlogs `reader` returns on /metrics, read at each scrape (an app calls
+    this from its `AppConfig.ready`; registering a name again replaces its reader)."""
+    _backlog_readers[name] = reader
+
+
+def backlogs() -> list[Backlog]:
+    """Every registered queue's backlog; a reader that fails (the database away) is left
+    out and logged, never fails the scrape."""
+    found: list[Backlog] = []
+    for name, reader in sorted(_backlog_readers.items()):
+        try:
+            found.extend(reader())
+        except DatabaseError:
+            logger.exception("backlog_unreadable", reader=name)
+    return found
+
+
+def _backlog_items() -> Iterable[tuple[tuple[str, ...], float]]:
+    return [((backlog.queue,), float(backlog.items)) for backlog in backlogs()]
+
+
+def _backlog_ages() -> Iterable[tuple[tuple[str, ...], float]]:
+    now = timezone.now()
+    return [
+        (
+            (backlog.queue,),
+            max(0.0, (now - backlog.oldest_at).total_seconds()) if backlog.oldest_at else 0.0,
+        )
+        for backlog in backlogs()
+    ]
+
+
+register_gauge(
+    "tessera_backlog_items",
+    "Items waiting in a queue (events to notify, deliveries to send).",
+    _backlog_items,
+    labels=("queue",),
+)
+register_gauge(
+    "tessera_backlog_oldest_age_seconds",
+    "How long the oldest item of a queue has waited (0 when it is empty).",
+    _backlog_ages,
+    labels=("queue",),
+)
 
 
 def exported_names() -> set[str]:

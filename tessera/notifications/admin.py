@@ -5,15 +5,19 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.utils.timesince import timesince
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from tessera.notifications.models import (
+    Channel,
     Delivery,
     Notification,
     NotificationPreference,
     NotificationTemplate,
 )
+from tessera.notifications.selectors import delivery_backlog
 from tessera.notifications.services import delivery_retry_failed
 
 
@@ -83,6 +87,31 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> TemplateResponse:
+        """The title says what waits to be sent, per channel, and for how long."""
+        parts = []
+        for backlog in delivery_backlog():
+            channel = Channel(backlog.queue.rsplit("_", 1)[-1]).label
+            if backlog.oldest_at is None:
+                parts.append(gettext("%(channel)s: none queued") % {"channel": channel})
+            else:
+                parts.append(
+                    gettext("%(channel)s: %(count)s queued, the oldest for %(age)s")
+                    % {
+                        "channel": channel,
+                        "count": backlog.items,
+                        "age": timesince(backlog.oldest_at),
+                    }
+                )
+        response = super().changelist_view(request, extra_context=extra_context)
+        if hasattr(response, "context_data") and response.context_data is not None:
+            response.context_data["title"] = gettext("Deliveries (%(backlog)s)") % {
+                "backlog": "; ".join(parts)
+            }
+        return response  # type: ignore[return-value]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -5,15 +5,16 @@ from __future__ import annotations
 from tessera.accounts.demo import DEMO_USERS
 from tessera.accounts.models import User
 from tessera.notifications.models import Notification
-from tessera.notifications.services import notify
+from tessera.notifications.services import NotifyItem, notify_many
 
 
 def load() -> int:
-    created = 0
     emails = [spec["email"] for spec in DEMO_USERS]
-    for user in User.objects.filter(email__in=emails):
-        if Notification.objects.filter(user=user, kind="account.welcome").exists():
-            continue
-        notify(user=user, kind="account.welcome", context={"name": user.name}, channels=["in_app"])
-        created += 1
-    return created
+    welcomed = Notification.objects.filter(kind="account.welcome").values("user")
+    newcomers = User.objects.filter(email__in=emails).exclude(pk__in=welcomed)
+    result = notify_many(
+        kind="account.welcome",
+        items=[NotifyItem(user=user, context={"name": user.name}) for user in newcomers],
+        channels=["in_app"],
+    )
+    return len(result.notifications)

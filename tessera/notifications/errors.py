@@ -53,3 +53,12 @@ class PermanentDeliveryError(DeliveryError):
 
 class TransientDeliveryError(DeliveryError):
     """The provider or the network was briefly unavailable: worth retrying later."""
+
+
+class RateLimitedDeliveryError(TransientDeliveryError):
+    """The provider refused for now because of its rate limit (HTTP 429): stop sending on
+    this channel for `retry_after` seconds (the provider's Retry-After, when it sent one)."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

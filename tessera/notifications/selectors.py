@@ -8,10 +8,12 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 
+from tessera.core.metrics import Backlog
 from tessera.notifications.errors import NotificationNotFoundError, TemplateNotFoundError
 from tessera.notifications.models import (
     ALL_KINDS,
     Channel,
+    Delivery,
     Notification,
     NotificationPreference,
     NotificationTemplate,
@@ -103,3 +105,21 @@ def preference_channels_enabled(*, user: Any, kind: str, channels: list[str]) ->
         for channel in channels
         if rules.get((kind, channel), rules.get((ALL_KINDS, channel), True))
     }
+
+
+def delivery_backlog() -> list[Backlog]:
+    """Queued email and SMS deliveries per channel (retries waiting for their time
+    included), and when the oldest was queued: two index reads per channel on
+    `delivery_queued_idx` (ids are time-ordered, so the first is the oldest)."""
+    found = []
+    for channel in (Channel.EMAIL, Channel.SMS):
+        queued = Delivery.objects.filter(status=Delivery.Status.QUEUED, channel=channel)
+        oldest = queued.order_by("id").values_list("created_at", flat=True).first()
+        found.append(
+            Backlog(
+                queue=f"notification_deliveries_{channel}",
+                items=queued.count() if oldest is not None else 0,
+                oldest_at=oldest,
+            )
+        )
+    return found

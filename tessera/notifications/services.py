@@ -1,4 +1,5 @@
-"""Writes, and the entry points other apps call: `notify`, `send_sms`, `send_email`."""
+"""Writes, and the entry points other apps call: `notify_many` (many people, one kind),
+`notify` (one person), `send_many` / `send_sms` / `send_email` (addresses, account or not)."""
 
 from __future__ import annotations
 
@@ -16,10 +17,13 @@ from django.utils.translation import gettext
 
 from tessera.core.errors import InvalidInputError
 from tessera.core.jobs import enqueue_on_commit
-from tessera.notifications.errors import (
-    DuplicatePreferenceError,
-    InvalidRecipientError,
-    TemplateNotFoundError,
+from tessera.notifications.errors import DuplicatePreferenceError, InvalidRecipientError
+from tessera.notifications.fanout import (
+    NotifyItem,
+    NotifyManyResult,
+    OutboundMessage,
+    notify_many,
+    send_many,
 )
 from tessera.notifications.models import (
     Channel,
@@ -27,47 +31,15 @@ from tessera.notifications.models import (
     Notification,
     NotificationPreference,
 )
-from tessera.notifications.rendering import language_resolve
 from tessera.notifications.selectors import (
     RenderedMessage,
     notification_get_for_user,
     preference_channels_enabled,
-    template_render_one,
-    templates_for_kind,
 )
 from tessera.notifications.sms import is_e164
 from tessera.notifications.tasks import send_delivery
 
 logger = structlog.get_logger("tessera.notifications")
-
-# In-app first, so that the email and SMS deliveries can point at the notification.
-CHANNEL_ORDER = (Channel.IN_APP, Channel.EMAIL, Channel.SMS)
-
-
-def _user_address(user: Any, channel: str) -> str:
-    if channel == Channel.EMAIL:
-        return str(user.email or "")
-    if channel == Channel.SMS:
-        return str(user.phone_number or "")
-    return str(user.pk)
-
-
-def _channels_wanted(kind: str, channels: Iterable[str] | None, available: set[str]) -> list[str]:
-    if channels is None:
-        if not available:
-            raise TemplateNotFoundError(f"No notification template has the key {kind!r}.")
-        return [channel for channel in CHANNEL_ORDER if channel in available]
-    requested = list(dict.fromkeys(channels))
-    unknown = [channel for channel in requested if channel not in Channel.values]
-    if unknown:
-        raise InvalidInputError(
-            f"Unknown notification channel(s): {', '.join(map(repr, unknown))}.",
-            code="invalid_channel",
-        )
-    missing = [channel for channel in requested if channel not in available]
-    if missing:
-        raise TemplateNotFoundError(f"No {', '.join(map(repr, missing))} template for {kind!r}.")
-    return [channel for channel in CHANNEL_ORDER if channel in requested]
 
 
 def _queue(
@@ -114,78 +86,23 @@ def notify(
     language: str | None = None,
     critical: bool = False,
     data: dict[str, Any] | None = None,
-) -> list[Delivery]:
-    """Tell `user` about `kind`, on every channel it has a template for (or on `channels`).
+) -> NotifyManyResult:
+    """Tell `user` about `kind`: `notify_many` with one item (see it for the rules).
 
     Templates render with `context` in `language` (else the user's language, else English,
     falling back to English per channel). The user's preferences decide which channels go
     out unless `critical` (OTP codes, security alerts). `data` rides along on the in-app
     notification for the client (ids for a deep link). Email and SMS are queued and sent
-    after the surrounding transaction commits; in-app is stored at once. Returns one
-    delivery per channel used; a channel the user has no address for is skipped.
+    after the surrounding transaction commits; in-app is stored at once. Returns the
+    notification written (if any) and the deliveries queued; a channel the user has no
+    address for is skipped. To tell several people, call `notify_many` once.
     """
-    resolved = language_resolve(requested=language, user=user)
-    templates = templates_for_kind(key=kind, language=resolved)
-    wanted = _channels_wanted(kind, channels, set(templates))
-    if not critical:
-        enabled = preference_channels_enabled(user=user, kind=kind, channels=wanted)
-        wanted = [channel for channel in wanted if channel in enabled]
-    rendered = {
-        channel: template_render_one(template=templates[channel], context=context or {})
-        for channel in wanted
-    }
-
-    deliveries: list[Delivery] = []
-    with transaction.atomic():
-        notification: Notification | None = None
-        for channel in wanted:
-            message = rendered[channel]
-            if channel == Channel.IN_APP:
-                notification = Notification.objects.create(
-                    user=user,
-                    kind=kind,
-                    title=message.subject,
-                    body=message.body,
-                    data=data or {},
-                )
-                deliveries.append(
-                    Delivery.objects.create(
-                        user=user,
-                        notification=notification,
-                        kind=kind,
-                        channel=channel,
-                        language=message.language,
-                        recipient=str(user.pk),
-                        subject=message.subject,
-                        body=message.body,
-                        critical=critical,
-                        status=Delivery.Status.SENT,
-                        attempts=1,
-                        sent_at=timezone.now(),
-                    )
-                )
-                continue
-            address = _user_address(user, channel)
-            if not address:
-                logger.info(
-                    "notification_channel_skipped",
-                    kind=kind,
-                    channel=channel,
-                    user_id=str(user.pk),
-                    reason="no_address",
-                )
-                continue
-            deliveries.append(
-                _queue(
-                    channel=channel,
-                    recipient=address,
-                    rendered=message,
-                    critical=critical,
-                    user=user,
-                    notification=notification,
-                )
-            )
-    return deliveries
+    return notify_many(
+        kind=kind,
+        items=[NotifyItem(user=user, context=context, data=data, language=language)],
+        channels=channels,
+        critical=critical,
+    )
 
 
 def _account_for_address(channel: str, address: str) -> Any:
@@ -350,9 +267,27 @@ def delivery_retry_failed(*, delivery_ids: Iterable[Any]) -> int:
             .exclude(channel=Channel.IN_APP)
             .values_list("pk", flat=True)
         )
+        now = timezone.now()
         Delivery.objects.filter(pk__in=retried).update(
-            status=Delivery.Status.QUEUED, updated_at=timezone.now()
+            status=Delivery.Status.QUEUED, next_attempt_at=now, updated_at=now
         )
         for delivery_id in retried:
             enqueue_on_commit(send_delivery, delivery_id=str(delivery_id))
     return len(retried)
+
+
+__all__ = [
+    "NotifyItem",
+    "NotifyManyResult",
+    "OutboundMessage",
+    "PreferenceSpec",
+    "delivery_retry_failed",
+    "notification_mark_all_read",
+    "notification_mark_read",
+    "notify",
+    "notify_many",
+    "preference_set_all",
+    "send_email",
+    "send_many",
+    "send_sms",
+]

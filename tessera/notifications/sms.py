@@ -20,14 +20,18 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TextIO, TypeVar
 
 import structlog
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
-from tessera.notifications.errors import PermanentDeliveryError, TransientDeliveryError
+from tessera.notifications.errors import (
+    PermanentDeliveryError,
+    RateLimitedDeliveryError,
+    TransientDeliveryError,
+)
 
 logger = structlog.get_logger("tessera.notifications.sms")
 
@@ -42,13 +46,26 @@ def is_e164(number: str) -> bool:
 
 
 class SmsProvider(ABC):
-    """Sends one text message. Subclasses set `name` and register with the registry."""
+    """Sends text messages. Subclasses set `name` and register with the registry.
+
+    A batch of messages uses one instance as a context manager (`with provider:`), so a
+    provider may keep a connection open across the batch and close it at the end.
+    """
 
     name: ClassVar[str]
 
     @abstractmethod
     def send(self, *, to: str, body: str) -> str:
         """Send `body` to the E.164 number `to`; return the provider's message id."""
+
+    def close(self) -> None:  # noqa: B027 - an optional hook, most providers keep nothing
+        """Release what `send` kept open (nothing by default)."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 ProviderT = TypeVar("ProviderT", bound=type[SmsProvider])
@@ -148,7 +165,8 @@ class TwilioSmsProvider(SmsProvider):
     """Twilio's Messages API: a form-encoded POST with HTTP basic auth (account SID, token).
 
     4xx replies are permanent (a bad number, an unverified sender), except 429 (Twilio's
-    rate limit), which like 5xx replies and network errors is retried.
+    rate limit: `RateLimitedDeliveryError`, with its Retry-After), which like 5xx replies
+    and network errors is retried. One HTTP connection is kept open for a batch.
     """
 
     name = "twilio"
@@ -177,26 +195,39 @@ class TwilioSmsProvider(SmsProvider):
         ]
         if missing:
             raise ImproperlyConfigured(f"Twilio SMS needs {', '.join(missing)}.")
+        self._client: httpx.Client | None = None
 
     @property
     def messages_url(self) -> str:
         return f"{self.api_base}/2010-04-01/Accounts/{self.account_sid}/Messages.json"
 
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
     def send(self, *, to: str, body: str) -> str:
         import httpx  # here, not at the top: it weighs ~20 MB in every web worker
 
-        try:
-            response = httpx.post(
-                self.messages_url,
-                data={"To": to, "From": self.from_number, "Body": body},
+        if self._client is None:
+            self._client = httpx.Client(
                 auth=(self.account_sid, self.auth_token),
                 headers={"Accept": "application/json"},
                 timeout=self.timeout_seconds,
             )
+        try:
+            response = self._client.post(
+                self.messages_url, data={"To": to, "From": self.from_number, "Body": body}
+            )
         except httpx.TransportError as exc:
             raise TransientDeliveryError(f"Twilio could not be reached: {exc!r}") from exc
         status = response.status_code
-        if status == 429 or status >= 500:
+        if status == 429:
+            raise RateLimitedDeliveryError(
+                f"Twilio answered 429: {_twilio_detail(response)}",
+                retry_after=retry_after_seconds(response.headers.get("Retry-After")),
+            )
+        if status >= 500:
             raise TransientDeliveryError(f"Twilio answered {status}: {_twilio_detail(response)}")
         if not 200 <= status < 300:
             raise PermanentDeliveryError(
@@ -224,3 +255,19 @@ def _twilio_detail(response: httpx.Response) -> str:
         code = payload.get("code")
         return f"{payload['message']} (code {code})" if code else str(payload["message"])
     return response.text[:500] or response.reason_phrase
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """An HTTP Retry-After header in seconds (a number of seconds, or a date), else None."""
+    if not value:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - timezone.now()).total_seconds())

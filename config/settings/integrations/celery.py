@@ -47,6 +47,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=30),
         "options": {"expires": 3600},
     },
+    # Queued email and SMS deliveries whose sending task was lost or whose retry time came.
+    "notifications-send-due": {
+        "task": "notifications.send_due",
+        "schedule": 60,
+        "options": {"expires": 55},
+    },
     "capsules-unlock-sweep": {
         "task": "capsules.unlock_sweep",
         "schedule": 60,

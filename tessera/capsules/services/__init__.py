@@ -19,10 +19,11 @@ from tessera.capsules.services.capsules import (
     capsule_update,
 )
 from tessera.capsules.services.common import (
-    MAX_AHEAD,
+    MAX_AHEAD_YEARS,
     MIN_AHEAD,
     UNSET,
     _now,
+    unlock_latest,
     unlock_time_validate,
 )
 from tessera.capsules.services.drafts import draft_create, draft_delete, draft_send, draft_update
@@ -35,8 +36,8 @@ from tessera.capsules.services.recipients import (
     recipient_update,
 )
 from tessera.capsules.services.sweep import (
+    NOTIFY_BATCH,
     SweepResult,
-    _notify_event,
     _sql_pg_ready,
     _sql_pg_unfold,
     capsule_notify_events,
@@ -44,12 +45,12 @@ from tessera.capsules.services.sweep import (
 )
 
 __all__ = [
-    "MAX_AHEAD",
+    "MAX_AHEAD_YEARS",
     "MIN_AHEAD",
+    "NOTIFY_BATCH",
     "UNSET",
     "Receiver",
     "SweepResult",
-    "_notify_event",
     "_now",
     "_sql_pg_ready",
     "_sql_pg_unfold",
@@ -72,5 +73,6 @@ __all__ = [
     "recipient_create",
     "recipient_delete",
     "recipient_update",
+    "unlock_latest",
     "unlock_time_validate",
 ]

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
+from tessera.capsules import statemachine
 from tessera.capsules.analytics import capsule_opened_capture, capsule_sealed_capture
 from tessera.capsules.errors import CapsuleStateError, MediaInvalidError, ReplyNotAllowedError
 from tessera.capsules.models import MAX_MEDIA, Capsule, CapsuleEvent, CapsuleMedia, CapsuleState
@@ -145,15 +146,18 @@ def capsule_seal(*, sender: Any, capsule_id: Any, unlock_at: datetime) -> Capsul
 
 
 def _catch_up(capsule: Capsule, now: datetime) -> None:
-    """Move a due capsule the sweep has not reached yet, recording its event once."""
-    if capsule.effective_state(now) == CapsuleState.READY and can_proceed(capsule.unlock):
-        capsule.unlock()
-        capsule.save(update_fields=["state", "updated_at"])
-        _, created = CapsuleEvent.objects.get_or_create(
-            capsule=capsule, kind=CapsuleEvent.Kind.READY, defaults={"created_at": now}
-        )
-        if created:
-            enqueue_on_commit(_notify_task(), batch_size=100)
+    """Make the clock move the sweep has not made yet (a due capsule), recording its event
+    once, as the sweep would."""
+    due = statemachine.due_transition(str(capsule.state), capsule.clock_times(), now)
+    if due is None:
+        return
+    getattr(capsule, due.name)()
+    capsule.save(update_fields=["state", "updated_at"])
+    _, created = CapsuleEvent.objects.get_or_create(
+        capsule=capsule, kind=due.target, defaults={"created_at": now}
+    )
+    if created:
+        enqueue_on_commit(_notify_task(), batch_size=100)
 
 
 def capsule_open(*, user: Any, capsule_id: Any) -> Capsule:

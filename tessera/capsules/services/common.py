@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import phonenumbers
@@ -16,7 +16,7 @@ from tessera.capsules.models import Capsule, CapsuleState, Recipient
 from tessera.core.errors import InvalidInputError, NotFoundError
 
 MIN_AHEAD = timedelta(minutes=1)
-MAX_AHEAD = timedelta(days=5 * 365 + 1)
+MAX_AHEAD_YEARS = 5
 UNSET: Any = object()
 
 
@@ -81,10 +81,25 @@ def _recipient_for_owner(*, owner: Any, recipient_id: Any) -> Recipient:
     return recipient
 
 
+def years_later(moment: datetime, years: int) -> datetime:
+    """The same date and time `years` calendar years after `moment`; 29 February becomes
+    28 February in a year that has none."""
+    try:
+        return moment.replace(year=moment.year + years)
+    except ValueError:  # 29 February, and the target year is not a leap year
+        return moment.replace(year=moment.year + years, day=28)
+
+
+def unlock_latest(*, now: datetime) -> datetime:
+    """The latest unlock time a capsule sealed at `now` may have: five calendar years on,
+    counted in UTC (a fixed number of days was a day short across two leap days)."""
+    return years_later(now.astimezone(UTC), MAX_AHEAD_YEARS)
+
+
 def unlock_time_validate(*, unlock_at: datetime, now: datetime) -> None:
     if timezone.is_naive(unlock_at):
         raise UnlockTimeNaiveError(fields={"scheduledUnlockAt": _("A time zone is required.")})
-    if unlock_at <= now + MIN_AHEAD or unlock_at > now + MAX_AHEAD:
+    if unlock_at <= now + MIN_AHEAD or unlock_at > unlock_latest(now=now):
         raise UnlockTimeInvalidError(
             fields={"scheduledUnlockAt": _("Must be more than 1 minute and at most 5 years ahead.")}
         )

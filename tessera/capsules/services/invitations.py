@@ -3,6 +3,7 @@ and attaching their capsules once they sign up and verify that address or number
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -14,29 +15,37 @@ from tessera.capsules import boxcache
 from tessera.capsules.models import Capsule, Recipient
 from tessera.capsules.selectors import pending_claims, verified_addresses
 from tessera.capsules.services.common import _now
-from tessera.notifications.services import send_email, send_sms
+from tessera.notifications.services import OutboundMessage, send_email, send_sms
 
 INVITATION_KIND = "capsules.invitation"
 
 
-def _invitation_facts(capsule: Capsule) -> dict[str, str]:
+def _invitation_facts(
+    *, sender_name: str, title: str, unlock_at: datetime | None
+) -> dict[str, str]:
     return {
-        "name": capsule.sender.name or _("Someone"),
-        "title": capsule.title,
-        "when": capsule.scheduled_unlock_at.strftime("%Y-%m-%d %H:%M")
-        if capsule.scheduled_unlock_at
-        else "",
+        "name": sender_name or _("Someone"),
+        "title": title,
+        "when": unlock_at.strftime("%Y-%m-%d %H:%M") if unlock_at else "",
         "link": f"{settings.AUTH_FRONTEND_URL}/signup",
     }
 
 
-def _invite(capsule: Capsule) -> None:
-    """Invite a receiver who has no account: by email when the capsule names an address,
-    else by SMS to its phone number. Queued on commit by the notifications module."""
-    facts = _invitation_facts(capsule)
-    if capsule.receiver_email:
-        send_email(
-            to=capsule.receiver_email,
+def invitation_message(
+    *,
+    sender_name: str,
+    title: str,
+    unlock_at: datetime | None,
+    receiver_email: str,
+    receiver_phone: str,
+) -> OutboundMessage | None:
+    """The invitation to a receiver who has no account: an email when the capsule names an
+    address, else an SMS to its phone number (None when it names neither)."""
+    facts = _invitation_facts(sender_name=sender_name, title=title, unlock_at=unlock_at)
+    if receiver_email:
+        return OutboundMessage(
+            channel="email",
+            to=receiver_email,
             subject=_("%(name)s sent you a time capsule on Tessera") % facts,
             body=_(
                 "%(name)s sealed a time capsule for you: “%(title)s”. It unlocks on %(when)s "
@@ -44,20 +53,41 @@ def _invite(capsule: Capsule) -> None:
                 "%(link)s\n"
             )
             % facts,
-            kind=INVITATION_KIND,
-            critical=False,
         )
-    elif capsule.receiver_phone:
-        send_sms(
-            to=capsule.receiver_phone,
+    if receiver_phone:
+        return OutboundMessage(
+            channel="sms",
+            to=receiver_phone,
             body=_(
                 "%(name)s sealed a time capsule for you on Tessera: “%(title)s”, unlocking "
                 "%(when)s UTC. Sign up with this phone number to receive it: %(link)s"
             )
             % facts,
+        )
+    return None
+
+
+def _invite(capsule: Capsule) -> None:
+    """Invite a receiver who has no account (queued on commit by the notifications module)."""
+    message = invitation_message(
+        sender_name=capsule.sender.name,
+        title=capsule.title,
+        unlock_at=capsule.scheduled_unlock_at,
+        receiver_email=capsule.receiver_email,
+        receiver_phone=capsule.receiver_phone,
+    )
+    if message is None:
+        return
+    if message.channel == "email":
+        send_email(
+            to=message.to,
+            subject=message.subject,
+            body=message.body,
             kind=INVITATION_KIND,
             critical=False,
         )
+    else:
+        send_sms(to=message.to, body=message.body, kind=INVITATION_KIND, critical=False)
 
 
 def capsule_invite_pending(capsule: Capsule) -> None:

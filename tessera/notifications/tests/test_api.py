@@ -244,9 +244,10 @@ def test_preferences_set_through_the_api_are_honoured(user: Any, user_api: Any) 
         },
     )
 
-    deliveries = services.notify(user=user, kind="account.welcome")
+    result = services.notify(user=user, kind="account.welcome")
 
-    assert [d.channel for d in deliveries] == ["email"]
+    assert result.notifications == []
+    assert [d.channel for d in result.deliveries] == ["email"]
 
 
 def test_put_preferences_refuses_duplicates(user: Any, user_api: Any) -> None:

@@ -337,7 +337,7 @@ def test_sendgrid_receives_the_v3_mail_send_request(
     ):
         deliveries = services.notify(
             user=user, kind="account.welcome", channels=["email"], context={"name": "Ada"}
-        )
+        ).deliveries
 
     assert len(server.requests) == 1
     request = server.requests[0]

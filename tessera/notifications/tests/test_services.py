@@ -40,8 +40,9 @@ default_templates = importlib.import_module(
 )
 
 
-def channels_of(deliveries: list[Delivery]) -> list[str]:
-    return [delivery.channel for delivery in deliveries]
+def channels_of(result: services.NotifyManyResult) -> list[str]:
+    """The channels a notify used: "in_app" for the notification, then each delivery's."""
+    return ["in_app"] * len(result.notifications) + [d.channel for d in result.deliveries]
 
 
 # --- notify ---------------------------------------------------------------------------------
@@ -51,7 +52,7 @@ def test_notify_sends_every_channel_the_kind_has_a_template_for(
     phone_user: Any, sms_outbox: list[Any], django_capture_on_commit_callbacks: Any
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
-        deliveries = services.notify(
+        result = services.notify(
             user=phone_user,
             kind="security.alert",
             context={"event": "New sign-in", "ip_address": "203.0.113.9", "name": "Ada"},
@@ -59,7 +60,7 @@ def test_notify_sends_every_channel_the_kind_has_a_template_for(
             critical=True,
         )
 
-    assert channels_of(deliveries) == ["in_app", "email", "sms"]
+    assert channels_of(result) == ["in_app", "email", "sms"]
     notification = Notification.objects.get(user=phone_user)
     assert notification.kind == "security.alert"
     assert notification.title == "Security alert: New sign-in"
@@ -90,12 +91,10 @@ def test_notify_sends_every_channel_the_kind_has_a_template_for(
         )
     ]
 
-    in_app, by_email, by_sms = (Delivery.objects.get(pk=d.pk) for d in deliveries)
-    assert (in_app.status, in_app.recipient, in_app.notification_id) == (
-        "sent",
-        str(phone_user.pk),
-        notification.pk,
-    )
+    assert result.notifications == [notification]
+    # The notification is the record of the in-app message: no delivery row for it.
+    assert not Delivery.objects.filter(channel="in_app").exists()
+    by_email, by_sms = (Delivery.objects.get(pk=d.pk) for d in result.deliveries)
     for delivery, recipient in ((by_email, "ada@example.com"), (by_sms, "+27821234567")):
         assert delivery.status == "sent"
         assert delivery.recipient == recipient
@@ -112,24 +111,23 @@ def test_notify_renders_in_the_requested_language(
     user: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
-        deliveries = services.notify(
+        result = services.notify(
             user=user, kind="account.welcome", context={"name": "Ada"}, language="ar-EG"
         )
 
-    assert channels_of(deliveries) == ["in_app", "email"]
+    assert channels_of(result) == ["in_app", "email"]
     assert Notification.objects.get(user=user).title == "أهلًا بك في تيسيرا يا Ada"
     assert mail.outbox[0].subject == "أهلًا بك في تيسيرا يا Ada"
     assert mail.outbox[0].body.startswith("مرحبًا Ada،\n\nحسابك في تيسيرا جاهز.")  # noqa: RUF001
-    assert {Delivery.objects.get(pk=d.pk).language for d in deliveries} == {"ar"}
+    assert {Delivery.objects.get(pk=d.pk).language for d in result.deliveries} == {"ar"}
 
 
 def test_notify_uses_the_users_language_when_none_is_requested(user: Any) -> None:
     user.language = "ar"
 
-    deliveries = services.notify(user=user, kind="account.welcome", channels=["in_app"])
+    result = services.notify(user=user, kind="account.welcome", channels=["in_app"])
 
-    assert deliveries[0].subject == "أهلًا بك في تيسيرا"
-    assert deliveries[0].language == "ar"
+    assert result.notifications[0].title == "أهلًا بك في تيسيرا"
 
 
 def test_notify_falls_back_to_english_per_channel(user: Any) -> None:
@@ -155,12 +153,12 @@ def test_notify_falls_back_to_english_per_channel(user: Any) -> None:
         body="انضم إلينا.",
     )
 
-    deliveries = services.notify(
+    result = services.notify(
         user=user, kind="event.invite", context={"event": "Jazz night"}, language="ar"
     )
 
-    assert [(d.channel, d.language, d.subject) for d in deliveries] == [
-        ("in_app", "en", "Invited to Jazz night"),
+    assert [n.title for n in result.notifications] == ["Invited to Jazz night"]
+    assert [(d.channel, d.language, d.subject) for d in result.deliveries] == [
         ("email", "ar", "دعوة إلى Jazz night"),
     ]
 
@@ -178,24 +176,22 @@ def test_the_requested_language_wins_over_english_whatever_their_order(user: Any
         body="Rejoignez-nous.",
     )
 
-    delivery = services.notify(user=user, kind="event.invite", language="fr")[0]
+    notification = services.notify(user=user, kind="event.invite", language="fr").notifications[0]
 
-    assert (delivery.language, delivery.subject) == ("fr", "Invité")
+    assert notification.title == "Invité"
 
 
 def test_notify_with_an_unsupported_language_uses_english(user: Any) -> None:
-    deliveries = services.notify(
-        user=user, kind="account.welcome", channels=["in_app"], language="fr"
-    )
+    result = services.notify(user=user, kind="account.welcome", channels=["in_app"], language="fr")
 
-    assert (deliveries[0].language, deliveries[0].subject) == ("en", "Welcome to Tessera")
+    assert result.notifications[0].title == "Welcome to Tessera"
 
 
 def test_notify_only_on_the_channels_asked_for(
     phone_user: Any, sms_outbox: list[Any], django_capture_on_commit_callbacks: Any
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
-        deliveries = services.notify(
+        result = services.notify(
             user=phone_user,
             kind="security.alert",
             context={"event": "Password changed"},
@@ -203,18 +199,19 @@ def test_notify_only_on_the_channels_asked_for(
             critical=True,
         )
 
-    assert channels_of(deliveries) == ["sms"]
+    assert channels_of(result) == ["sms"]
     assert len(sms_outbox) == 1
     assert mail.outbox == []
     assert Notification.objects.count() == 0
 
 
 def test_notify_skips_a_channel_the_user_has_no_address_for(user: Any) -> None:
-    deliveries = services.notify(
+    result = services.notify(
         user=user, kind="security.alert", context={"event": "x"}, critical=True
     )
 
-    assert channels_of(deliveries) == ["in_app", "email"]
+    assert channels_of(result) == ["in_app", "email"]
+    assert result.skipped == {"no_address": 1}
     assert Delivery.objects.filter(channel="sms").count() == 0
 
 
@@ -223,17 +220,18 @@ def test_notify_honours_a_preference_for_the_kind(user: Any) -> None:
         user=user, kind="account.welcome", channel="email", enabled=False
     )
 
-    deliveries = services.notify(user=user, kind="account.welcome")
+    result = services.notify(user=user, kind="account.welcome")
 
-    assert channels_of(deliveries) == ["in_app"]
+    assert channels_of(result) == ["in_app"]
+    assert result.skipped == {"opted_out": 1}
 
 
 def test_notify_honours_a_preference_for_every_kind(user: Any) -> None:
     NotificationPreferenceFactory.create(user=user, kind="*", channel="in_app", enabled=False)
 
-    deliveries = services.notify(user=user, kind="account.welcome")
+    result = services.notify(user=user, kind="account.welcome")
 
-    assert channels_of(deliveries) == ["email"]
+    assert channels_of(result) == ["email"]
     assert Notification.objects.count() == 0
 
 
@@ -264,11 +262,11 @@ def test_critical_notifications_ignore_preferences(
         )
 
     with django_capture_on_commit_callbacks(execute=True):
-        deliveries = services.notify(
+        result = services.notify(
             user=phone_user, kind="otp.code", context={"code": "482913"}, critical=True
         )
 
-    assert channels_of(deliveries) == ["email", "sms"]
+    assert channels_of(result) == ["email", "sms"]
     assert sms_outbox[0].body == (
         "Your Tessera code is 482913. It expires in 10 minutes. Never share it with anyone."
     )
@@ -279,8 +277,10 @@ def test_notify_with_every_channel_turned_off_sends_nothing(user: Any) -> None:
     NotificationPreferenceFactory.create(user=user, kind="*", channel="in_app", enabled=False)
     NotificationPreferenceFactory.create(user=user, kind="*", channel="email", enabled=False)
 
-    assert services.notify(user=user, kind="account.welcome") == []
-    assert Delivery.objects.count() == 0
+    result = services.notify(user=user, kind="account.welcome")
+    assert channels_of(result) == []
+    assert result.skipped == {"opted_out": 2}
+    assert Delivery.objects.count() == Notification.objects.count() == 0
 
 
 def test_notify_an_unknown_kind_is_an_error(user: Any) -> None:
@@ -295,7 +295,7 @@ def test_notify_a_channel_without_a_template_is_an_error(user: Any) -> None:
     with pytest.raises(TemplateNotFoundError) as caught:
         services.notify(user=user, kind="account.welcome", channels=["sms"])
 
-    assert caught.value.message == "No 'sms' template for 'account.welcome'."
+    assert caught.value.message == "No 'sms' template for 'account.welcome' in 'en' or English."
     assert Delivery.objects.count() == 0
 
 
@@ -313,8 +313,7 @@ def test_notify_queues_email_and_sms_only_after_commit(
     user: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        deliveries = services.notify(user=user, kind="account.welcome")
-        email_delivery = deliveries[1]
+        email_delivery = services.notify(user=user, kind="account.welcome").deliveries[0]
         assert Delivery.objects.get(pk=email_delivery.pk).status == "queued"
 
     assert len(callbacks) == 1
@@ -352,10 +351,11 @@ def test_template_text_is_not_html_escaped(user: Any) -> None:
         body="{{ name }} <3",
     )
 
-    delivery = services.notify(user=user, kind="shop.order", context={"name": "Tom & Jerry"})[0]
+    result = services.notify(user=user, kind="shop.order", context={"name": "Tom & Jerry"})
 
-    assert delivery.subject == "Order for Tom & Jerry line two"
-    assert delivery.body == "Tom & Jerry <3"
+    notification = result.notifications[0]
+    assert notification.title == "Order for Tom & Jerry line two"
+    assert notification.body == "Tom & Jerry <3"
 
 
 def test_a_broken_stored_template_is_reported_clearly(user: Any) -> None:
