@@ -30,14 +30,9 @@ def _value(text: str, sample: str) -> float:
 
 @pytest.fixture(autouse=True)
 def _fresh_sources() -> Any:
-    collector = next(
-        c
-        for c in metrics.REGISTRY._collector_to_names
-        if isinstance(c, metrics._ScrapeTimeCollector)
-    )
-    collector._cached.clear()
+    metrics.scrape_cache_clear()
     yield
-    collector._cached.clear()
+    metrics.scrape_cache_clear()
 
 
 @pytest.mark.django_db
@@ -58,15 +53,9 @@ def test_the_capsule_sweep_lag_is_the_most_overdue_capsules_wait(
     user: Any, other_user: Any
 ) -> None:
     assert _value(_scrape(), "tessera_capsule_sweep_lag_seconds") == 0.0
-    metrics.REGISTRY  # noqa: B018 - the cache of the previous scrape is cleared below
     make_capsule(sender=user, receiver=other_user, unlock_in=-timedelta(minutes=7))
     make_capsule(sender=user, receiver=other_user, unlock_in=-timedelta(minutes=2))
-    _fresh = next(
-        c
-        for c in metrics.REGISTRY._collector_to_names
-        if isinstance(c, metrics._ScrapeTimeCollector)
-    )
-    _fresh._cached.clear()
+    metrics.scrape_cache_clear()
 
     lag = _value(_scrape(), "tessera_capsule_sweep_lag_seconds")
 

@@ -79,6 +79,8 @@ def _env(tmp: Path, products: str) -> dict[str, str]:
         "CELERY_BROKER_URL": "memory://",
         "LOG_LEVEL": "WARNING",
         "TESSERA_PRODUCTS": products,
+        # No SMS or email provider in this test: the console back ends, allowed explicitly.
+        "ALLOW_CONSOLE_DELIVERY": "true",
     }
 
 

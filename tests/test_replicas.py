@@ -56,6 +56,7 @@ def _run(pair: ReplicatedPair, *argv: str) -> subprocess.CompletedProcess[str]:
         "CAPSULE_PAGE_CACHE": "false",
         "RATE_LIMIT_ENABLED": "false",
         "LOG_LEVEL": "WARNING",
+        "ALLOW_CONSOLE_DELIVERY": "true",
         "PYTHONPATH": str(ROOT),
     }
     return subprocess.run(

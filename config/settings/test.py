@@ -42,3 +42,5 @@ LOGGING["root"]["level"] = "WARNING"  # type: ignore[index]
 LOGGING["loggers"]["tessera.access"]["level"] = "WARNING"  # type: ignore[index]
 # Uploads made by the tests (schemathesis posts real images) stay out of the dev media folder.
 MEDIA_ROOT = VAR_DIR / "test-media"
+# Every scrape reads the scrape-time sources afresh (production keeps them a few seconds).
+METRICS_SOURCE_CACHE_SECONDS = 0.0

@@ -226,8 +226,14 @@ class _ScrapeTimeCollector:
         yield up
 
 
+_scrape_collector = _ScrapeTimeCollector()
 _scrape_registry = CollectorRegistry(auto_describe=False)
-_scrape_registry.register(_ScrapeTimeCollector())
+_scrape_registry.register(_scrape_collector)
+
+
+def scrape_cache_clear() -> None:
+    """Forget the values read at the last scrape, so the next one reads every source."""
+    _scrape_collector._cached.clear()
 
 
 # --- Backlogs: work waiting in an app's queue ------------------------------------------------
