@@ -117,12 +117,22 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 
 # --- Cache ----------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# A dead cache must fail fast: a server that does not accept the connection within
+# REDIS_CONNECT_TIMEOUT_SECONDS, or does not answer a command within
+# REDIS_SOCKET_TIMEOUT_SECONDS, is an outage (served from the database, reported once per
+# OUTAGE_LOG_INTERVAL_SECONDS: tessera/core/outages.py), not a request left hanging.
+REDIS_CACHE_OPTIONS = {
+    "socket_connect_timeout": env.float("REDIS_CONNECT_TIMEOUT_SECONDS", default=0.25),
+    "socket_timeout": env.float("REDIS_SOCKET_TIMEOUT_SECONDS", default=1.0),
+}
+OUTAGE_LOG_INTERVAL_SECONDS = env.float("OUTAGE_LOG_INTERVAL_SECONDS", default=60.0)
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "tessera.core.cache.PooledRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "tessera",
+            "OPTIONS": REDIS_CACHE_OPTIONS,
         }
     }
 else:

@@ -33,6 +33,7 @@ from tessera.core.client_ip import client_ip
 from tessera.core.envelope import error_response
 from tessera.core.logging import AccessLog
 from tessera.core.metrics import observe_request
+from tessera.core.outages import outage_report
 
 GetResponse = Callable[[HttpRequest], HttpResponse]
 logger = structlog.get_logger("tessera.api")
@@ -233,7 +234,9 @@ class ApiMiddleware:
             # The counters live in the cache; when it is down the default limit lets requests
             # through (logged) rather than failing every API route. Per-route limits on
             # sign-in and money fail closed instead (ratelimit.RateLimit).
-            logger.warning("rate_limit_storage_unavailable", error=f"{type(exc).__name__}: {exc}")
+            outage_report(
+                "rate-limit storage", exc, event="rate_limit_storage_unavailable", level="warning"
+            )
             return None
         if decision.allowed:
             return None
