@@ -16,6 +16,9 @@ SECRET_KEY = env.str(
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 TESSERA_VERSION = "0.1.0"
+# The base URL `make run` serves at (it exports this to the processes it starts): links in
+# emails point there when AUTH_FRONTEND_URL is not set (tessera/core/links.py).
+TESSERA_SERVER_URL = env.str("TESSERA_SERVER_URL", default="")
 
 DJANGO_APPS = [
     "modeltranslation",  # before the admin, which it patches

@@ -19,7 +19,6 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone, translation
-from django.utils.http import urlencode
 from django.utils.translation import gettext
 
 from tessera.accounts.errors import (
@@ -43,6 +42,7 @@ from tessera.accounts.services.codes import (
 )
 from tessera.accounts.services.sessions import TokenPair, _ip, session_start, sessions_end_all
 from tessera.audit.services import audit_record
+from tessera.core.links import site_url
 from tessera.notifications.selectors import template_render
 from tessera.notifications.services import notify, send_email
 
@@ -67,6 +67,11 @@ def password_validate(*, password: str, user: User | None = None, field: str = "
         raise WeakPasswordError(fields={field: " ".join(exc.messages)}) from None
 
 
+def _link_language(user: User) -> str | None:
+    """The `lang` a link to one of the site's pages carries: none for the default."""
+    return user.language if user.language != settings.LANGUAGE_CODE else None
+
+
 def _send_template_email(*, to: str, key: str, language: str, context: dict[str, Any]) -> None:
     message = template_render(key=key, channel="email", language=language, context=context)
     send_email(
@@ -87,8 +92,8 @@ def _email_verification_send(*, user: User, request: HttpRequest | None) -> None
         hashed=code_hash(purpose=Purpose.EMAIL_VERIFY, target=target, code=code),
         ip_address=_ip(request),
     )
-    link = f"{settings.AUTH_FRONTEND_URL}/verify-email?" + urlencode(
-        {"email": user.email, "code": code}
+    link = site_url(
+        "/verify-email", {"email": user.email, "code": code, "lang": _link_language(user)}
     )
     _send_template_email(
         to=user.email,
@@ -134,7 +139,10 @@ def account_register(
             to=existing.email or normalized,
             key="auth.register_existing",
             language=existing.language,
-            context={"name": existing.name, "link": f"{settings.AUTH_FRONTEND_URL}/login"},
+            context={
+                "name": existing.name,
+                "link": site_url("/reset-password", {"lang": _link_language(existing)}),
+            },
         )
         audit_record(
             action="auth.register.duplicate",
@@ -248,8 +256,7 @@ def password_reset_request(*, email: str, request: HttpRequest | None = None) ->
             context={
                 "name": user.name,
                 "token": token,
-                "link": f"{settings.AUTH_FRONTEND_URL}/reset-password?"
-                + urlencode({"token": token}),
+                "link": site_url("/reset-password", {"token": token, "lang": _link_language(user)}),
                 "minutes": settings.AUTH_PASSWORD_RESET_TTL_SECONDS // 60,
             },
         )

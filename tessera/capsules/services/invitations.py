@@ -8,15 +8,23 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from tessera.capsules import boxcache
 from tessera.capsules.models import Capsule, Recipient
 from tessera.capsules.selectors import pending_claims, verified_addresses
 from tessera.capsules.services.common import _now
+from tessera.core.links import site_url
 from tessera.notifications.services import send_email, send_sms
 
 INVITATION_KIND = "capsules.invitation"
+
+
+def _invitation_language() -> str | None:
+    """The language the invitation is written in (the sender's, active while sealing)."""
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    return language if language != settings.LANGUAGE_CODE else None
 
 
 def _invitation_facts(capsule: Capsule) -> dict[str, str]:
@@ -26,7 +34,14 @@ def _invitation_facts(capsule: Capsule) -> dict[str, str]:
         "when": capsule.scheduled_unlock_at.strftime("%Y-%m-%d %H:%M")
         if capsule.scheduled_unlock_at
         else "",
-        "link": f"{settings.AUTH_FRONTEND_URL}/signup",
+        "link": site_url(
+            "/invitation",
+            {
+                "email": capsule.receiver_email or None,
+                "phone": None if capsule.receiver_email else capsule.receiver_phone or None,
+                "lang": _invitation_language(),
+            },
+        ),
     }
 
 

@@ -101,6 +101,7 @@ def test_deploy_checks_pass_under_production_settings(tmp_path):
             "DJANGO_SETTINGS_MODULE": "config.settings.prod",
             "DJANGO_SECRET_KEY": GOOD_SECRET,
             "DJANGO_ALLOWED_HOSTS": "example.com",
+            "AUTH_FRONTEND_URL": "https://example.com",
         },
         tmp_path,
     )
