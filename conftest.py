@@ -1,17 +1,20 @@
 """Shared fixtures and the service lanes.
 
 The suite runs on SQLite by default. Tests that need a real server are marked:
-- `postgres`: run only when the database is PostgreSQL (TEST_DATABASE_URL, the PostgreSQL lane);
-- `redis`: need TEST_REDIS_URL (default redis://127.0.0.1:6379/15);
-- `broker`: need TEST_BROKER_URL (default amqp://guest:guest@127.0.0.1:5672//).
+- `postgres`: run only when the database is PostgreSQL (TEST_DATABASE_URL, the services lane);
+- `redis`: need TEST_REDIS_URL (default redis://127.0.0.1:6379/12: index 12 is the tests' own);
+- `broker`: need TEST_BROKER_URL (default amqp://guest:guest@127.0.0.1:5672/tessera_test: the
+  tests' own vhost, which `.ci/run` creates).
 When a server is unreachable these are skipped with one line naming it, unless CI=true, where
-an unreachable server fails the run.
+an unreachable server fails the run. The lanes are described in
+docs/decisions/0015-test-lanes-with-services.md.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlparse
 
@@ -20,8 +23,11 @@ import pytest
 pytest_plugins = ["tests.fixtures"]
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-TEST_BROKER_URL = os.environ.get("TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
+# The defaults are the tests' own names on the local servers, never a developer's data.
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/12")
+TEST_BROKER_URL = os.environ.get(
+    "TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/tessera_test"
+)
 
 
 def server_reachable(url: str, default_port: int) -> bool:
@@ -66,6 +72,15 @@ def redis_url() -> str:
 def broker_url() -> str:
     _need("RabbitMQ", TEST_BROKER_URL, 5672)
     return TEST_BROKER_URL
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_cache_keys_removed_at_the_end() -> Iterator[None]:
+    """On the Redis lane, leave nothing behind in the tests' Redis database."""
+    yield
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)
