@@ -71,7 +71,7 @@ def dead_cache(settings: Any) -> None:
     settings.RATE_LIMIT_ENABLED = False
 
 
-def events(logs: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
+def events(logs: list[Any], name: str) -> list[Any]:
     return [entry for entry in logs if entry["event"] == name]
 
 
