@@ -15,8 +15,9 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 import pytest
 
@@ -41,13 +42,43 @@ def server_reachable(url: str, default_port: int) -> bool:
         return False
 
 
-def _need(name: str, url: str, default_port: int) -> None:
-    if server_reachable(url, default_port):
-        return
-    message = f"{name} is not reachable at {url}"
+def _unusable(message: str, hint: str) -> None:
     if IN_CI:
         pytest.fail(f"{message} (required with CI=true)", pytrace=False)
-    pytest.skip(f"{message}: start it or set the TEST_* URL to run this test")
+    pytest.skip(f"{message}: {hint}")
+
+
+def _need(name: str, url: str, default_port: int) -> None:
+    if not server_reachable(url, default_port):
+        _unusable(
+            f"{name} is not reachable at {url}",
+            "start it or set the TEST_* URL to run this test",
+        )
+
+
+@lru_cache(maxsize=4)
+def broker_refusal(url: str) -> str | None:
+    """Why RabbitMQ at `url` refuses a connection (a missing vhost, say), or None."""
+    from kombu import Connection
+
+    try:
+        with Connection(url, connect_timeout=3) as connection:
+            connection.ensure_connection(max_retries=1, timeout=3)
+    except Exception as exc:  # noqa: BLE001 - any refusal: say what it was
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def _need_broker(url: str) -> None:
+    _need("RabbitMQ", url, 5672)
+    refusal = broker_refusal(url)
+    if refusal is not None:
+        vhost = unquote(urlparse(url).path.lstrip("/")) or "/"
+        _unusable(
+            f"RabbitMQ at {url} refuses the connection ({refusal})",
+            f"does the vhost {vhost!r} exist? `.ci/run` creates it: rabbitmqctl add_vhost "
+            f"{vhost} && rabbitmqctl set_permissions -p {vhost} guest '.*' '.*' '.*'",
+        )
 
 
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
@@ -70,7 +101,7 @@ def redis_url() -> str:
 
 @pytest.fixture
 def broker_url() -> str:
-    _need("RabbitMQ", TEST_BROKER_URL, 5672)
+    _need_broker(TEST_BROKER_URL)
     return TEST_BROKER_URL
 
 
