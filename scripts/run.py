@@ -147,15 +147,14 @@ def main() -> int:
     base = server_url(HOST, port)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
     os.environ["TESSERA_SERVER_URL"] = base
-    manage("run_prepare")
-
-    processes: dict[str, subprocess.Popen[bytes]] = {}
 
     def handle_signal(signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, handle_signal)
+    processes: dict[str, subprocess.Popen[bytes]] = {}
     try:
+        manage("run_prepare")
         # The web server first, alone: on two cores three Django processes starting together
         # take twice as long for the one that matters to a person waiting.
         processes["web"] = start("web", web_command(HOST, port))
@@ -209,6 +208,9 @@ def main() -> int:
     except KeyboardInterrupt:
         print("\n[run] stopping…", flush=True)
         return 0
+    except subprocess.CalledProcessError as exc:
+        print(f"[run] {' '.join(exc.cmd[1:])} failed with {exc.returncode}", flush=True)
+        return 1
     finally:
         stop(processes)
 
