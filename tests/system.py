@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -110,7 +111,7 @@ class RunningSystem:
             if marker in line:
                 return
 
-    def fail(self, message: str) -> None:
+    def fail(self, message: str) -> NoReturn:
         self.stop()
         tail = "".join(self.lines[-60:])
         pytest.fail(f"{message}.\nLast lines of make run's output:\n{tail}", pytrace=False)

@@ -208,9 +208,7 @@ def main() -> int:
             "median_ms": round(statistics.median(timings), 2),
             "p95_ms": round(timings[int(total * 0.95) - 1], 2),
             "error_lines_per_request": round(sum(r["error_lines"] for r in results) / total, 3),
-            "warning_lines_per_request": round(
-                sum(r["warning_lines"] for r in results) / total, 3
-            ),
+            "warning_lines_per_request": round(sum(r["warning_lines"] for r in results) / total, 3),
             "tracebacks_per_request": round(sum(r["tracebacks"] for r in results) / total, 3),
         }
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
