@@ -160,7 +160,14 @@ def test_every_readme_example_runs(tmp_path: Path) -> None:
     system = RunningSystem(tmp_path / "var", port, RATE_LIMIT_ENABLED="false")
     try:
         system.wait_for(BANNER, "the system the README's examples run against")
-        env = {**system.env, "DJANGO_SETTINGS_MODULE": "config.settings.dev"}
+        # Files the examples make (mktemp) go to the test's own directory, removed after.
+        scratch = tmp_path / "tmp"
+        scratch.mkdir()
+        env = {
+            **system.env,
+            "DJANGO_SETTINGS_MODULE": "config.settings.dev",
+            "TMPDIR": str(scratch),
+        }
         for block in BLOCKS:
             if block.directive == "not run":
                 continue

@@ -188,6 +188,11 @@ def _entries_or_rebuild(keys: list[str]) -> dict[str, Entry]:
     while True:
         if cache.add(LOCK_KEY, "1", timeout=LOCK_TIMEOUT_SECONDS):
             try:
+                # Another process may have stored the document and let the lock go between
+                # our last look and taking it (a real race on Redis): look once more.
+                found = cache.get_many(keys)
+                if len(found) == len(keys):
+                    return found
                 built = _build()
                 _store(built)
             finally:
