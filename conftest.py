@@ -1,27 +1,34 @@
 """Shared fixtures and the service lanes.
 
 The suite runs on SQLite by default. Tests that need a real server are marked:
-- `postgres`: run only when the database is PostgreSQL (TEST_DATABASE_URL, the PostgreSQL lane);
-- `redis`: need TEST_REDIS_URL (default redis://127.0.0.1:6379/15);
-- `broker`: need TEST_BROKER_URL (default amqp://guest:guest@127.0.0.1:5672//).
+- `postgres`: run only when the database is PostgreSQL (TEST_DATABASE_URL, the services lane);
+- `redis`: need TEST_REDIS_URL (default redis://127.0.0.1:6379/12: index 12 is the tests' own);
+- `broker`: need TEST_BROKER_URL (default amqp://guest:guest@127.0.0.1:5672/tessera_test: the
+  tests' own vhost, which `.ci/run` creates).
 When a server is unreachable these are skipped with one line naming it, unless CI=true, where
-an unreachable server fails the run.
+an unreachable server fails the run. The lanes are described in
+docs/decisions/0015-test-lanes-with-services.md.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 import pytest
 
 pytest_plugins = ["tests.fixtures"]
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-TEST_BROKER_URL = os.environ.get("TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
+# The defaults are the tests' own names on the local servers, never a developer's data.
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/12")
+TEST_BROKER_URL = os.environ.get(
+    "TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/tessera_test"
+)
 
 
 def server_reachable(url: str, default_port: int) -> bool:
@@ -35,13 +42,43 @@ def server_reachable(url: str, default_port: int) -> bool:
         return False
 
 
-def _need(name: str, url: str, default_port: int) -> None:
-    if server_reachable(url, default_port):
-        return
-    message = f"{name} is not reachable at {url}"
+def _unusable(message: str, hint: str) -> None:
     if IN_CI:
         pytest.fail(f"{message} (required with CI=true)", pytrace=False)
-    pytest.skip(f"{message}: start it or set the TEST_* URL to run this test")
+    pytest.skip(f"{message}: {hint}")
+
+
+def _need(name: str, url: str, default_port: int) -> None:
+    if not server_reachable(url, default_port):
+        _unusable(
+            f"{name} is not reachable at {url}",
+            "start it or set the TEST_* URL to run this test",
+        )
+
+
+@lru_cache(maxsize=4)
+def broker_refusal(url: str) -> str | None:
+    """Why RabbitMQ at `url` refuses a connection (a missing vhost, say), or None."""
+    from kombu import Connection
+
+    try:
+        with Connection(url, connect_timeout=3) as connection:
+            connection.ensure_connection(max_retries=1, timeout=3)
+    except Exception as exc:  # noqa: BLE001 - any refusal: say what it was
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def _need_broker(url: str) -> None:
+    _need("RabbitMQ", url, 5672)
+    refusal = broker_refusal(url)
+    if refusal is not None:
+        vhost = unquote(urlparse(url).path.lstrip("/")) or "/"
+        _unusable(
+            f"RabbitMQ at {url} refuses the connection ({refusal})",
+            f"does the vhost {vhost!r} exist? `.ci/run` creates it: rabbitmqctl add_vhost "
+            f"{vhost} && rabbitmqctl set_permissions -p {vhost} guest '.*' '.*' '.*'",
+        )
 
 
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
@@ -64,8 +101,17 @@ def redis_url() -> str:
 
 @pytest.fixture
 def broker_url() -> str:
-    _need("RabbitMQ", TEST_BROKER_URL, 5672)
+    _need_broker(TEST_BROKER_URL)
     return TEST_BROKER_URL
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_cache_keys_removed_at_the_end() -> Iterator[None]:
+    """On the Redis lane, leave nothing behind in the tests' Redis database."""
+    yield
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

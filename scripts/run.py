@@ -1,15 +1,22 @@
 """`make run`: set up the embedded default and run the whole system.
 
-Migrates, creates the cache table, loads demo data (idempotent), ensures an admin account,
-then starts the web server, a Celery worker and the beat scheduler, prints where everything
-is, and stops every child on Ctrl-C.
+Refuses to start when the port is taken (granian listens with SO_REUSEPORT, so a second
+server would silently share the port with the first). Then, in one process, migrates when
+migrations are pending, creates the cache table when missing and loads demo data once
+(`manage.py run_prepare`); starts the web server, waits until it is healthy, starts a Celery
+worker and the beat scheduler, prints where everything is, and stops every child on Ctrl-C.
+
+The base URL it listens on is exported to the children as `TESSERA_SERVER_URL`, so links
+in emails point at this server whatever `HOST` and `PORT` are (tessera/core/links.py).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -20,6 +27,32 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 HOST = os.environ.get("HOST", "127.0.0.1")
 PORT = os.environ.get("PORT", "8000")
+# How long the web server may take to answer /health/ (a loaded machine is slow, not broken).
+HEALTHY_WITHIN_SECONDS = float(os.environ.get("RUN_HEALTHY_WITHIN_SECONDS", "180"))
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """Whether something listens on (host, port): a plain bind, without SO_REUSEPORT, fails
+    against any listener, granian's included. SO_REUSEADDR only forgives TIME_WAIT."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host.strip("[]"), port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return True
+            raise
+    return False
+
+
+def server_url(host: str, port: int) -> str:
+    """The URL a browser on this machine uses to reach a server bound to `host`."""
+    if host in {"0.0.0.0", "", "::", "[::]"}:  # noqa: S104 - naming the wildcard, not binding it
+        host = "127.0.0.1"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 def manage(*args: str) -> None:
@@ -57,47 +90,76 @@ def admin_login() -> str:
     return f"admin@tessera.local / {password}"
 
 
-def wait_healthy(url: str, timeout: float = 30) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def wait_healthy(url: str, web: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Poll `url` until it answers 200; False when `web` exits or `timeout` passes."""
+    started = time.monotonic()
+    next_note = started + 15
+    while time.monotonic() - started < timeout:
+        if web.poll() is not None:
+            return False
         try:
             with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - local URL
                 if response.status == 200:
                     return True
         except OSError:
-            time.sleep(0.2)
+            time.sleep(0.1)
+        if time.monotonic() > next_note:
+            print(f"[run] still waiting for {url} ({time.monotonic() - started:.0f} s)", flush=True)
+            next_note += 15
     return False
 
 
-def main() -> int:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
-    manage("migrate", "--noinput", "-v", "0")
-    manage("createcachetable")
-    manage("seed_demo")
+def web_command(host: str, port: int) -> list[str]:
+    return [
+        str(BIN / "granian"),
+        "--interface",
+        "wsgi",
+        "config.wsgi:application",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--blocking-threads",
+        "2",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
 
-    base = f"http://{HOST}:{PORT}"
-    processes = {
-        "web": start(
-            "web",
-            [
-                str(BIN / "granian"),
-                "--interface",
-                "wsgi",
-                "config.wsgi:application",
-                "--host",
-                HOST,
-                "--port",
-                PORT,
-                "--workers",
-                "1",
-                "--blocking-threads",
-                "2",
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ],
-        ),
-        "worker": start(
+
+def main() -> int:
+    started = time.monotonic()
+    try:
+        port = int(PORT)
+    except ValueError:
+        print(f"[run] PORT must be a number, not {PORT!r}", file=sys.stderr, flush=True)
+        return 2
+    if port_in_use(HOST, port):
+        print(
+            f"[run] port {port} is in use on {HOST}: stop whatever listens there, or pick "
+            "another one (PORT=9000 make run)",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 1
+    base = server_url(HOST, port)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+    os.environ["TESSERA_SERVER_URL"] = base
+
+    def handle_signal(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handle_signal)
+    processes: dict[str, subprocess.Popen[bytes]] = {}
+    try:
+        manage("run_prepare")
+        # The web server first, alone: on two cores three Django processes starting together
+        # take twice as long for the one that matters to a person waiting.
+        processes["web"] = start("web", web_command(HOST, port))
+        healthy = wait_healthy(f"{base}/health/", processes["web"], HEALTHY_WITHIN_SECONDS)
+        processes["worker"] = start(
             "worker",
             [
                 str(BIN / "celery"),
@@ -111,32 +173,32 @@ def main() -> int:
                 "--hostname",
                 "tessera@%h",
             ],
-        ),
-        "beat": start(
+        )
+        processes["beat"] = start(
             "beat",
             [str(BIN / "celery"), "-A", "config", "beat", "-l", "INFO", "--pidfile", ""],
-        ),
-    }
-
-    def handle_signal(signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, handle_signal)
-    try:
-        if wait_healthy(f"{base}/health/"):
-            print(
-                "\n"
-                f"  Tessera is running at {base}/\n"
-                f"  API docs:      {base}/api/docs\n"
-                f"  OpenAPI:       {base}/api/openapi.json\n"
-                f"  Admin:         {base}/admin/\n"
-                f"  Health:        {base}/health/  (ready: {base}/health/ready)\n"
-                f"  Admin login:   {admin_login()}\n"
-                "  Ctrl-C stops the web server, the worker and the scheduler.\n",
-                flush=True,
+        )
+        if not healthy:
+            code = processes["web"].poll()
+            reason = (
+                f"exited with {code}"
+                if code is not None
+                else f"did not answer {base}/health/ within {HEALTHY_WITHIN_SECONDS:.0f} s"
             )
-        else:
-            print("[run] the web server did not become healthy in 30 s", flush=True)
+            print(f"[run] the web server {reason}; stopping", file=sys.stderr, flush=True)
+            return 1
+        print(
+            "\n"
+            f"  Tessera is running at {base}/  (ready in {time.monotonic() - started:.1f} s)\n"
+            f"  API docs:      {base}/api/docs\n"
+            f"  OpenAPI:       {base}/api/openapi.json\n"
+            f"  Admin:         {base}/admin/\n"
+            f"  Health:        {base}/health/  (ready: {base}/health/ready)\n"
+            f"  Admin login:   {admin_login()}\n"
+            "  Latest codes:  .venv/bin/python manage.py outbox --to <email or phone> --code\n"
+            "  Ctrl-C stops the web server, the worker and the scheduler.\n",
+            flush=True,
+        )
         while True:
             for name, process in processes.items():
                 if process.poll() is not None:
@@ -146,6 +208,9 @@ def main() -> int:
     except KeyboardInterrupt:
         print("\n[run] stopping…", flush=True)
         return 0
+    except subprocess.CalledProcessError as exc:
+        print(f"[run] {' '.join(exc.cmd[1:])} failed with {exc.returncode}", flush=True)
+        return 1
     finally:
         stop(processes)
 

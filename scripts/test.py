@@ -1,10 +1,24 @@
-"""`make test`: quality gates, then the test lanes.
+"""`make test`: quality gates, then the test lanes (docs/decisions/0015-test-lanes.md).
 
-Lanes: SQLite (always), PostgreSQL (when reachable: TEST_DATABASE_URL, default
-postgresql://postgres@127.0.0.1:5432/tessera). Redis and RabbitMQ tests run inside the
-SQLite lane through their fixtures. A lane or test whose server is unreachable is reported
-as skipped with one line naming it, except with CI=true, where it fails the run. A lane that
-runs no test fails.
+Lanes:
+
+1. **SQLite** — the embedded default: a SQLite file, the in-process cache. Every test except
+   those marked `postgres`, the slow end-to-end ones (`make run`, the README's examples,
+   schemathesis, the browser) included. Tests marked `redis` or `broker` run here only when
+   lane 2 cannot run.
+2. **PostgreSQL + Redis + RabbitMQ** — as production runs: PostgreSQL, the default cache on
+   Redis (so the edge, the near cache, page caches and rate-limit counters are Redis's),
+   and the `redis`/`broker` tests against the real servers. Every test except the slow ones.
+   When Redis is unreachable (and CI is not set) it runs on PostgreSQL alone and says so.
+
+Every lane uses the tests' own names on the servers, never a developer's data:
+`TEST_DATABASE_URL` (default `postgresql://postgres@127.0.0.1:5432/tessera_test`; Django
+creates `test_tessera_test` and one copy per xdist worker), `TEST_REDIS_URL` (default index
+12, where each test process keeps a key prefix of its own) and `TEST_BROKER_URL` (default
+vhost `tessera_test`, which `.ci/run` creates). Each may be overridden.
+
+A lane or test whose server is unreachable is reported as skipped with one line naming it,
+except with CI=true, where it fails the run. A lane that runs no test fails.
 """
 
 from __future__ import annotations
@@ -21,7 +35,9 @@ from xml.etree import ElementTree
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/tessera"
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/tessera_test"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/12"
+DEFAULT_BROKER = "amqp://guest:guest@127.0.0.1:5672/tessera_test"
 WORKERS = os.environ.get("TEST_WORKERS", "2")
 
 
@@ -64,16 +80,12 @@ def run_gates(env: dict[str, str]) -> list[str]:
     return failed
 
 
-def unreachable_service_notes() -> list[str]:
-    notes = []
-    for name, url, port in (
-        ("Redis", os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"), 6379),
-        ("RabbitMQ", os.environ.get("TEST_BROKER_URL", "amqp://guest@127.0.0.1:5672//"), 5672),
-    ):
-        if not reachable(url, port):
-            notes.append(f"{name} tests skipped: no server at {url}")
-
-    return notes
+def missing(name: str, url: str, variable: str, notes: list[str], failures: list[str]) -> None:
+    line = f"{name}: no server at {url} (set {variable})"
+    if IN_CI:
+        failures.append(line + " [required with CI=true]")
+    else:
+        notes.append(line)
 
 
 def main() -> int:
@@ -81,43 +93,54 @@ def main() -> int:
     failures: list[str] = []
     notes: list[str] = []
 
-    failures += run_gates(base_env)
+    # The gates touch no server: the migration check reads the SQLite test settings.
+    failures += run_gates({**base_env, "TEST_DATABASE_URL": "", "TEST_CACHE": "locmem"})
+
+    pg_url = os.environ.get("TEST_DATABASE_URL") or DEFAULT_PG
+    redis_url = os.environ.get("TEST_REDIS_URL") or DEFAULT_REDIS
+    broker_url = os.environ.get("TEST_BROKER_URL") or DEFAULT_BROKER
+    servers_env = {"TEST_REDIS_URL": redis_url, "TEST_BROKER_URL": broker_url}
+    have_pg = reachable(pg_url, 5432)
+    have_redis = reachable(redis_url, 6379)
+    if not reachable(broker_url, 5672):
+        missing("RabbitMQ tests skipped", broker_url, "TEST_BROKER_URL", notes, failures)
 
     pytest = [str(BIN / "python"), "-m", "pytest", "-q", "-n", WORKERS]
     reports = ROOT / "var" / "test-reports"
     reports.mkdir(parents=True, exist_ok=True)
     for stale in reports.glob("*.xml"):
         stale.unlink()
+
+    # Lane 1. The redis and broker tests move to lane 2 when it runs with Redis.
+    services_lane = have_pg and (have_redis or not IN_CI)
+    sqlite_marks = ["-m", "not redis and not broker"] if services_lane and have_redis else []
     sqlite_code = run(
         "tests on SQLite",
-        [*pytest, f"--junitxml={reports / 'sqlite.xml'}"],
-        {**base_env, "TEST_DATABASE_URL": ""},
+        [*pytest, *sqlite_marks, f"--junitxml={reports / 'sqlite.xml'}"],
+        {**base_env, **servers_env, "TEST_DATABASE_URL": "", "TEST_CACHE": "locmem"},
     )
     if sqlite_code != 0:
         failures.append(f"SQLite lane (pytest exit {sqlite_code})")
 
-    pg_url = os.environ.get("TEST_DATABASE_URL") or DEFAULT_PG
-    if reachable(pg_url, 5432):
-        pg_code = run(
-            "tests on PostgreSQL",
-            [
-                *pytest,
-                "-m",
-                "not redis and not broker and not slow",
-                f"--junitxml={reports / 'postgresql.xml'}",
-            ],
-            {**base_env, "TEST_DATABASE_URL": pg_url},
+    # Lane 2.
+    if not have_pg:
+        missing("PostgreSQL + Redis lane skipped", pg_url, "TEST_DATABASE_URL", notes, failures)
+    if not have_redis:
+        missing("Redis tests skipped", redis_url, "TEST_REDIS_URL", notes, failures)
+    if services_lane:
+        title = "tests on PostgreSQL + Redis" if have_redis else "tests on PostgreSQL (no Redis)"
+        code = run(
+            title,
+            [*pytest, "-m", "not slow", f"--junitxml={reports / 'services.xml'}"],
+            {
+                **base_env,
+                **servers_env,
+                "TEST_DATABASE_URL": pg_url,
+                "TEST_CACHE": "redis" if have_redis else "locmem",
+            },
         )
-        if pg_code != 0:
-            failures.append(f"PostgreSQL lane (pytest exit {pg_code})")
-    else:
-        line = f"PostgreSQL lane skipped: no server at {pg_url} (set TEST_DATABASE_URL)"
-        if IN_CI:
-            failures.append(line + " [required with CI=true]")
-        else:
-            notes.append(line)
-
-    notes += unreachable_service_notes()
+        if code != 0:
+            failures.append(f"{title} lane (pytest exit {code})")
 
     passed, failed, skipped = totals(reports)
     if passed + failed == 0:

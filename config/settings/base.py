@@ -20,6 +20,9 @@ SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 TESSERA_VERSION = "0.1.0"
+# The base URL `make run` serves at (it exports this to the processes it starts): links in
+# emails point there when AUTH_FRONTEND_URL is not set (tessera/core/links.py).
+TESSERA_SERVER_URL = env.str("TESSERA_SERVER_URL", default="")
 
 DJANGO_APPS = [
     "modeltranslation",  # before the admin, which it patches
@@ -123,12 +126,22 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 
 # --- Cache ----------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# A dead cache must fail fast: a server that does not accept the connection within
+# REDIS_CONNECT_TIMEOUT_SECONDS, or does not answer a command within
+# REDIS_SOCKET_TIMEOUT_SECONDS, is an outage (served from the database, reported once per
+# OUTAGE_LOG_INTERVAL_SECONDS: tessera/core/outages.py), not a request left hanging.
+REDIS_CACHE_OPTIONS = {
+    "socket_connect_timeout": env.float("REDIS_CONNECT_TIMEOUT_SECONDS", default=0.25),
+    "socket_timeout": env.float("REDIS_SOCKET_TIMEOUT_SECONDS", default=1.0),
+}
+OUTAGE_LOG_INTERVAL_SECONDS = env.float("OUTAGE_LOG_INTERVAL_SECONDS", default=60.0)
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "tessera.core.cache.PooledRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "tessera",
+            "OPTIONS": REDIS_CACHE_OPTIONS,
         }
     }
 else:

@@ -1,4 +1,16 @@
-"""Fast, isolated test settings. TEST_DATABASE_URL / TEST_REDIS_URL switch the lanes on."""
+"""Fast, isolated test settings. The lanes of `make test` (docs/decisions/0015-test-lanes-
+with-services.md) switch servers on with:
+
+- `TEST_DATABASE_URL`: PostgreSQL instead of a SQLite file (Django creates `test_<name>`);
+- `TEST_CACHE=redis`: the default cache on Redis at `TEST_REDIS_URL` (index 12 by default,
+  the tests' own), as production runs it: the edge, the near cache, page caches and rate-limit
+  counters all on Redis. Each test process keeps its keys under a prefix of its own and
+  clears only those (tests/cache.py), so parallel workers and runs never see each other's.
+"""
+
+import os
+
+from django.core.exceptions import ImproperlyConfigured
 
 from config.settings.base import *
 
@@ -30,9 +42,27 @@ else:
             },
         }
     }
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}
-}
+TEST_REDIS_URL = env.str("TEST_REDIS_URL", default="redis://127.0.0.1:6379/12")
+TEST_CACHE = env.str("TEST_CACHE", default="locmem")
+if TEST_CACHE == "redis":
+    CACHES = {
+        "default": {
+            "BACKEND": "tests.cache.IsolatedRedisCache",
+            "LOCATION": TEST_REDIS_URL,
+            "KEY_PREFIX": f"tessera-test-{os.getpid()}",
+            "OPTIONS": REDIS_CACHE_OPTIONS,
+        }
+    }
+    EDGE_ENABLED = True
+elif TEST_CACHE == "locmem":
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "tests",
+        }
+    }
+else:
+    raise ImproperlyConfigured(f"TEST_CACHE must be locmem or redis, not {TEST_CACHE!r}.")
 RATE_LIMIT_STORAGE_URL = ""
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},

@@ -20,6 +20,7 @@ from tessera.content.selectors import BOTH, LANGUAGES, SECTIONS
 from tessera.core.api import ApiRouter
 from tessera.core.auth import bearer_auth, require_staff
 from tessera.core.errors import InvalidInputError
+from tessera.core.outages import CACHE_CONNECTION_ERRORS
 from tessera.core.ratelimit import RateLimit
 
 router = ApiRouter()
@@ -121,7 +122,7 @@ def update_redis(request: HttpRequest) -> UpdateRedisOut:
     require_staff(request)
     try:
         result = services.document_rebuild()
-    except Exception as exc:
+    except CACHE_CONNECTION_ERRORS as exc:
         raise CacheUnavailableError from exc
     return UpdateRedisOut(
         version=result.version,

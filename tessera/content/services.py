@@ -11,8 +11,12 @@ each holding `(etag, built_at, json_bytes)`. A TTL never runs past the next sche
 publish/unpublish time, so a schedule boundary rebuilds the document on the next read.
 Every committed change rebuilds everything (`document_rebuild`, from `signals.py`).
 A cold cache is rebuilt by one process at a time: the first to `add()` the lock builds,
-the others wait for the result (`_entries_or_rebuild`). When the cache is down, the document
-is built from the database for that request, logged, and served.
+the others wait for the result (`_entries_or_rebuild`). When the cache server cannot be
+reached (a Redis connection error or timeout, and nothing else), the document is built from
+the database and served, and each process keeps what it built for
+`CONTENT_OUTAGE_COPY_SECONDS` (5 s) so that an outage does not cost every request a rebuild;
+the outage is logged once per interval (`tessera/core/outages.py`), not per request. Any
+other error is not an outage: it propagates.
 With a Redis cache, each process also keeps the entries it has read, dropped as soon as Redis
 reports a change (`tessera/core/nearcache.py`), so a warm read makes no round trip.
 """
@@ -30,6 +34,8 @@ import orjson
 import structlog
 from django.conf import settings
 from django.core.cache import cache
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.http import http_date
 
@@ -37,6 +43,7 @@ from tessera.content.selectors import SECTIONS, VARIANTS, document_build
 from tessera.core.envelope import JSON_CONTENT_TYPE, success_body_around
 from tessera.core.hot_settings import hot_setting
 from tessera.core.nearcache import NearCache, near_cache
+from tessera.core.outages import CACHE_CONNECTION_ERRORS, outage_report
 
 logger = structlog.get_logger(__name__)
 
@@ -116,7 +123,8 @@ class RebuildResult:
 
 
 def document_rebuild() -> RebuildResult:
-    """Build every variant from the database and store it. Raises when the cache is down."""
+    """Build every variant from the database and store it. Raises one of
+    `CACHE_CONNECTION_ERRORS` when the cache is down."""
     built = _build()
     _store(built)
     logger.info("content.document_rebuilt", version=built.entries[doc_key("all")][0])
@@ -131,14 +139,44 @@ def _result(built: Built) -> RebuildResult:
 
 def document_rebuild_quietly() -> None:
     """After a commit: rebuild, and never let a cache outage fail the admin's save."""
+    _outage_copy.clear()  # this process's next read during an outage sees the change
     try:
         document_rebuild()
-    except Exception:  # the cache being down must not undo or fail a committed write
-        logger.exception("content.rebuild_failed")
-        # Already logged; if even the delete fails, the TTL bounds how stale it gets.
-        with contextlib.suppress(Exception):
+    except CACHE_CONNECTION_ERRORS as exc:  # the cache being down must not fail the write
+        outage_report("cache", exc, event="content.cache_unavailable")
+        # If even the delete fails, the TTL bounds how stale the cached document gets.
+        with contextlib.suppress(*CACHE_CONNECTION_ERRORS):
             cache.delete_many([doc_key(v) for v in VARIANTS])
         _forget([doc_key(v) for v in VARIANTS])
+    except Exception:
+        # Not an outage: a bug or a database error, logged as the error it is (with its
+        # traceback, and to Sentry). The write itself is committed; raising here would turn
+        # it into a 500 for a change that was saved.
+        logger.exception("content.rebuild_failed")
+        _forget([doc_key(v) for v in VARIANTS])
+
+
+# What this process built while the cache was unreachable, and when: (monotonic time, Built).
+_outage_copy: list[tuple[float, Built]] = []
+
+
+def _built_during_outage() -> Built:
+    """The document while the cache is down: built at most once per
+    `CONTENT_OUTAGE_COPY_SECONDS` by this process (0 builds it every time)."""
+    now = time.monotonic()
+    if _outage_copy:
+        built_at, built = _outage_copy[0]
+        if now - built_at < settings.CONTENT_OUTAGE_COPY_SECONDS:
+            return built
+    built = _build()
+    _outage_copy[:] = [(now, built)]
+    return built
+
+
+@receiver(setting_changed)
+def _outage_copy_forget(*, setting: str, **_kwargs: Any) -> None:
+    if setting in {"CACHES", "CONTENT_OUTAGE_COPY_SECONDS"}:
+        _outage_copy.clear()
 
 
 def _entries_or_rebuild(keys: list[str]) -> dict[str, Entry]:
@@ -150,6 +188,11 @@ def _entries_or_rebuild(keys: list[str]) -> dict[str, Entry]:
     while True:
         if cache.add(LOCK_KEY, "1", timeout=LOCK_TIMEOUT_SECONDS):
             try:
+                # Another process may have stored the document and let the lock go between
+                # our last look and taking it (a real race on Redis): look once more.
+                found = cache.get_many(keys)
+                if len(found) == len(keys):
+                    return found
                 built = _build()
                 _store(built)
             finally:
@@ -174,21 +217,21 @@ def cached_entries(keys: list[str]) -> dict[str, Entry]:
         return {k: built.entries[k] for k in keys}
     try:
         return _entries_or_rebuild(keys)
-    except Exception:  # any cache back-end failure: serve from the database
-        logger.exception("content.cache_unavailable")
-        built = _build()
+    except CACHE_CONNECTION_ERRORS as exc:  # the cache server is down: serve from the database
+        outage_report("cache", exc, event="content.cache_unavailable")
+        built = _built_during_outage()
         return {k: built.entries[k] for k in keys}
 
 
 def cached_entry_if_warm(key: str) -> Entry | None:
     """The entry for `key` if the cache holds it; None when cold or unreachable (the caller
-    then takes the full path, which rebuilds once and logs an outage)."""
+    then takes the full path, which rebuilds once and reports the outage)."""
     if not hot_setting("CONTENT_CACHE_ENABLED"):
         return None
     try:
         near = _near()
         entry = near.get(key) if near is not None else cache.get(key)
-    except Exception:  # noqa: BLE001 - answered by the full path, which logs it
+    except CACHE_CONNECTION_ERRORS:  # answered by the full path, which reports it
         return None
     return entry if isinstance(entry, tuple) else None
 

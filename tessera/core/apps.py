@@ -17,3 +17,4 @@ class CoreConfig(AppConfig):
             from tessera.core import dbrouter
 
             dbrouter.install()
+        from tessera.core import links  # noqa: F401 - registers its deployment check

@@ -40,6 +40,7 @@ from tessera.core.middleware import (
     negotiate_language,
     new_request_id,
 )
+from tessera.core.outages import outage_report
 
 logger = structlog.get_logger("tessera.api")
 
@@ -247,7 +248,9 @@ class EdgeApp:
         try:
             return ratelimit.default_limiter().hit(self.rate, "api", "ip:" + address).allowed
         except Exception as exc:  # noqa: BLE001 - storage down: the default limit fails open
-            logger.warning("rate_limit_storage_unavailable", error=f"{type(exc).__name__}: {exc}")
+            outage_report(
+                "rate-limit storage", exc, event="rate_limit_storage_unavailable", level="warning"
+            )
             return True
 
     def _send(

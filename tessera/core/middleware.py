@@ -27,12 +27,13 @@ from django.utils import translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from tessera.core import ratelimit
+from tessera.core import links, ratelimit
 from tessera.core.api.handlers import on_suspicious
 from tessera.core.client_ip import client_ip
 from tessera.core.envelope import error_response
 from tessera.core.logging import AccessLog
 from tessera.core.metrics import observe_request
+from tessera.core.outages import outage_report
 
 GetResponse = Callable[[HttpRequest], HttpResponse]
 logger = structlog.get_logger("tessera.api")
@@ -157,7 +158,11 @@ class ApiMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
         request_id = _request_id(request)
-        response = self._refusal(request) or self.get_response(request)
+        bound = links.request_bind(request)
+        try:
+            response = self._refusal(request) or self.get_response(request)
+        finally:
+            links.request_unbind(bound)
         if not getattr(response, "tessera_envelope", False):
             response = _envelope_bare_response(request, response)
         response["X-Request-ID"] = request_id
@@ -233,7 +238,9 @@ class ApiMiddleware:
             # The counters live in the cache; when it is down the default limit lets requests
             # through (logged) rather than failing every API route. Per-route limits on
             # sign-in and money fail closed instead (ratelimit.RateLimit).
-            logger.warning("rate_limit_storage_unavailable", error=f"{type(exc).__name__}: {exc}")
+            outage_report(
+                "rate-limit storage", exc, event="rate_limit_storage_unavailable", level="warning"
+            )
             return None
         if decision.allowed:
             return None
@@ -267,7 +274,11 @@ class RequestContextMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
         request_id = _request_id(request)
-        response = self.get_response(request)
+        bound = links.request_bind(request)
+        try:
+            response = self.get_response(request)
+        finally:
+            links.request_unbind(bound)
         response["X-Request-ID"] = request_id
         _log_request(self.access_log, request, response, time.perf_counter() - started)
         return response

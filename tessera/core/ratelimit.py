@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal, cast
 
-import structlog
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
@@ -27,6 +26,7 @@ from limits.strategies import SlidingWindowCounterRateLimiter
 from ninja.throttling import BaseThrottle
 
 from tessera.core.client_ip import client_ip
+from tessera.core.outages import outage_report
 
 
 class DjangoCacheStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidingWindow):
@@ -105,7 +105,6 @@ class DjangoCacheStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidin
         return previous_count, previous_ttl, current_count, current_ttl
 
 
-_logger = structlog.get_logger("tessera.ratelimit")
 STORAGE_DOWN_RETRY_AFTER = 5
 _last_retry_after: ContextVar[int | None] = ContextVar("tessera_retry_after", default=None)
 
@@ -113,7 +112,13 @@ _last_retry_after: ContextVar[int | None] = ContextVar("tessera_retry_after", de
 @lru_cache(maxsize=1)
 def limiter() -> SlidingWindowCounterRateLimiter:
     url = settings.RATE_LIMIT_STORAGE_URL
-    storage = storage_from_string(url) if url else DjangoCacheStorage()
+    if not url:
+        return SlidingWindowCounterRateLimiter(DjangoCacheStorage())
+    options: dict[str, Any] = {}
+    if url.startswith(("redis://", "rediss://")):
+        # Fail fast as the cache does when the server is gone (settings.REDIS_CACHE_OPTIONS).
+        options = dict(settings.REDIS_CACHE_OPTIONS)
+    storage = storage_from_string(url, **options)
     return SlidingWindowCounterRateLimiter(storage)
 
 
@@ -183,10 +188,10 @@ class RateLimit(BaseThrottle):
         scope = self.scope or f"route:{request.method}:{request.path_info}"
         try:
             decision = hit(self.rate, scope, self.identity(request))
-        except Exception:
+        except Exception as exc:  # noqa: BLE001 - any storage failure fails closed
             # Per-route limits guard sign-in, codes and money: without their counters the
             # request is refused (429, retry shortly), never let through unmetered.
-            _logger.exception("rate_limit_storage_unavailable")
+            outage_report("rate-limit storage", exc, event="rate_limit_storage_unavailable")
             decision = Decision(allowed=False, retry_after=STORAGE_DOWN_RETRY_AFTER)
         _last_retry_after.set(decision.retry_after)
         return decision.allowed

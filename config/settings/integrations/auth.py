@@ -65,8 +65,9 @@ AUTH_PASSWORD_RESET_TTL_SECONDS = env.int("AUTH_PASSWORD_RESET_TTL_SECONDS", def
 AUTH_EMAIL_VERIFICATION_TTL_SECONDS = env.int(
     "AUTH_EMAIL_VERIFICATION_TTL_SECONDS", default=24 * 3600
 )
-# Where the links in verification and reset emails point (the web front end).
-AUTH_FRONTEND_URL = env.str("AUTH_FRONTEND_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Where the links in emails point (the web front end). Empty: this server's own pages, at
+# the base `make run` listens on or the request's (tessera/core/links.py).
+AUTH_FRONTEND_URL = env.str("AUTH_FRONTEND_URL", default="").rstrip("/")
 
 # --- GitHub and Google ----------------------------------------------------------------------
 # Redirect URIs the web flow may send a browser back to (exact match).

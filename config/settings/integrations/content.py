@@ -10,6 +10,9 @@ CONTENT_CACHE_ENABLED = env.bool("CONTENT_CACHE_ENABLED", default=True)
 CONTENT_CACHE_TTL_SECONDS = env.int("CONTENT_CACHE_TTL_SECONDS", default=3600)
 CONTENT_SECTION_CACHE_TTL_SECONDS = env.int("CONTENT_SECTION_CACHE_TTL_SECONDS", default=1800)
 CONTENT_REBUILD_WAIT_SECONDS = env.float("CONTENT_REBUILD_WAIT_SECONDS", default=5.0)
+# While the cache server is unreachable, each process serves the document it built for this
+# long before building it again from the database (0: build on every read).
+CONTENT_OUTAGE_COPY_SECONDS = env.float("CONTENT_OUTAGE_COPY_SECONDS", default=5.0)
 CONTENT_UPDATE_RATE = env.str("CONTENT_UPDATE_RATE", default="10/minute")
 CONTENT_IMAGE_MAX_BYTES = env.int("CONTENT_IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
 CONTENT_IMAGE_MAX_PIXELS = env.int("CONTENT_IMAGE_MAX_PIXELS", default=40_000_000)

@@ -20,7 +20,6 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone, translation
-from django.utils.http import urlencode
 from django.utils.translation import gettext
 
 from tessera.accounts.errors import (
@@ -53,6 +52,7 @@ from tessera.accounts.services.passwords import (
 )
 from tessera.accounts.services.sessions import _ip
 from tessera.audit.services import audit_record
+from tessera.core.links import site_url
 from tessera.notifications.selectors import template_render
 from tessera.notifications.services import notify, send_sms
 
@@ -133,8 +133,13 @@ def email_change_request(
             per_user=True,
         )
         if not taken:
-            link = f"{settings.AUTH_FRONTEND_URL}/confirm-email-change?" + urlencode(
-                {"email": new_email, "code": code}
+            link = site_url(
+                "/confirm-email-change",
+                {
+                    "email": new_email,
+                    "code": code,
+                    "lang": user.language if user.language != settings.LANGUAGE_CODE else None,
+                },
             )
             _send_template_email(
                 to=new_email,

@@ -19,7 +19,6 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone, translation
-from django.utils.http import urlencode
 from django.utils.translation import gettext
 
 from tessera.accounts.errors import (
@@ -46,6 +45,7 @@ from tessera.accounts.services.sessions import TokenPair, _ip, session_start, se
 from tessera.audit.services import audit_record
 from tessera.core.analytics import AnalyticsEvent, analytics_capture
 from tessera.core.jobs import enqueue_on_commit
+from tessera.core.links import site_url
 from tessera.notifications.selectors import template_render
 from tessera.notifications.services import notify, send_email
 
@@ -70,6 +70,11 @@ def password_validate(*, password: str, user: User | None = None, field: str = "
         raise WeakPasswordError(fields={field: " ".join(exc.messages)}) from None
 
 
+def _link_language(user: User) -> str | None:
+    """The `lang` a link to one of the site's pages carries: none for the default."""
+    return user.language if user.language != settings.LANGUAGE_CODE else None
+
+
 def _send_template_email(*, to: str, key: str, language: str, context: dict[str, Any]) -> None:
     message = template_render(key=key, channel="email", language=language, context=context)
     send_email(
@@ -90,8 +95,8 @@ def _email_verification_send(*, user: User, request: HttpRequest | None) -> None
         hashed=code_hash(purpose=Purpose.EMAIL_VERIFY, target=target, code=code),
         ip_address=_ip(request),
     )
-    link = f"{settings.AUTH_FRONTEND_URL}/verify-email?" + urlencode(
-        {"email": user.email, "code": code}
+    link = site_url(
+        "/verify-email", {"email": user.email, "code": code, "lang": _link_language(user)}
     )
     _send_template_email(
         to=user.email,
@@ -142,7 +147,10 @@ def account_register(
             to=existing.email or normalized,
             key="auth.register_existing",
             language=existing.language,
-            context={"name": existing.name, "link": f"{settings.AUTH_FRONTEND_URL}/login"},
+            context={
+                "name": existing.name,
+                "link": site_url("/reset-password", {"lang": _link_language(existing)}),
+            },
         )
         audit_record(
             action="auth.register.duplicate",
@@ -289,8 +297,7 @@ def password_reset_send(
             context={
                 "name": user.name,
                 "token": token,
-                "link": f"{settings.AUTH_FRONTEND_URL}/reset-password?"
-                + urlencode({"token": token}),
+                "link": site_url("/reset-password", {"token": token, "lang": _link_language(user)}),
                 "minutes": settings.AUTH_PASSWORD_RESET_TTL_SECONDS // 60,
             },
         )

@@ -9,25 +9,45 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from tessera.capsules import boxcache
 from tessera.capsules.models import Capsule, Recipient
 from tessera.capsules.selectors import pending_claims, verified_addresses
 from tessera.capsules.services.common import _now
+from tessera.core.links import site_url
 from tessera.notifications.services import OutboundMessage, send_email, send_sms
 
 INVITATION_KIND = "capsules.invitation"
 
 
+def _invitation_language() -> str | None:
+    """The language the invitation is written in (the sender's, active while sealing)."""
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    return language if language != settings.LANGUAGE_CODE else None
+
+
 def _invitation_facts(
-    *, sender_name: str, title: str, unlock_at: datetime | None
+    *,
+    sender_name: str,
+    title: str,
+    unlock_at: datetime | None,
+    receiver_email: str,
+    receiver_phone: str,
 ) -> dict[str, str]:
     return {
         "name": sender_name or _("Someone"),
         "title": title,
         "when": unlock_at.strftime("%Y-%m-%d %H:%M") if unlock_at else "",
-        "link": f"{settings.AUTH_FRONTEND_URL}/signup",
+        "link": site_url(
+            "/invitation",
+            {
+                "email": receiver_email or None,
+                "phone": None if receiver_email else receiver_phone or None,
+                "lang": _invitation_language(),
+            },
+        ),
     }
 
 
@@ -41,7 +61,13 @@ def invitation_message(
 ) -> OutboundMessage | None:
     """The invitation to a receiver who has no account: an email when the capsule names an
     address, else an SMS to its phone number (None when it names neither)."""
-    facts = _invitation_facts(sender_name=sender_name, title=title, unlock_at=unlock_at)
+    facts = _invitation_facts(
+        sender_name=sender_name,
+        title=title,
+        unlock_at=unlock_at,
+        receiver_email=receiver_email,
+        receiver_phone=receiver_phone,
+    )
     if receiver_email:
         return OutboundMessage(
             channel="email",

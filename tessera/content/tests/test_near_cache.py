@@ -141,7 +141,11 @@ def test_switched_off_reads_go_to_redis(
     assert _first_title(body) == "Home"
 
 
-def test_no_near_cache_with_the_embedded_cache(site: int) -> None:
+def test_no_near_cache_with_the_embedded_cache(site: int, settings: Any) -> None:
+    # An in-process cache, whatever the lane runs on (the PostgreSQL + Redis lane: Redis).
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "x"}
+    }
     assert services._near() is None
     services.document_rebuild()
 

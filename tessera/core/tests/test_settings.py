@@ -202,6 +202,7 @@ def test_deploy_checks_pass_under_production_settings(tmp_path):
             # Console delivery: anymail warns about SendGrid itself (anymail.W003), which is
             # not one of Django's deployment checks.
             "ALLOW_CONSOLE_DELIVERY": "true",
+            "AUTH_FRONTEND_URL": "https://example.com",
         },
         tmp_path,
     )
