@@ -12,8 +12,9 @@ from django.utils.translation import gettext as _
 from django_prometheus.exports import ExportToDjangoView
 from prometheus_client import Histogram
 
+from tessera.core.api.handlers import renders_errors
 from tessera.core.client_ip import client_ip
-from tessera.core.envelope import error_response
+from tessera.core.errors import PermissionDeniedError
 
 REQUEST_DURATION = Histogram(
     "tessera_http_request_duration_seconds",
@@ -49,12 +50,8 @@ def metrics_allowed(request: HttpRequest) -> bool:
     return client_ip(request) in settings.METRICS_ALLOWED_IPS
 
 
+@renders_errors
 def metrics_view(request: HttpRequest) -> HttpResponse:
     if not metrics_allowed(request):
-        return error_response(
-            request,
-            status=403,
-            code="permission_denied",
-            message=_("Metrics are not available to this client."),
-        )
+        raise PermissionDeniedError(_("Metrics are not available to this client."))
     return ExportToDjangoView(request)

@@ -19,6 +19,7 @@ from tessera.core.jobs import enqueue_on_commit
 from tessera.notifications.errors import (
     DuplicatePreferenceError,
     InvalidRecipientError,
+    NotificationsErrorCode,
     TemplateNotFoundError,
 )
 from tessera.notifications.models import (
@@ -62,7 +63,7 @@ def _channels_wanted(kind: str, channels: Iterable[str] | None, available: set[s
     if unknown:
         raise InvalidInputError(
             f"Unknown notification channel(s): {', '.join(map(repr, unknown))}.",
-            code="invalid_channel",
+            code=NotificationsErrorCode.INVALID_CHANNEL,
         )
     missing = [channel for channel in requested if channel not in available]
     if missing:

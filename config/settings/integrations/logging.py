@@ -6,6 +6,11 @@ from typing import Any
 import structlog
 
 from config.settings.env import env
+from tessera.core import redaction
+
+# Every log record is redacted as it is made (tokens, passwords, Authorization and Cookie
+# values): whichever handler receives it, the credential is already gone.
+redaction.install()
 
 _LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
 _LOG_FORMAT = env.str("LOG_FORMAT", default="json")
