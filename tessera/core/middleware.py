@@ -25,7 +25,12 @@ from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.core.handlers.base import BaseHandler
 from django.core.handlers.exception import convert_exception_to_response
-from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    StreamingHttpResponse,
+)
 from django.http.response import HttpResponseRedirectBase
 from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
 from django.urls import Resolver404, ResolverMatch, get_resolver
@@ -151,7 +156,7 @@ def without_body(response: HttpResponse) -> HttpResponse:
     if response.streaming:
         # The stream's own close (a file's) stays registered and runs when the server closes
         # the response.
-        response.streaming_content = iter(())
+        cast(StreamingHttpResponse, response).streaming_content = iter(())
     else:
         if not response.has_header("Content-Length"):
             response["Content-Length"] = str(len(response.content))
