@@ -173,9 +173,7 @@ def test_a_file_served_as_a_stream_answers_head_with_its_length(
     assert len(body) == 108
 
 
-def test_the_edge_answers_head_as_get_without_the_body(
-    django_wsgi_app: Any, settings: Any
-) -> None:
+def test_the_edge_answers_head_as_get_without_the_body(django_wsgi_app: Any, settings: Any) -> None:
     settings.RATE_LIMIT_ENABLED = False
     demo.load()
     connection.run_on_commit = [
