@@ -109,16 +109,10 @@ def _log_request(
     auth = getattr(request, "auth", None)
     match = getattr(request, "resolver_match", None)
     user_id = getattr(auth, "pk", None)
-    path = request.path_info
-    if match is not None and match.kwargs:
-        # A credential in the path (a signed file link's token) is not logged.
-        for name, value in match.kwargs.items():
-            if isinstance(value, str) and value and redaction.is_secret_key(name):
-                path = path.replace(value, redaction.REDACTED)
     access_log.write(
         request_id=request.request_id,  # type: ignore[attr-defined]
         method=request.META.get("REQUEST_METHOD", request.method),
-        path=path,
+        path=redaction.redact_path(request.path_info),  # no signed link's token
         route=match.route if match is not None else None,
         status=response.status_code,
         duration_ms=round(elapsed * 1000, 2),

@@ -7,9 +7,12 @@ is redacted before any handler sees it: the console, Sentry's logging integratio
 `caplog`. A filter on one handler would leave the others with the secret.
 
 What is redacted: the value of an `Authorization` or `Cookie` header and of any key that
-names a secret (password, token, secret, api key, session id, OTP code…), in a dict or as
-`key=value` / `key: value` in text; credentials after an auth scheme (`Bearer x`, `Basic x`);
-anything shaped like a JWT. This module imports nothing from Django: settings import it.
+names a secret (password, token, secret, api key, session id, OTP, signature…), in a dict or
+as `key=value` / `key: value` in text; credentials after an auth scheme (`Bearer x`,
+`Basic x`); anything shaped like a JWT; the path segment after a prefix whose URLs carry a
+credential (a signed file link: `secret_path_prefixes`). The access log, written without
+the logging machinery, redacts its path with `redact_path`. This module imports nothing from
+Django: settings import it.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from typing import Any
 REDACTED = "[redacted]"
 
 # Keys whose value is a secret (a dict's keys; `key=value` and `key: value` in text).
-_SECRET_WORDS = r"password|passwd|secret|token|api[_-]?key|authorization|cookie|sessionid|csrf|otp"  # noqa: S105
+_SECRET_NAMES = ("password", "passwd", "secret", "token", r"api[_-]?key", "authorization")
+_SECRET_WORDS = "|".join((*_SECRET_NAMES, "cookie", "sessionid", "csrf", "otp", "signature"))
 _SECRET_KEY = re.compile(_SECRET_WORDS, re.IGNORECASE)
 _SECRET_KEY_NAMES = rf"(?:[a-z_-]*(?:{_SECRET_WORDS})[a-z_-]*)"
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -52,10 +56,26 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 _MAX_DEPTH = 6
 
 
+_secret_paths: tuple[str, ...] = ()
+_secret_path_pattern: re.Pattern[str] | None = None
+
+
 def redact_text(text: str) -> str:
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
+    if _secret_path_pattern is not None:
+        text = _secret_path_pattern.sub(rf"\1{REDACTED}", text)
     return text
+
+
+def redact_path(path: str) -> str:
+    """A request path as it may be logged: the credential in a signed link replaced."""
+    if not _secret_paths or not path.startswith(_secret_paths):
+        return path
+    for prefix in _secret_paths:
+        if path.startswith(prefix):
+            return prefix + REDACTED
+    return path
 
 
 def is_secret_key(key: Any) -> bool:
@@ -93,8 +113,16 @@ def redact_record(record: logging.LogRecord) -> logging.LogRecord:
     return record
 
 
-def install() -> None:
-    """Redact every log record from now on (once per process)."""
+def install(*, secret_path_prefixes: tuple[str, ...] = ()) -> None:
+    """Redact every log record from now on (once per process). `secret_path_prefixes`: URL
+    paths whose next segment is a credential (`/files/private/` + a signed token)."""
+    global _secret_paths, _secret_path_pattern  # noqa: PLW0603 - set once, at settings time
+    _secret_paths = tuple(secret_path_prefixes)
+    _secret_path_pattern = (
+        re.compile("(" + "|".join(map(re.escape, _secret_paths)) + r")[^\s/'\"?#]+")
+        if _secret_paths
+        else None
+    )
     factory = logging.getLogRecordFactory()
     if getattr(factory, "redacts_credentials", False):
         return
