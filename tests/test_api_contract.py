@@ -120,3 +120,34 @@ def test_an_unknown_field_is_refused_by_name_and_changes_nothing(user: Any, user
     assert response.json()["error"]["fields"] == {
         "avatar": "Unknown field: this request does not take it."
     }
+
+
+def test_every_creating_post_links_to_the_read_of_what_it_created(
+    schema: dict[str, Any],
+) -> None:
+    operation_ids = {
+        operation["operationId"]: (method, path) for method, path, operation in _operations(schema)
+    }
+    creating = [
+        (path, response)
+        for method, path, operation in _operations(schema)
+        for status, response in operation["responses"].items()
+        if method == "post" and str(status) == "201"
+    ]
+    unlinked = []
+    reads = {}
+    for path, created in creating:
+        targets = [operation_ids[link["operationId"]] for link in created.get("links", {}).values()]
+        gets = [target for target in targets if target[0] == "get"]
+        if not gets:
+            unlinked.append(path)
+        reads[path] = gets
+        for link in created.get("links", {}).values():
+            (expression,) = link["parameters"].values()
+            assert expression.startswith("$response.body#/data/"), expression
+
+    assert len(creating) >= 6
+    assert unlinked == [], "a 201 reply's data needs an `id` read back by a GET /{id}"
+    assert reads["/api/capsules"] == [("get", "/api/capsules/{capsule_id}")]
+    assert reads["/api/drafts/{draft_id}/send"] == [("get", "/api/capsules/{capsule_id}")]
+    assert reads["/api/files/uploads"] == [("get", "/api/files/{file_id}")]
