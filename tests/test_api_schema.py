@@ -23,6 +23,7 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase
 from hypothesis import settings as hypothesis_settings
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -55,7 +56,7 @@ SCENARIOS = int(os.environ.get("SCHEMATHESIS_SCENARIOS", "100"))
 # The sequences send valid requests only, so that creations succeed and their links are
 # followed; invalid input to every operation is the first test's job.
 linked_schema = schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_application())
-linked_schema.config.generation.update(modes=["positive"])
+linked_schema.config.generation.update(modes=[GenerationMode.POSITIVE])
 
 
 @pytest.fixture(autouse=True)

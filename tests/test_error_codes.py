@@ -92,8 +92,11 @@ def _import_all() -> None:
         importlib.import_module(module.name)
 
 
-def _subclasses(base: type) -> list[type]:
-    return [sub for direct in base.__subclasses__() for sub in (direct, *_subclasses(direct))]
+def _subclasses(base: type[ApplicationError]) -> list[type[ApplicationError]]:
+    found: list[type[ApplicationError]] = []
+    for direct in base.__subclasses__():
+        found += [direct, *_subclasses(direct)]
+    return found
 
 
 def test_every_error_class_takes_its_code_from_a_module_enum() -> None:
