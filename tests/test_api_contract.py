@@ -120,3 +120,70 @@ def test_an_unknown_field_is_refused_by_name_and_changes_nothing(user: Any, user
     assert response.json()["error"]["fields"] == {
         "avatar": "Unknown field: this request does not take it."
     }
+
+
+def test_every_creating_post_links_to_the_read_of_what_it_created(
+    schema: dict[str, Any],
+) -> None:
+    operation_ids = {
+        operation["operationId"]: (method, path) for method, path, operation in _operations(schema)
+    }
+    creating = [
+        (path, response)
+        for method, path, operation in _operations(schema)
+        for status, response in operation["responses"].items()
+        if method == "post" and str(status) == "201"
+    ]
+    unlinked = []
+    reads = {}
+    for path, created in creating:
+        targets = [operation_ids[link["operationId"]] for link in created.get("links", {}).values()]
+        gets = [target for target in targets if target[0] == "get"]
+        if not gets:
+            unlinked.append(path)
+        reads[path] = gets
+        for link in created.get("links", {}).values():
+            (expression,) = link["parameters"].values()
+            assert expression.startswith("$response.body#/data/"), expression
+
+    assert len(creating) >= 6
+    assert unlinked == [], "a 201 reply's data needs an `id` read back by a GET /{id}"
+    assert reads["/api/capsules"] == [("get", "/api/capsules/{capsule_id}")]
+    assert reads["/api/drafts/{draft_id}/send"] == [("get", "/api/capsules/{capsule_id}")]
+    assert reads["/api/files/uploads"] == [("get", "/api/files/{file_id}")]
+
+
+def _body_properties(operation: dict[str, Any], components: dict[str, Any]) -> list[str]:
+    body = operation["requestBody"]["content"]["application/json"]["schema"]
+    if "$ref" in body:
+        body = components[body["$ref"].rsplit("/", 1)[1]]
+    return sorted(body["properties"])
+
+
+def test_a_null_for_any_field_of_any_patch_is_a_reply_not_a_500(
+    schema: dict[str, Any], user: Any, other_user: Any, user_api: Any, settings: Any
+) -> None:
+    """Found by the stateful schemathesis run: `{"title": null}` on a draft was a 500 (the
+    column is NOT NULL). Every PATCH, on a real object, with null for each field in turn."""
+    from tessera.capsules.models import CapsuleState, Draft, Recipient
+    from tessera.capsules.tests.factories import make_capsule
+
+    settings.RATE_LIMIT_ENABLED = False
+    ids = {
+        "capsule_id": make_capsule(sender=user, receiver=other_user, state=CapsuleState.DRAFT).pk,
+        "draft_id": Draft.objects.create(owner=user, title="Later", body="Words").pk,
+        "recipient_id": Recipient.objects.create(owner=user, name="G", email="g@example.com").pk,
+    }
+    components = schema["components"]["schemas"]
+    replies = {}
+    for method, path, operation in _operations(schema):
+        if method != "patch":
+            continue
+        concrete = path.format(**ids)  # a PATCH on a new kind of object needs an id above
+        for name in _body_properties(operation, components):
+            replies[f"{path} {name}"] = user_api.patch(concrete, {name: None}).status_code
+
+    assert len(replies) >= 20
+    assert {key: status for key, status in replies.items() if status >= 500} == {}
+    assert replies["/api/drafts/{draft_id} title"] == 422
+    assert replies["/api/drafts/{draft_id} recipientId"] == 200  # null clears the recipient

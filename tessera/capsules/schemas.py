@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from tessera.core.api import CamelSchema, InputSchema
+from tessera.core.api import CamelSchema, InputSchema, Omittable, omittable
 from tessera.files.schemas import FileRefOut
 
 StateName = Literal["draft", "sealed", "unfolding", "ready", "opened"]
@@ -47,12 +47,13 @@ class CapsuleIn(InputSchema):
 
 
 class CapsulePatch(InputSchema):
-    title: str | None = Field(None, min_length=1, max_length=200)
-    body: str | None = Field(None, max_length=50_000)
-    theme: str | None = Field(None, max_length=40)
-    allow_early_view: bool | None = None
-    allow_receiver_reply: bool | None = None
-    media_ids: list[UUID] | None = Field(None, max_length=6)
+    # Only the fields sent change; none of them can be null (send "" or [] to empty one).
+    title: Omittable[str] = omittable(min_length=1, max_length=200)
+    body: Omittable[str] = omittable(max_length=50_000)
+    theme: Omittable[str] = omittable(max_length=40)
+    allow_early_view: Omittable[bool] = omittable()
+    allow_receiver_reply: Omittable[bool] = omittable()
+    media_ids: Omittable[list[UUID]] = omittable(max_length=6)
 
 
 class SealIn(InputSchema):
@@ -115,9 +116,11 @@ class DraftIn(InputSchema):
 
 
 class DraftPatch(InputSchema):
-    title: str | None = Field(None, max_length=200)
-    body: str | None = Field(None, max_length=50_000)
-    theme: str | None = Field(None, max_length=40)
+    # Only the fields sent change; a null `recipientId` clears the recipient, the texts
+    # cannot be null (send "" to empty one).
+    title: Omittable[str] = omittable(max_length=200)
+    body: Omittable[str] = omittable(max_length=50_000)
+    theme: Omittable[str] = omittable(max_length=40)
     recipient_id: UUID | None = None
 
 

@@ -21,6 +21,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from PIL import Image
 
+from tessera.content.errors import ContentErrorCode
 from tessera.core.errors import ApplicationError
 from tessera.files.names import file_name_clean
 from tessera.files.purposes import Purpose, Visibility, policy_for
@@ -48,7 +49,7 @@ def image_size_check(size: int) -> None:
         raise ValidationError(
             _("The image is %(size)s; the largest allowed is %(limit)s.")
             % {"size": filesizeformat(size), "limit": filesizeformat(max_bytes())},
-            code="image_too_large",
+            code=ContentErrorCode.IMAGE_TOO_LARGE,
         )
 
 
@@ -62,14 +63,16 @@ def image_limits_check(*, size: int, path: str) -> None:
         with Image.open(path) as image:
             width, height = image.size
     except Image.DecompressionBombError as exc:
-        raise ValidationError(_("The image has too many pixels."), code="image_too_large") from exc
+        raise ValidationError(
+            _("The image has too many pixels."), code=ContentErrorCode.IMAGE_TOO_LARGE
+        ) from exc
     except _UNREADABLE:
         return
     if width * height > max_pixels():
         raise ValidationError(
             _("The image is %(width)dx%(height)d pixels; at most %(limit)d pixels are allowed.")
             % {"width": width, "height": height, "limit": max_pixels()},
-            code="image_too_large",
+            code=ContentErrorCode.IMAGE_TOO_LARGE,
         )
 
 
@@ -102,7 +105,7 @@ def content_image_store(*, content: IO[bytes], name: str) -> Any:
         raise _refusal(error) from error
     try:
         if received.size == 0:
-            raise ValidationError(_("The file is empty."), code="image_empty")
+            raise ValidationError(_("The file is empty."), code=ContentErrorCode.IMAGE_EMPTY)
         image_limits_check(size=received.size, path=received.path)
         return file_upload(
             owner=None,

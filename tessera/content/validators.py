@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
+from tessera.content.errors import ContentErrorCode
+
 ALLOWED_IMAGE_FORMATS = frozenset({"PNG", "JPEG", "GIF", "WEBP"})
 
 
@@ -22,7 +24,7 @@ def validate_content_image(value: Any) -> None:
     if size > limit:
         raise ValidationError(
             _("The image is larger than %(limit)s MB.") % {"limit": limit // (1024 * 1024)},
-            code="image_too_large",
+            code=ContentErrorCode.IMAGE_TOO_LARGE,
         )
     if getattr(value, "_committed", True):  # already stored, validated when uploaded
         return
@@ -39,10 +41,16 @@ def validate_content_image(value: Any) -> None:
         ValueError,
         Image.DecompressionBombError,
     ) as exc:
-        raise ValidationError(_("Upload a valid image."), code="invalid_image") from exc
+        raise ValidationError(
+            _("Upload a valid image."), code=ContentErrorCode.INVALID_IMAGE
+        ) from exc
     finally:
         value.seek(0)
     if image_format not in ALLOWED_IMAGE_FORMATS:
-        raise ValidationError(_("Upload a PNG, JPEG, GIF or WebP image."), code="invalid_image")
+        raise ValidationError(
+            _("Upload a PNG, JPEG, GIF or WebP image."), code=ContentErrorCode.INVALID_IMAGE
+        )
     if width * height > settings.CONTENT_IMAGE_MAX_PIXELS:
-        raise ValidationError(_("The image has too many pixels."), code="image_too_large")
+        raise ValidationError(
+            _("The image has too many pixels."), code=ContentErrorCode.IMAGE_TOO_LARGE
+        )

@@ -27,6 +27,15 @@ def _verifier() -> Any:
 
 
 class BearerAuth(HttpBearer):
+    def __call__(self, request: HttpRequest) -> Any:
+        # Ninja's own version logs the whole header at ERROR (under DEBUG) when the scheme is
+        # not Bearer: a password in Basic, someone's token. A header we cannot use is simply
+        # no credentials (401), and never logged.
+        scheme, _space, token = request.headers.get(self.header, "").partition(" ")
+        if scheme.lower() != self.openapi_scheme or not token:
+            return None
+        return self.authenticate(request, token)
+
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         user = _verifier()(token)
         if user is None:

@@ -10,7 +10,8 @@ query parameter it does not know, anything that would be an error). The edge the
 `Vary`, the default per-IP rate limit, the access log and the request metrics — so a client
 cannot tell which path answered (tests compare the two).
 
-Requests the edge leaves to Django whole: any method but GET, a browser's cross-origin call
+A HEAD is answered as the GET, without the body (as `ApiRoutingMiddleware` does in Django).
+Requests the edge leaves to Django whole: any other method, a browser's cross-origin call
 (`Origin`: CORS is django-cors-headers' job), one that must be redirected to HTTPS, one that
 carries the language cookie, one over the rate limit (Django answers the 429).
 """
@@ -46,6 +47,7 @@ logger = structlog.get_logger("tessera.api")
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 _STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
+_METHODS = frozenset({"GET", "HEAD"})
 
 
 @dataclass(slots=True)
@@ -154,7 +156,7 @@ class EdgeApp:
         return self.app(environ, start_response)
 
     def _answer(self, environ: dict[str, Any], path: str) -> _Answered | None:
-        if environ.get("REQUEST_METHOD") != "GET" or "HTTP_ORIGIN" in environ:
+        if environ.get("REQUEST_METHOD") not in _METHODS or "HTTP_ORIGIN" in environ:
             return None
         if self.cookie in environ.get("HTTP_COOKIE", ""):
             return None
@@ -271,12 +273,14 @@ class EdgeApp:
         ]
         start_response(_STATUS_LINES.get(reply.status, str(reply.status)), headers)
         elapsed = time.perf_counter() - started
-        observe_request("GET", reply.status, elapsed)
+        method = environ["REQUEST_METHOD"]
+        body = reply.body if method == "GET" else b""
+        observe_request(method, reply.status, elapsed)
         if not self.access_log.enabled:  # skip building the line's fields too
-            return [reply.body]
+            return [body]
         self.access_log.write(
             request_id=request_id,
-            method="GET",
+            method=method,
             path=environ.get("PATH_INFO", ""),
             route=reply.route or None,
             status=reply.status,
@@ -284,7 +288,7 @@ class EdgeApp:
             user_id=reply.user_id,
             ip=answered.client_ip,
         )
-        return [reply.body]
+        return [body]
 
 
 def wrap(app: WSGIApp) -> WSGIApp:

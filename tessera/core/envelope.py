@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 import orjson
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
@@ -88,21 +88,3 @@ def error_payload(
     if request_id:
         error["requestId"] = request_id
     return {"status": "error", "error": error, "timestamp": utc_timestamp()}
-
-
-def error_response(
-    request: HttpRequest | None,
-    *,
-    status: int,
-    code: str,
-    message: str,
-    fields: dict[str, Any] | None = None,
-    extra: dict[str, Any] | None = None,
-) -> HttpResponse:
-    request_id = getattr(request, "request_id", None) if request is not None else None
-    body = error_payload(
-        code=code, message=message, fields=fields, request_id=request_id, extra=extra
-    )
-    response = HttpResponse(dumps(body), status=status, content_type=JSON_CONTENT_TYPE)
-    response.tessera_envelope = True  # type: ignore[attr-defined]
-    return response

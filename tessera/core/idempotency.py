@@ -35,7 +35,7 @@ from ninja.utils import contribute_operation_args
 from pydantic import StringConstraints
 
 from tessera.core.client_ip import client_ip
-from tessera.core.errors import ConflictError, InvalidInputError
+from tessera.core.errors import ConflictError, CoreErrorCode, InvalidInputError
 from tessera.core.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -106,7 +106,7 @@ def _claim(request: HttpRequest, key: str) -> tuple[IdempotencyRecord, bool]:
         if existing.request_hash != request_hash:
             raise InvalidInputError(
                 _("This Idempotency-Key was already used with a different request body."),
-                code="idempotency_key_reused",
+                code=CoreErrorCode.IDEMPOTENCY_KEY_REUSED,
                 fields={HEADER: _("Use a new key for a different request.")},
             ) from None
         return existing, False
@@ -144,7 +144,7 @@ def _replay(record: IdempotencyRecord) -> HttpResponse:
     if record.state == IdempotencyRecord.State.PROCESSING:
         raise ConflictError(
             _("A request with this Idempotency-Key is still being processed."),
-            code="idempotency_request_in_flight",
+            code=CoreErrorCode.IDEMPOTENCY_REQUEST_IN_FLIGHT,
         )
     response = HttpResponse(
         bytes(record.response_body or b""),

@@ -32,8 +32,9 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 
+from tessera.core.api.handlers import renders_errors
 from tessera.core.client_ip import client_ip
-from tessera.core.envelope import error_response
+from tessera.core.errors import PermissionDeniedError
 
 REQUEST_DURATION = Histogram(
     "tessera_http_request_duration_seconds",
@@ -69,14 +70,10 @@ def metrics_allowed(request: HttpRequest) -> bool:
     return client_ip(request) in settings.METRICS_ALLOWED_IPS
 
 
+@renders_errors
 def metrics_view(request: HttpRequest) -> HttpResponse:
     if not metrics_allowed(request):
-        return error_response(
-            request,
-            status=403,
-            code="permission_denied",
-            message=_("Metrics are not available to this client."),
-        )
+        raise PermissionDeniedError(_("Metrics are not available to this client."))
     response = ExportToDjangoView(request)
     # Scrape-time sources have their own registry: django-prometheus builds a fresh one per
     # scrape in multiprocess mode, and these values are read from shared servers, the same

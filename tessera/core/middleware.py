@@ -5,6 +5,10 @@ to the chain built from `API_MIDDLEWARE` — request id, security headers, langu
 limit, the default rate limit, CORS, the access log — and skips the session, CSRF, auth,
 messages, common and clickjacking middleware that only the admin and other HTML pages use
 (the API authenticates with bearer tokens). See docs/decisions/0003-lean-api-middleware.md.
+
+It also answers `HEAD` on every route as `GET` without the body, and the API chain sends
+the other form of a path (a trailing slash added or dropped) to the route's one form
+(docs/decisions/0024-trailing-slashes.md).
 """
 
 from __future__ import annotations
@@ -21,16 +25,29 @@ from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.core.handlers.base import BaseHandler
 from django.core.handlers.exception import convert_exception_to_response
-from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    StreamingHttpResponse,
+)
+from django.http.response import HttpResponseRedirectBase
 from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
+from django.urls import Resolver404, ResolverMatch, get_resolver
 from django.utils import translation
+from django.utils.encoding import escape_uri_path, iri_to_uri
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from tessera.core import links, ratelimit
-from tessera.core.api.handlers import on_suspicious
+from tessera.core import links, ratelimit, redaction
+from tessera.core.api.handlers import error_for_status, on_suspicious, render_error
 from tessera.core.client_ip import client_ip
-from tessera.core.envelope import error_response
+from tessera.core.errors import (
+    ApplicationError,
+    InternalError,
+    PayloadTooLargeError,
+    RateLimitedError,
+)
 from tessera.core.logging import AccessLog
 from tessera.core.metrics import observe_request
 from tessera.core.outages import outage_report
@@ -86,7 +103,8 @@ def _request_id(request: HttpRequest) -> str:
 def _log_request(
     access_log: AccessLog, request: HttpRequest, response: HttpResponse, elapsed: float
 ) -> None:
-    observe_request(request.method or "", response.status_code, elapsed)
+    # The method as sent: a HEAD is dispatched as a GET (ApiRoutingMiddleware).
+    observe_request(request.META.get("REQUEST_METHOD") or "", response.status_code, elapsed)
     if not access_log.enabled:
         return
     auth = getattr(request, "auth", None)
@@ -94,8 +112,8 @@ def _log_request(
     user_id = getattr(auth, "pk", None)
     access_log.write(
         request_id=request.request_id,  # type: ignore[attr-defined]
-        method=request.method,
-        path=request.path_info,
+        method=request.META.get("REQUEST_METHOD", request.method),
+        path=redaction.redact_path(request.path_info),  # no signed link's token
         route=match.route if match is not None else None,
         status=response.status_code,
         duration_ms=round(elapsed * 1000, 2),
@@ -106,16 +124,91 @@ def _log_request(
 
 class ApiRoutingMiddleware:
     """Send API requests through `API_MIDDLEWARE`, everything else through the rest of
-    `MIDDLEWARE`."""
+    `MIDDLEWARE`; answer `HEAD` as `GET` without the body, on every route."""
 
     def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
         self.api_chain = build_api_chain()
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        # HEAD is GET without the body (RFC 9110 9.3.2): every layer below, views included,
+        # sees a GET (the access log and metrics read the method sent from META), and the
+        # reply loses its body here, keeping its status and every header.
+        head = request.method == "HEAD"
+        if head:
+            request.method = "GET"
         if request.path_info.startswith(API_PREFIX):
-            return self.api_chain(request)
-        return self.get_response(request)
+            response = self.api_chain(request)
+        else:
+            response = self.get_response(request)
+        return without_body(response) if head else response
+
+
+def without_body(response: HttpResponse) -> HttpResponse:
+    """`response` as the reply to a HEAD: the same status and headers, with the
+    Content-Length of the body it would have had (or none, for a stream of unknown length),
+    and no body."""
+    if response.streaming:
+        # The stream's own close (a file's) stays registered and runs when the server closes
+        # the response.
+        cast(StreamingHttpResponse, response).streaming_content = iter(())
+    else:
+        if not response.has_header("Content-Length"):
+            response["Content-Length"] = str(len(response.content))
+        length = response["Content-Length"]
+        response.content = b""
+        response["Content-Length"] = length
+    return response
+
+
+class HttpResponsePermanentRedirectKeepingMethod(HttpResponseRedirectBase):
+    status_code = 308
+
+
+def _other_form(path: str) -> str:
+    return path[:-1] if path.endswith("/") else path + "/"
+
+
+class _ApiDispatcher(BaseHandler):
+    """Django's view dispatch, with the API's one rule for trailing slashes: a path that
+    matches no route but would with its trailing slash added or dropped is that route —
+    redirected there for GET and HEAD (308, the query kept), answered there for any other
+    method (a client that follows a redirect may drop a body). See
+    docs/decisions/0024-trailing-slashes.md. Only a miss pays for the second lookup."""
+
+    def resolve_request(self, request: HttpRequest) -> ResolverMatch:
+        try:
+            return cast(ResolverMatch, super().resolve_request(request))
+        except Resolver404:
+            match = self._other_form_match(request)
+            if match is None:
+                raise
+            request.resolver_match = match
+            return match
+
+    @staticmethod
+    def _other_form_match(request: HttpRequest) -> ResolverMatch | None:
+        other = _other_form(request.path_info)
+        if other == API_PREFIX:
+            return None
+        try:
+            match = get_resolver(getattr(request, "urlconf", None)).resolve(other)
+        except Resolver404:
+            return None
+        if request.method != "GET":
+            request.path_info = other
+            request.path = _other_form(request.path)
+            return match
+        query = request.META.get("QUERY_STRING", "")
+        location = escape_uri_path(_other_form(request.path)) + (
+            "?" + iri_to_uri(query) if query else ""
+        )
+        return ResolverMatch(
+            lambda _request: HttpResponsePermanentRedirectKeepingMethod(location),
+            (),
+            {},
+            route=match.route,
+        )
 
 
 def build_api_chain() -> GetResponse:
@@ -125,7 +218,7 @@ def build_api_chain() -> GetResponse:
     handling); it is what Django wraps its own middleware around. The API chain declares no
     view, template-response or exception middleware hooks, so those lists are empty.
     """
-    dispatcher = BaseHandler()
+    dispatcher = _ApiDispatcher()
     dispatcher._view_middleware = []  # type: ignore[attr-defined]
     dispatcher._template_response_middleware = []  # type: ignore[attr-defined]
     dispatcher._exception_middleware = []  # type: ignore[attr-defined]
@@ -161,6 +254,8 @@ class ApiMiddleware:
         bound = links.request_bind(request)
         try:
             response = self._refusal(request) or self.get_response(request)
+        except ApplicationError as error:
+            response = render_error(request, error)
         finally:
             links.request_unbind(bound)
         if not getattr(response, "tessera_envelope", False):
@@ -182,8 +277,8 @@ class ApiMiddleware:
 
     def _refusal(self, request: HttpRequest) -> HttpResponse | None:
         """Answer without running the view: a Host outside ALLOWED_HOSTS (Django's
-        CommonMiddleware checks it on every page; the API chain has none), HTTPS redirect,
-        body too large, rate limited."""
+        CommonMiddleware checks it on every page; the API chain has none), HTTPS redirect;
+        or raise the error of a body too large or a client over the rate limit."""
         try:
             request.get_host()
         except DisallowedHost as exc:
@@ -193,10 +288,9 @@ class ApiMiddleware:
                 f"https://{request.get_host()}{request.get_full_path()}"
             )
         self._activate_language(request)
-        too_big = self._check_body_size(request)
-        if too_big is not None:
-            return too_big
-        return self._check_rate_limit(request)
+        self._check_body_size(request)
+        self._check_rate_limit(request)
+        return None
 
     def _activate_language(self, request: HttpRequest) -> None:
         requested = (
@@ -206,32 +300,22 @@ class ApiMiddleware:
         translation.activate(language)
         request.LANGUAGE_CODE = language
 
-    def _check_body_size(self, request: HttpRequest) -> HttpResponse | None:
+    def _check_body_size(self, request: HttpRequest) -> None:
         # Multipart bodies (file uploads) are streamed and limited per purpose by tessera.files.
         if (request.META.get("CONTENT_TYPE") or "").startswith("multipart/"):
-            return None
+            return
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return error_response(
-                request,
-                status=400,
-                code="bad_request",
-                message=_("The Content-Length header is not a number."),
-            )
+            raise ApplicationError(_("The Content-Length header is not a number.")) from None
         if length > self.body_limit:
-            return error_response(
-                request,
-                status=413,
-                code="payload_too_large",
-                message=_("The request body is larger than %(limit)s bytes.")
-                % {"limit": self.body_limit},
+            raise PayloadTooLargeError(
+                _("The request body is larger than %(limit)s bytes.") % {"limit": self.body_limit}
             )
-        return None
 
-    def _check_rate_limit(self, request: HttpRequest) -> HttpResponse | None:
+    def _check_rate_limit(self, request: HttpRequest) -> None:
         if not ratelimit.request_limits_enabled() or request.path_info.startswith(self.rate_exempt):
-            return None
+            return
         try:
             decision = ratelimit.default_limiter().hit(self.rate, "api", f"ip:{client_ip(request)}")
         except Exception as exc:  # noqa: BLE001 - any storage failure
@@ -241,17 +325,9 @@ class ApiMiddleware:
             outage_report(
                 "rate-limit storage", exc, event="rate_limit_storage_unavailable", level="warning"
             )
-            return None
-        if decision.allowed:
-            return None
-        response = error_response(
-            request,
-            status=429,
-            code="rate_limited",
-            message=_("Too many requests. Try again later."),
-        )
-        response["Retry-After"] = str(decision.retry_after)
-        return response
+            return
+        if not decision.allowed:
+            raise RateLimitedError(retry_after=decision.retry_after)
 
 
 class ApiCorsMiddleware(CorsMiddleware):
@@ -290,19 +366,19 @@ def _envelope_bare_response(request: HttpRequest, response: HttpResponse) -> Htt
     if status < 400 or response.get("Content-Type", "").startswith("application/json"):
         return response
     messages = {
-        404: ("not_found", _("No API route matches this path.")),
-        405: ("method_not_allowed", _("This method is not allowed on this path.")),
-        413: ("payload_too_large", _("The request body is too large.")),
+        404: _("No API route matches this path."),
+        405: _("This method is not allowed on this path."),
+        413: _("The request body is too large."),
     }
-    code, message = messages.get(status, ("error", response.reason_phrase))
-    if status >= 500:
-        code = "internal_error"
-        message = _("Something went wrong on our side. Quote the request id if you contact us.")
-    wrapped = error_response(request, status=status, code=code, message=message)
+    error = InternalError() if status >= 500 else error_for_status(status, messages.get(status))
+    wrapped = render_error(request, error)
     # Keep what the inner middleware added (Allow, security headers, Vary, CORS).
     for header, value in response.items():
         if header.lower() not in {"content-type", "content-length"}:
             wrapped[header] = value
+    allowed = wrapped.get("Allow")
+    if allowed and "GET" in allowed.split(", ") and "HEAD" not in allowed:
+        wrapped["Allow"] = f"{allowed}, HEAD"  # a HEAD is answered wherever a GET is
     return wrapped
 
 

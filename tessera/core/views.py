@@ -9,29 +9,30 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views import defaults
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
-from tessera.core.api.handlers import internal_error_response
-from tessera.core.envelope import JSON_CONTENT_TYPE, dumps, error_response, success_payload
+from tessera.core.api.handlers import render_error
+from tessera.core.envelope import JSON_CONTENT_TYPE, dumps, success_payload
+from tessera.core.errors import InternalError, NotFoundError
 from tessera.core.health import readiness
 from tessera.core.middleware import is_api_path
 
 _LIVE = dumps({"status": "ok"})
 
 
-@require_GET
+@require_safe
 def health_live(request: HttpRequest) -> HttpResponse:
     return HttpResponse(_LIVE, content_type=JSON_CONTENT_TYPE)
 
 
-@require_GET
+@require_safe
 def health_ready(request: HttpRequest) -> HttpResponse:
     ready, checks = readiness()
     body = {"status": "ok" if ready else "unavailable", "checks": checks}
     return HttpResponse(dumps(body), status=200 if ready else 503, content_type=JSON_CONTENT_TYPE)
 
 
-@require_GET
+@require_safe
 def root(request: HttpRequest) -> JsonResponse:
     data: dict[str, Any] = {
         "name": "Tessera",
@@ -50,13 +51,11 @@ def root(request: HttpRequest) -> JsonResponse:
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if is_api_path(request.path_info):
-        return error_response(
-            request, status=404, code="not_found", message=_("No API route matches this path.")
-        )
+        return render_error(request, NotFoundError(_("No API route matches this path.")))
     return defaults.page_not_found(request, exception or Exception("Not found"))
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     if is_api_path(request.path_info):
-        return internal_error_response(request)
+        return render_error(request, InternalError())
     return defaults.server_error(request)

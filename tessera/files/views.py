@@ -6,20 +6,16 @@ presigned GETs, direct uploads presigned PUTs.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
-
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import SuspiciousFileOperation
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.http import content_disposition_header
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
-from tessera.core.envelope import error_response
-from tessera.core.errors import ApplicationError, NotFoundError
+from tessera.core.api.handlers import renders_errors
+from tessera.core.errors import NotFoundError
 from tessera.files import selectors, services
 from tessera.files.errors import LinkInvalidError
 from tessera.files.storage import (
@@ -34,24 +30,6 @@ from tessera.files.uploads import receive_raw_body
 _FILE_CSP = (
     "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
 )
-
-
-def _enveloped(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        try:
-            return view(request, *args, **kwargs)
-        except ApplicationError as error:
-            return error_response(
-                request,
-                status=error.status_code,
-                code=error.code,
-                message=error.message,
-                fields=error.fields,
-                extra=error.extra,
-            )
-
-    return wrapper
 
 
 def _local_store() -> LocalFileStore:
@@ -97,8 +75,8 @@ def _file_response(
     return response
 
 
-@require_GET
-@_enveloped
+@require_safe
+@renders_errors
 def public_file(request: HttpRequest, key: str) -> HttpResponseBase:
     """A ready public file or variant of the local store (MEDIA_URL + key)."""
     store = _local_store()
@@ -112,8 +90,8 @@ def public_file(request: HttpRequest, key: str) -> HttpResponseBase:
     )
 
 
-@require_GET
-@_enveloped
+@require_safe
+@renders_errors
 def private_file(request: HttpRequest, token: str) -> HttpResponseBase:
     """A private file through a signed link that the owner's API reply handed out."""
     store = _local_store()
@@ -137,7 +115,7 @@ def private_file(request: HttpRequest, token: str) -> HttpResponseBase:
 
 @csrf_exempt
 @require_http_methods(["PUT"])
-@_enveloped
+@renders_errors
 def direct_upload(request: HttpRequest, token: str) -> HttpResponseBase:
     """The local store's presigned PUT: the body is the file, Content-Type as declared."""
     _local_store()

@@ -9,11 +9,20 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from tessera.core.errors import ApplicationError, InvalidInputError, NotFoundError
+from tessera.core.errors import ApplicationError, ErrorCode, InvalidInputError, NotFoundError
+
+
+class NotificationsErrorCode(ErrorCode):
+    NOTIFICATION_NOT_FOUND = "notification_not_found"
+    NOTIFICATION_TEMPLATE_NOT_FOUND = "notification_template_not_found"
+    NOTIFICATION_TEMPLATE_INVALID = "notification_template_invalid"
+    INVALID_RECIPIENT = "invalid_recipient"
+    DUPLICATE_PREFERENCE = "duplicate_preference"
+    INVALID_CHANNEL = "invalid_channel"
 
 
 class NotificationNotFoundError(NotFoundError):
-    code = "notification_not_found"
+    code = NotificationsErrorCode.NOTIFICATION_NOT_FOUND
     default_message = _("No notification with this id.")
 
 
@@ -21,7 +30,7 @@ class TemplateNotFoundError(ApplicationError):
     """A caller asked for a kind and channel that has no template (a programming error)."""
 
     status_code = 500
-    code = "notification_template_not_found"
+    code = NotificationsErrorCode.NOTIFICATION_TEMPLATE_NOT_FOUND
     default_message = _("No notification template matches this kind and channel.")
 
 
@@ -29,17 +38,17 @@ class TemplateRenderError(ApplicationError):
     """A stored template does not compile or fails while rendering."""
 
     status_code = 500
-    code = "notification_template_invalid"
+    code = NotificationsErrorCode.NOTIFICATION_TEMPLATE_INVALID
     default_message = _("The notification template could not be rendered.")
 
 
 class InvalidRecipientError(InvalidInputError):
-    code = "invalid_recipient"
+    code = NotificationsErrorCode.INVALID_RECIPIENT
     default_message = _("The recipient address is not valid.")
 
 
 class DuplicatePreferenceError(InvalidInputError):
-    code = "duplicate_preference"
+    code = NotificationsErrorCode.DUPLICATE_PREFERENCE
     default_message = _("Each kind and channel may appear only once.")
 
 

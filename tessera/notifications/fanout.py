@@ -24,7 +24,7 @@ from django.utils import timezone, translation
 from tessera.core.errors import InvalidInputError
 from tessera.core.ids import uuid7
 from tessera.notifications.bulk import columns_of, fetch_all, rows_write
-from tessera.notifications.errors import TemplateNotFoundError
+from tessera.notifications.errors import NotificationsErrorCode, TemplateNotFoundError
 from tessera.notifications.models import (
     ALL_KINDS,
     Channel,
@@ -265,7 +265,7 @@ def _requested(channels: Iterable[str] | None) -> list[str] | None:
     if unknown:
         raise InvalidInputError(
             f"Unknown notification channel(s): {', '.join(map(repr, unknown))}.",
-            code="invalid_channel",
+            code=NotificationsErrorCode.INVALID_CHANNEL,
         )
     return requested
 
@@ -493,7 +493,8 @@ def send_many(
     for message in messages:
         if message.channel not in OUTBOUND:
             raise InvalidInputError(
-                f"send_many sends email and SMS, not {message.channel!r}.", code="invalid_channel"
+                f"send_many sends email and SMS, not {message.channel!r}.",
+                code=NotificationsErrorCode.INVALID_CHANNEL,
             )
         if not message.body.strip() or not _address_valid(message.channel, message.to):
             result.skipped["invalid_address"] += 1

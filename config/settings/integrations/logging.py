@@ -6,6 +6,12 @@ from typing import Any
 import structlog
 
 from config.settings.env import env
+from tessera.core import redaction
+
+# Every log record is redacted as it is made (tokens, passwords, Authorization and Cookie
+# values, the token of a signed file link): whichever handler receives it, the credential is
+# already gone (tessera/core/redaction.py).
+redaction.install(secret_path_prefixes=("/files/private/", "/files/uploads/"))
 
 _LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
 _LOG_FORMAT = env.str("LOG_FORMAT", default="json")

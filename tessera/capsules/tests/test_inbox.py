@@ -109,19 +109,22 @@ def encoded(text: str) -> str:
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
+def _flip(text: str, at: int) -> str:
+    return text[:at] + ("A" if text[at] != "A" else "B") + text[at + 1 :]
+
+
 @pytest.mark.parametrize(
     "query",
     [
         "cursor=not-a-cursor!",
-        f"cursor={encoded('2026-01-01T00:00:00+00:00|not-a-uuid')}",
+        # Cursors as they were before they were signed: a position anyone could write.
+        f"cursor={encoded('2026-01-01T00:00:00+00:00|0190d0a4-0000-7000-8000-000000000000')}",
         f"cursor={encoded('yesterday|0190d0a4-0000-7000-8000-000000000000')}",
-        # A position without a time zone.
-        f"cursor={encoded('2026-01-01T00:00:00|0190d0a4-0000-7000-8000-000000000000')}",
-        f"cursor={encoded('2026-01-01T00:00:00+00:00|0190d0a4-0000-7000-8000-000000000000')}&page=2",
-        "cursor=" + "a" * 201,
+        # A position with a signature made up to look right.
+        "cursor=" + encoded("x" * 24) + "." + "A" * 43,
     ],
 )
-def test_a_bad_cursor_is_a_422_in_the_envelope(
+def test_a_forged_cursor_is_a_422_invalid_cursor(
     other_api: Any, inbox: list[str], query: str
 ) -> None:
     response = other_api.get(f"/api/capsules?box=inbox&{query}")
@@ -129,7 +132,37 @@ def test_a_bad_cursor_is_a_422_in_the_envelope(
     assert response.status_code == 422, response.json()
     body = response.json()
     assert body["status"] == "error"
+    assert body["error"]["code"] == "invalid_cursor"
     assert "cursor" in body["error"]["fields"]
+
+
+def test_a_cursor_altered_anywhere_is_refused_and_the_one_handed_out_works(
+    other_api: Any, inbox: list[str]
+) -> None:
+    cursor = other_api.get("/api/capsules?box=inbox&pageSize=2").json()["data"]["nextCursor"]
+    position, signature = cursor.split(".")
+    assert (len(position), len(signature)) == (32, 43)  # compact: 24 bytes and a SHA-256 HMAC
+
+    altered = [_flip(cursor, 0), _flip(cursor, len(position) - 1), _flip(cursor, len(cursor) - 1)]
+    replies = [other_api.get(f"/api/capsules?box=inbox&pageSize=2&cursor={c}") for c in altered]
+    kept = other_api.get(f"/api/capsules?box=inbox&pageSize=2&cursor={cursor}")
+
+    assert [reply.status_code for reply in replies] == [422, 422, 422]
+    assert {reply.json()["error"]["code"] for reply in replies} == {"invalid_cursor"}
+    assert kept.status_code == 200
+    assert [item["id"] for item in kept.json()["data"]["items"]] == inbox[2:4]
+
+
+@pytest.mark.parametrize("extra", ["&page=2", "a" * 130])
+def test_a_cursor_with_a_page_number_or_too_long_is_a_422(
+    other_api: Any, inbox: list[str], extra: str
+) -> None:
+    cursor = other_api.get("/api/capsules?box=inbox&pageSize=2").json()["data"]["nextCursor"]
+
+    response = other_api.get(f"/api/capsules?box=inbox&pageSize=2&cursor={cursor}{extra}")
+
+    assert response.status_code == 422
+    assert "cursor" in response.json()["error"]["fields"]
 
 
 @pytest.mark.postgres

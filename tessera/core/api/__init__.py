@@ -2,6 +2,6 @@
 
 from tessera.core.api.factory import TesseraAPI
 from tessera.core.api.routers import ApiRouter
-from tessera.core.api.schemas import CamelSchema, InputSchema
+from tessera.core.api.schemas import CamelSchema, InputSchema, Omittable, omittable
 
-__all__ = ["ApiRouter", "CamelSchema", "InputSchema", "TesseraAPI"]
+__all__ = ["ApiRouter", "CamelSchema", "InputSchema", "Omittable", "TesseraAPI", "omittable"]

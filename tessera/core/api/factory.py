@@ -12,6 +12,7 @@ from tessera.core.api import handlers
 from tessera.core.api.parser import OrjsonParser
 from tessera.core.api.renderer import OrjsonRenderer
 from tessera.core.envelope import success_payload
+from tessera.core.errors import all_error_codes
 
 ERROR_ENVELOPE_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -44,6 +45,78 @@ _ERROR_DESCRIPTIONS = {
     "500": "Internal error",
     "default": "Error",
 }
+
+
+def _response(operation: dict[str, Any] | None, status: int) -> dict[str, Any] | None:
+    # Ninja keys responses by number; the error responses added here by text.
+    if not operation:
+        return None
+    responses = operation.get("responses", {})
+    found = responses.get(status, responses.get(str(status)))
+    return found if isinstance(found, dict) else None
+
+
+def _data_ref(response: dict[str, Any] | None) -> str | None:
+    """The component a (wrapped) success reply holds as `data`, if it is one."""
+    if not response:
+        return None
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    ref = schema.get("properties", {}).get("data", {}).get("$ref")
+    return ref.rsplit("/", 1)[1] if isinstance(ref, str) else None
+
+
+def _ids_in(component: str, components: dict[str, Any]) -> dict[str, str]:
+    """Where a reply with `data` of this component holds ids: `{component: pointer}` for the
+    component itself and for each object it holds directly (a direct upload's `file`)."""
+    found: dict[str, str] = {}
+    properties = components.get(component, {}).get("properties", {})
+    if "id" in properties:
+        found[component] = "/data/id"
+    for name, held in properties.items():
+        ref = held.get("$ref") if isinstance(held, dict) else None
+        if ref:
+            nested = ref.rsplit("/", 1)[1]
+            if "id" in components.get(nested, {}).get("properties", {}):
+                found.setdefault(nested, f"/data/{name}/id")
+    return found
+
+
+def add_links(schema: dict[str, Any]) -> None:
+    """OpenAPI links from each creating operation (a POST answering 201) to the operations on
+    what it created: every operation on the one path of the resource read back by a GET with
+    one path parameter whose reply holds the same component (`POST /api/capsules` →
+    `GET /api/capsules/{capsule_id}`, its PATCH, DELETE, seal…). Clients and schemathesis'
+    stateful runs follow them (`$response.body#/data/id`)."""
+    paths = schema.get("paths", {})
+    components = schema.get("components", {}).get("schemas", {})
+    readers: dict[str, tuple[str, str]] = {}  # component -> (item path, its parameter)
+    for path, item in paths.items():
+        get = item.get("get")
+        parameters = [p for p in (get or {}).get("parameters", []) if p.get("in") == "path"]
+        component = _data_ref(_response(get, 200))
+        if component and len(parameters) == 1 and path.endswith("{" + parameters[0]["name"] + "}"):
+            readers.setdefault(component, (path, parameters[0]["name"]))
+    for item in paths.values():
+        created = _response(item.get("post"), 201)
+        component = _data_ref(created)
+        if created is None or component is None:
+            continue
+        links: dict[str, Any] = {}
+        for held, pointer in _ids_in(component, components).items():
+            if held not in readers:
+                continue
+            item_path, parameter = readers[held]
+            for path, target in paths.items():
+                if path != item_path and not path.startswith(item_path + "/"):
+                    continue
+                for operation in target.values():
+                    if isinstance(operation, dict) and "operationId" in operation:
+                        links[operation["operationId"]] = {
+                            "operationId": operation["operationId"],
+                            "parameters": {parameter: f"$response.body#{pointer}"},
+                        }
+        if links:
+            created["links"] = links
 
 
 def _wrap_success(schema: dict[str, Any] | None) -> dict[str, Any]:
@@ -86,7 +159,10 @@ class TesseraAPI(NinjaAPI):
     def get_openapi_schema(self, **kwargs: Any) -> Any:
         schema = super().get_openapi_schema(**kwargs)
         components = schema.setdefault("components", {}).setdefault("schemas", {})
-        components["ErrorEnvelope"] = ERROR_ENVELOPE_SCHEMA
+        envelope = deepcopy(ERROR_ENVELOPE_SCHEMA)
+        # Every code any module can answer with, so that a client can switch over them.
+        envelope["properties"]["error"]["properties"]["code"]["enum"] = all_error_codes()
+        components["ErrorEnvelope"] = envelope
         error_ref = {"$ref": "#/components/schemas/ErrorEnvelope"}
         for path_item in schema.get("paths", {}).values():
             for operation in path_item.values():
@@ -112,4 +188,5 @@ class TesseraAPI(NinjaAPI):
                             "headers",
                             {"Retry-After": {"schema": {"type": "integer"}}},
                         )
+        add_links(schema)
         return schema

@@ -1,8 +1,10 @@
-"""Every exception an API view can raise, mapped once to the error envelope."""
+"""Every exception an API view can raise, mapped once to the error envelope by `render_error`."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from functools import wraps
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -13,40 +15,39 @@ from django.core.exceptions import (
     SuspiciousOperation,
 )
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.translation import gettext as _
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 from pydantic.alias_generators import to_camel
 
-from tessera.core.envelope import error_response
-from tessera.core.errors import ApplicationError, RateLimitedError
+from tessera.core.envelope import JSON_CONTENT_TYPE, dumps, error_payload
+from tessera.core.errors import (
+    ApplicationError,
+    AuthenticationRequiredError,
+    ConflictError,
+    CoreErrorCode,
+    InternalError,
+    InvalidInputError,
+    MethodNotAllowedError,
+    NotFoundError,
+    PayloadTooLargeError,
+    PermissionDeniedError,
+    RateLimitedError,
+    ServiceUnavailableError,
+    UnsupportedMediaTypeError,
+)
 
 if TYPE_CHECKING:
     from ninja import NinjaAPI
 
 logger = structlog.get_logger("tessera.api")
 
-CODE_BY_STATUS = {
-    400: "bad_request",
-    401: "not_authenticated",
-    403: "permission_denied",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    422: "validation_error",
-    429: "rate_limited",
-    500: "internal_error",
-    503: "service_unavailable",
-}
-
 _LOCATION_CODES = {
-    "path": "invalid_path_parameter",
-    "query": "invalid_query_parameter",
-    "header": "invalid_header",
-    "cookie": "invalid_cookie",
+    "path": CoreErrorCode.INVALID_PATH_PARAMETER,
+    "query": CoreErrorCode.INVALID_QUERY_PARAMETER,
+    "header": CoreErrorCode.INVALID_HEADER,
+    "cookie": CoreErrorCode.INVALID_COOKIE,
 }
 
 
@@ -78,7 +79,7 @@ def _field_message(error: dict[str, Any]) -> str:
     return str(error.get("msg", "Invalid value."))
 
 
-def validation_fields(errors: list[dict[str, Any]]) -> tuple[str, dict[str, str]]:
+def validation_fields(errors: list[dict[str, Any]]) -> tuple[CoreErrorCode, dict[str, str]]:
     fields: dict[str, str] = {}
     locations = set()
     for error in errors:
@@ -86,7 +87,7 @@ def validation_fields(errors: list[dict[str, Any]]) -> tuple[str, dict[str, str]
         locations.add(str(loc[0]))
         name = _field_name(loc)
         fields.setdefault(name, _field_message(error))
-    code = "validation_error"
+    code = CoreErrorCode.VALIDATION_ERROR
     if len(locations) == 1:
         code = _LOCATION_CODES.get(next(iter(locations)), code)
     return code, fields
@@ -100,18 +101,67 @@ def _unknown_fields(errors: list[dict[str, Any]]) -> list[str]:
     ]
 
 
-def on_application_error(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
-    response = error_response(
-        request,
-        status=exc.status_code,
-        code=exc.code,
-        message=exc.message,
-        fields=exc.fields,
-        extra=exc.extra,
+def render_error(request: HttpRequest | None, error: ApplicationError) -> HttpResponse:
+    """The one place an error reply is written: every refusal, whoever makes it (a route, the
+    middleware, Django's 404/500 views, metrics, the files views), reaches the client as an
+    `ApplicationError` rendered here. `tests/test_error_codes.py` keeps it so."""
+    request_id = getattr(request, "request_id", None) if request is not None else None
+    body = error_payload(
+        code=error.code,
+        message=error.message,
+        fields=error.fields,
+        request_id=request_id,
+        extra=error.extra,
     )
-    if isinstance(exc, RateLimitedError):
-        response["Retry-After"] = str(exc.retry_after)
+    response = HttpResponse(dumps(body), status=error.status_code, content_type=JSON_CONTENT_TYPE)
+    response.tessera_envelope = True  # type: ignore[attr-defined]
+    if isinstance(error, RateLimitedError):
+        response["Retry-After"] = str(error.retry_after)
     return response
+
+
+def renders_errors(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """For a plain Django view (outside Ninja): an `ApplicationError` it raises is rendered
+    by `render_error`, as a route's would be."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            return view(request, *args, **kwargs)
+        except ApplicationError as error:
+            return render_error(request, error)
+
+    return wrapper
+
+
+_ERROR_BY_STATUS: dict[int, type[ApplicationError]] = {
+    401: AuthenticationRequiredError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    405: MethodNotAllowedError,
+    409: ConflictError,
+    413: PayloadTooLargeError,
+    415: UnsupportedMediaTypeError,
+    422: InvalidInputError,
+    503: ServiceUnavailableError,
+}
+
+
+def error_for_status(status: int, message: Any = None) -> ApplicationError:
+    """The error a bare HTTP status stands for (Ninja's `HttpError`, a reply Django made
+    itself): its class when there is one, else a 400-family `bad_request` or a 500."""
+    if status >= 500 and status != 503:
+        return InternalError()
+    if status == 429:
+        return RateLimitedError(retry_after=1, message=message)
+    error_class = _ERROR_BY_STATUS.get(status)
+    if error_class is not None:
+        return error_class(message)
+    return ApplicationError(message, status_code=status)
+
+
+def on_application_error(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
+    return render_error(request, exc)
 
 
 def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
@@ -120,10 +170,10 @@ def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> Http
     unknown = _unknown_fields(errors)
     if unknown and len(unknown) == len(fields):
         message = _("Unknown field(s): %(fields)s.") % {"fields": ", ".join(unknown)}
-        code = "unknown_field"
+        code = CoreErrorCode.UNKNOWN_FIELD
     else:
         message = _("The request contains invalid data.")
-    return error_response(request, status=422, code=code, message=message, fields=fields)
+    return render_error(request, InvalidInputError(message, code=code, fields=fields))
 
 
 def on_django_validation_error(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
@@ -132,74 +182,46 @@ def on_django_validation_error(request: HttpRequest, exc: DjangoValidationError)
     else:
         fields = {}
     message = " ".join(exc.messages) if not fields else _("The request contains invalid data.")
-    return error_response(
-        request, status=422, code="validation_error", message=message, fields=fields
-    )
+    return render_error(request, InvalidInputError(message, fields=fields))
 
 
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     # Ninja wraps whatever the body parser raises in HttpError(400, "Cannot parse request
     # body"); the parser's own error (415, malformed JSON) is the one to report.
     if isinstance(exc.__cause__, ApplicationError):
-        return on_application_error(request, exc.__cause__)
-    status = exc.status_code
-    message = str(exc.message)
+        return render_error(request, exc.__cause__)
     if isinstance(exc, AuthenticationError):
-        message = _("Authentication credentials were missing or invalid.")
-    elif isinstance(exc, AuthorizationError):
-        message = _("You do not have permission to perform this action.")
-    elif isinstance(exc, Throttled):
-        message = _("Too many requests. Try again later.")
-    response = error_response(
-        request, status=status, code=CODE_BY_STATUS.get(status, "error"), message=message
-    )
-    if isinstance(exc, Throttled) and getattr(exc, "wait", None):
-        response["Retry-After"] = str(math.ceil(exc.wait))  # type: ignore[arg-type]
-    return response
+        return render_error(request, AuthenticationRequiredError())
+    if isinstance(exc, AuthorizationError):
+        return render_error(request, PermissionDeniedError())
+    if isinstance(exc, Throttled):
+        wait = getattr(exc, "wait", None)
+        return render_error(request, RateLimitedError(retry_after=math.ceil(wait or 1)))
+    return render_error(request, error_for_status(exc.status_code, str(exc.message)))
 
 
 def on_not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
-    return error_response(
-        request, status=404, code="not_found", message=_("The resource was not found.")
-    )
+    return render_error(request, NotFoundError())
 
 
 def on_permission_denied(request: HttpRequest, exc: Exception) -> HttpResponse:
-    return error_response(
-        request,
-        status=403,
-        code="permission_denied",
-        message=_("You do not have permission to perform this action."),
-    )
+    return render_error(request, PermissionDeniedError())
 
 
 def on_too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
-    return error_response(
-        request, status=413, code="payload_too_large", message=_("The request body is too large.")
-    )
+    return render_error(request, PayloadTooLargeError())
 
 
 def on_suspicious(request: HttpRequest, exc: Exception) -> HttpResponse:
     # Django's own handler answers these 400 (a Host not in ALLOWED_HOSTS, a tampered
     # signature): something the client sent, never a server error.
     logger.warning("suspicious_request", error=f"{type(exc).__name__}: {exc}")
-    return error_response(
-        request, status=400, code="bad_request", message=_("The request was refused as unsafe.")
-    )
+    return render_error(request, ApplicationError(_("The request was refused as unsafe.")))
 
 
 def on_unexpected_error(request: HttpRequest, exc: Exception) -> HttpResponse:
     logger.error("unhandled_api_error", exc_info=exc)
-    return internal_error_response(request)
-
-
-def internal_error_response(request: HttpRequest | None) -> HttpResponse:
-    return error_response(
-        request,
-        status=500,
-        code="internal_error",
-        message=_("Something went wrong on our side. Quote the request id if you contact us."),
-    )
+    return render_error(request, InternalError())
 
 
 def install(api: NinjaAPI) -> None:

@@ -7,11 +7,13 @@ dropped in silence (`avatar` for `avatarFileId` used to answer 200 and change no
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, TypeVar
 
+from django.utils.translation import gettext as _
 from ninja import Schema
-from pydantic import ConfigDict
+from pydantic import BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
 
 class CamelSchema(Schema):
@@ -22,6 +24,33 @@ class InputSchema(CamelSchema):
     """A request body: camelCase or snake_case in, unknown fields refused."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+def _refuse_null(value: Any) -> Any:
+    if value is None:
+        raise PydanticCustomError(
+            "null_not_allowed", _("May not be null: leave the field out to keep its value.")
+        )
+    return value
+
+
+def _without_null(schema: dict[str, Any]) -> None:
+    branches = [branch for branch in schema.pop("anyOf", []) if branch.get("type") != "null"]
+    if len(branches) == 1:
+        schema.update(branches[0])
+    schema.pop("default", None)
+
+
+T = TypeVar("T")
+# A field of a PATCH body that may be left out (nothing changes) but not sent as null, when
+# the value it changes cannot be empty: `title: Omittable[str] = omittable(max_length=200)`.
+# The schema shows the plain type, optional; a null is a 422 naming the field.
+Omittable = Annotated[T | None, BeforeValidator(_refuse_null)]
+
+
+def omittable(**constraints: Any) -> Any:
+    """The `Field` of an `Omittable` field (its constraints as keyword arguments)."""
+    return Field(None, json_schema_extra=_without_null, **constraints)
 
 
 class ErrorBody(CamelSchema):

@@ -54,7 +54,7 @@ def test_wrong_method_is_a_405_envelope_with_allow(api):
     response = api.put("/api/ping", {})
 
     assert response.status_code == 405
-    assert response["Allow"] == "GET"
+    assert response["Allow"] == "GET, HEAD"
     error = error_of(response)
     assert error["code"] == "method_not_allowed"
     assert error["message"] == "This method is not allowed on this path."

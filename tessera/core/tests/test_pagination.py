@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import override_settings
 
+from tessera.core.pagination import cursor_sign
 from tessera.core.tests.conftest import body
 
 pytestmark = [pytest.mark.urls("tessera.core.tests.urls"), pytest.mark.django_db]
@@ -146,21 +148,52 @@ def _cursor(raw: str) -> str:
     return base64.b64encode(raw.encode()).decode()
 
 
+def _flip(text: str, at: int) -> str:
+    return text[:at] + ("A" if text[at] != "A" else "B") + text[at + 1 :]
+
+
 @pytest.mark.parametrize(
     "cursor",
     [
         pytest.param("!!!not-base64!!!", id="not-base64"),
+        # What Ninja hands out unsigned: a position anyone can write.
+        pytest.param(_cursor("p=2025-01-01T00%3A02%3A00%2B00%3A00"), id="unsigned-position"),
         pytest.param(_cursor("o=abc"), id="offset-not-a-number"),
         pytest.param(_cursor("o=-4"), id="negative-offset"),
-        pytest.param(_cursor("p=not-a-date"), id="position-not-a-date"),
+        pytest.param(_cursor("p=not-a-date") + "." + "A" * 43, id="made-up-signature"),
+        # A cursor signed for another list (the capsules' boxes) is not one of these.
+        pytest.param(
+            cursor_sign(_cursor("p=2025-01-01"), salt="tessera.capsules.box-cursor"),
+            id="other-salt",
+        ),
     ],
 )
-def test_a_forged_cursor_is_a_422_on_the_cursor_parameter(api, cursor):
+def test_a_forged_cursor_is_a_422_invalid_cursor(api, cursor):
     make_users(3)
 
     response = api.get("/api/_test/users/cursor", {"cursor": cursor})
 
     assert response.status_code == 422
     error = body(response)["error"]
-    assert error["code"] == "invalid_query_parameter"
-    assert error["fields"] == {"cursor": "The cursor is not valid."}
+    assert error["code"] == "invalid_cursor"
+    assert error["message"] == "The cursor is not valid."
+    assert error["fields"] == {"cursor": "Use the cursor of a previous page, unchanged."}
+
+
+def test_a_cursor_handed_out_is_signed_and_refused_once_altered(api):
+    make_users(5)
+    next_url = body(api.get("/api/_test/users/cursor", {"pageSize": 2}))["data"]["next"]
+    cursor = parse_qs(urlsplit(next_url).query)["cursor"][0]
+    value, _dot, signature = cursor.rpartition(".")
+
+    kept = api.get("/api/_test/users/cursor", {"pageSize": 2, "cursor": cursor})
+    altered = [
+        api.get("/api/_test/users/cursor", {"pageSize": 2, "cursor": forged})
+        for forged in (_flip(cursor, 0), _flip(cursor, len(value) - 1), _flip(cursor, -1))
+    ]
+    unsigned = api.get("/api/_test/users/cursor", {"pageSize": 2, "cursor": value})
+
+    assert len(signature) == 43
+    assert kept.status_code == 200
+    assert emails(body(kept)["data"]["results"]) == ["user002@example.com", "user001@example.com"]
+    assert [response.status_code for response in [*altered, unsigned]] == [422] * 4

@@ -17,6 +17,7 @@ from tessera.core.auth import bearer_auth
 from tessera.core.errors import (
     AuthenticationRequiredError,
     ConflictError,
+    ErrorCode,
     InvalidInputError,
     NotFoundError,
     PermissionDeniedError,
@@ -27,6 +28,13 @@ from tessera.core.pagination import CursorPagination, PagePagination
 from tessera.core.ratelimit import RateLimit
 
 router = ApiRouter()
+
+
+class TestApiErrorCode(ErrorCode):
+    """A module's own code, as an app declares them (this one is not in the real schema:
+    only apps' `errors.py` enums are)."""
+
+    EVENT_FULL = "event_full"
 
 
 class Color(enum.StrEnum):
@@ -117,7 +125,7 @@ def raise_error(request: HttpRequest, kind: str) -> None:
     if kind == "missing":
         raise NotFoundError
     if kind == "conflict":
-        raise ConflictError("The event is already full.", code="event_full")
+        raise ConflictError("The event is already full.", code=TestApiErrorCode.EVENT_FULL)
     if kind == "invalid":
         raise InvalidInputError(fields={"startsAt": "Must be in the future.", "title": "Too long."})
     if kind == "rate-limited":
