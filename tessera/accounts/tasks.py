@@ -26,12 +26,21 @@ def account_export(self: Any, user_id: str) -> dict[str, Any]:
 
 @shared_task(base=TesseraTask, name="accounts.password_reset_send")
 def password_reset_send(
-    *, email: str, ip_address: str | None = None, user_agent: str = "", request_id: str = ""
+    *,
+    email: str,
+    ip_address: str | None = None,
+    user_agent: str = "",
+    request_id: str = "",
+    link_base: str = "",
 ) -> bool:
     """The work behind POST /password/forgot, done whether or not the address has an account
     (the request queues this either way). Sending twice gives two links, the newer one valid."""
     return services.password_reset_send(
-        email=email, ip_address=ip_address, user_agent=user_agent, request_id=request_id
+        email=email,
+        ip_address=ip_address,
+        user_agent=user_agent,
+        request_id=request_id,
+        link_base=link_base,
     )
 
 

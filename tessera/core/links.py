@@ -67,9 +67,12 @@ def site_base_url() -> str:
     return DEFAULT_BASE_URL
 
 
-def site_url(path: str, query: Mapping[str, str | None] | None = None) -> str:
-    """An absolute link to `path` (starting with "/") with `query` (None values dropped)."""
-    link = site_base_url() + path
+def site_url(
+    path: str, query: Mapping[str, str | None] | None = None, *, base: str | None = None
+) -> str:
+    """An absolute link to `path` (starting with "/") with `query` (None values dropped).
+    `base` is a `site_base_url()` taken earlier, for work a request hands to a worker."""
+    link = (base.rstrip("/") if base else site_base_url()) + path
     params = {k: v for k, v in (query or {}).items() if v is not None and v != ""}
     return f"{link}?{urlencode(params)}" if params else link
 

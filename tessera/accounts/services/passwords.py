@@ -45,7 +45,7 @@ from tessera.accounts.services.sessions import TokenPair, _ip, session_start, se
 from tessera.audit.services import audit_record
 from tessera.core.analytics import AnalyticsEvent, analytics_capture
 from tessera.core.jobs import enqueue_on_commit
-from tessera.core.links import site_url
+from tessera.core.links import site_base_url, site_url
 from tessera.notifications.selectors import template_render
 from tessera.notifications.services import notify, send_email
 
@@ -268,11 +268,18 @@ def password_reset_request(*, email: str, request: HttpRequest | None = None) ->
         ip_address=_ip(request),
         user_agent=(request.META.get("HTTP_USER_AGENT", "") if request is not None else "")[:500],
         request_id=getattr(request, "request_id", "") if request is not None else "",
+        # Links are built in the worker, which has no request: hand it the base this one has.
+        link_base=site_base_url(),
     )
 
 
 def password_reset_send(
-    *, email: str, ip_address: str | None = None, user_agent: str = "", request_id: str = ""
+    *,
+    email: str,
+    ip_address: str | None = None,
+    user_agent: str = "",
+    request_id: str = "",
+    link_base: str = "",
 ) -> bool:
     """Email a single-use reset link valid `AUTH_PASSWORD_RESET_TTL_SECONDS` if an active
     account has `email` (the background half of `password_reset_request`); False if none."""
@@ -297,7 +304,11 @@ def password_reset_send(
             context={
                 "name": user.name,
                 "token": token,
-                "link": site_url("/reset-password", {"token": token, "lang": _link_language(user)}),
+                "link": site_url(
+                    "/reset-password",
+                    {"token": token, "lang": _link_language(user)},
+                    base=link_base or None,
+                ),
                 "minutes": settings.AUTH_PASSWORD_RESET_TTL_SECONDS // 60,
             },
         )
