@@ -43,6 +43,7 @@ LOCAL_APPS = [
     "tessera.files",
     "tessera.capsules",
     "tessera.content",
+    "tessera.payments",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -294,4 +295,5 @@ API_TOKEN_VERIFIER = "tessera.accounts.tokens.access_token_verify"  # noqa: S105
 from config.settings.integrations.auth import *  # noqa: E402
 from config.settings.integrations.capsules import *  # noqa: E402
 from config.settings.integrations.content import *  # noqa: E402
+from config.settings.integrations.payments import *  # noqa: E402
 from config.settings.integrations.storage import *  # noqa: E402
