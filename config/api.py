@@ -10,6 +10,12 @@ from tessera.core.api.system import router as system_router
 from tessera.files.api import router as files_router
 from tessera.notifications.api import router as notifications_router
 from tessera.tasks.api import router as tasks_router
+from tessera.wallet.api import (
+    balance_router,
+    deposits_router,
+    transactions_router,
+    withdrawals_router,
+)
 
 api = TesseraAPI(
     title="Tessera API",
@@ -32,3 +38,7 @@ api.add_router("", content_router, tags=["content"])
 api.add_router("/capsules", capsules_router, tags=["capsules"])
 api.add_router("/drafts", drafts_router, tags=["capsules"])
 api.add_router("/recipients", recipients_router, tags=["capsules"])
+api.add_router("/deposits", deposits_router, tags=["wallet"])
+api.add_router("/withdrawals", withdrawals_router, tags=["wallet"])
+api.add_router("/balance", balance_router, tags=["wallet"])
+api.add_router("/transactions", transactions_router, tags=["wallet"])

@@ -44,6 +44,7 @@ LOCAL_APPS = [
     "tessera.capsules",
     "tessera.content",
     "tessera.payments",
+    "tessera.wallet",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
