@@ -60,8 +60,8 @@ class FakeRevio:
         return next(self._clock)
 
     # The gateway's side of a person paying (or not) on the checkout page.
-    def mark(self, purchase_id: str, status: str) -> dict[str, Any]:
-        purchase = self.purchases[purchase_id]
+    def mark(self, purchase_id: Any, status: str) -> dict[str, Any]:
+        purchase = self.purchases[str(purchase_id)]
         purchase["status"] = status
         purchase["updated_on"] = self.tick()
         return purchase
@@ -116,7 +116,12 @@ class FakeRevio:
                 if purchase["status"] not in ("paid", "partially_refunded"):
                     return 400, {"detail": "not paid"}
                 purchase["refunded"] += amount
-                self.mark(purchase["id"], "refunded" if purchase["refunded"] == purchase["purchase"]["total"] else "partially_refunded")
+                self.mark(
+                    purchase["id"],
+                    "refunded"
+                    if purchase["refunded"] == purchase["purchase"]["total"]
+                    else "partially_refunded",
+                )
                 refund = {
                     "id": str(uuid.uuid4()),
                     "type": "payment",

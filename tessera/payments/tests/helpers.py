@@ -48,7 +48,7 @@ class RecordingHandler(PaymentHandler):
 
 def purchase_body(
     *,
-    purchase_id: str,
+    purchase_id: Any,
     event_type: str = "purchase.paid",
     status: str = "paid",
     total: int = 15000,
@@ -60,7 +60,7 @@ def purchase_body(
     return orjson.dumps(
         {
             "event_type": event_type,
-            "id": purchase_id,
+            "id": str(purchase_id),
             "type": "purchase",
             "status": status,
             "reference": reference,
@@ -99,7 +99,7 @@ def payout_body(
     )
 
 
-def refund_body(*, refund_id: str, purchase_id: str, amount: int, currency: str = "ZAR") -> bytes:
+def refund_body(*, refund_id: str, purchase_id: Any, amount: int, currency: str = "ZAR") -> bytes:
     now = int(time.time())
     return orjson.dumps(
         {
@@ -107,7 +107,7 @@ def refund_body(*, refund_id: str, purchase_id: str, amount: int, currency: str 
             "id": refund_id,
             "type": "payment",
             "payment_type": "refund",
-            "related_to": {"type": "purchase", "id": purchase_id},
+            "related_to": {"type": "purchase", "id": str(purchase_id)},
             "payment": {"amount": amount, "currency": currency},
             "created_on": now,
             "updated_on": now,

@@ -12,7 +12,13 @@ from django.test import Client
 from tessera.audit.models import AuditLog
 from tessera.payments import services
 from tessera.payments.models import DeliveryState, PaymentOrder, WebhookDelivery
-from tessera.payments.tests.helpers import TEST_PURPOSE, RecordingHandler, post_webhook, purchase_body, sandbox_sign
+from tessera.payments.tests.helpers import (
+    TEST_PURPOSE,
+    RecordingHandler,
+    post_webhook,
+    purchase_body,
+    sandbox_sign,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -21,8 +27,12 @@ def _staff(django_user_model: Any, *, replay: bool) -> Client:
     staff = django_user_model.objects.create_user(
         email=f"staff{int(replay)}@example.com", password="a long staff password", is_staff=True
     )
-    codenames = ["view_webhookdelivery", "view_paymentorder"] + (["replay_webhookdelivery"] if replay else [])
-    staff.user_permissions.set(Permission.objects.filter(content_type__app_label="payments", codename__in=codenames))
+    codenames = ["view_webhookdelivery", "view_paymentorder"] + (
+        ["replay_webhookdelivery"] if replay else []
+    )
+    staff.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="payments", codename__in=codenames)
+    )
     client = Client()
     client.force_login(staff)
     return client
@@ -31,16 +41,24 @@ def _staff(django_user_model: Any, *, replay: bool) -> Client:
 @pytest.fixture
 def dead_letter(user: Any, handler: RecordingHandler, settings: Any) -> WebhookDelivery:
     order = services.payment_order_create(
-        owner_id=user.pk, purpose=TEST_PURPOSE, reference="t", amount_minor=100, currency="ZAR",
+        owner_id=user.pk,
+        purpose=TEST_PURPOSE,
+        reference="t",
+        amount_minor=100,
+        currency="ZAR",
         idempotency_key="k",
     )
     body = purchase_body(purchase_id=order.provider_purchase_id, total=100)
-    receipt = services.webhook_receive(provider_name="sandbox", body=body, headers={"X-Signature": sandbox_sign(body)})
+    receipt = services.webhook_receive(
+        provider_name="sandbox", body=body, headers={"X-Signature": sandbox_sign(body)}
+    )
     settings.PAYMENTS_WEBHOOK_MAX_ATTEMPTS = 1
     handler.fail_with = RuntimeError("product down")
     with pytest.raises(RuntimeError):
         services.webhook_process(delivery_id=receipt.delivery_id)
-    services.webhook_record_failure(delivery_id=receipt.delivery_id, error=RuntimeError("product down"))
+    services.webhook_record_failure(
+        delivery_id=receipt.delivery_id, error=RuntimeError("product down")
+    )
     handler.fail_with = None
     return WebhookDelivery.objects.get(pk=receipt.delivery_id)
 
@@ -60,7 +78,9 @@ def test_deliveries_are_listed_with_filters_and_cannot_be_edited(
 
 
 def test_replay_needs_the_permission_and_is_audited(
-    django_user_model: Any, dead_letter: WebhookDelivery, handler: RecordingHandler,
+    django_user_model: Any,
+    dead_letter: WebhookDelivery,
+    handler: RecordingHandler,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     action = {"action": "replay", "_selected_action": [str(dead_letter.pk)]}
@@ -77,7 +97,12 @@ def test_replay_needs_the_permission_and_is_audited(
     assert dead_letter.state == DeliveryState.PROCESSED
     assert PaymentOrder.objects.get().status == "paid"
     assert handler.names() == ["paid"]
-    assert AuditLog.objects.filter(action="payments.webhook.replayed", target_id=str(dead_letter.pk)).count() == 1
+    assert (
+        AuditLog.objects.filter(
+            action="payments.webhook.replayed", target_id=str(dead_letter.pk)
+        ).count()
+        == 1
+    )
 
 
 def test_metrics_count_verdicts_and_show_the_backlog(

@@ -75,7 +75,7 @@ def test_an_order_makes_one_purchase_at_revio_in_its_format(
     assert request.json["failure_redirect"] == "https://shop.example/no"
     assert request.json["success_callback"] == "http://testserver/webhooks/revio"
     assert request.json["due"] == int(order.expires_at.timestamp())
-    assert order.checkout_url == revio.purchases[order.provider_purchase_id]["checkout_url"]
+    assert order.checkout_url == revio.purchases[str(order.provider_purchase_id)]["checkout_url"]
     # The same key again: the same order, no second purchase.
     assert _order(user).pk == order.pk
     assert len(revio.purchases) == 1
@@ -117,7 +117,11 @@ def test_a_server_error_is_503_and_a_refusal_fails_the_order(
 
 
 def test_a_signed_paid_webhook_pays_the_order_once(
-    revio: FakeRevio, user: Any, handler: RecordingHandler, api: Any, django_capture_on_commit_callbacks: Any
+    revio: FakeRevio,
+    user: Any,
+    handler: RecordingHandler,
+    api: Any,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     order = _order(user)
     body, signature = revio.webhook("purchase.paid", revio.mark(order.provider_purchase_id, "paid"))
@@ -166,20 +170,28 @@ def test_reconciliation_settles_an_order_whose_webhook_never_came(
     assert PaymentOrder.objects.get(pk=paid.pk).status == OrderStatus.PAID
     assert PaymentOrder.objects.get(pk=abandoned.pk).status == OrderStatus.EXPIRED
     # The abandoned checkout was cancelled at Revio before the order expired.
-    assert revio.purchases[abandoned.provider_purchase_id]["status"] == "cancelled"
+    assert revio.purchases[str(abandoned.provider_purchase_id)]["status"] == "cancelled"
     assert sorted(handler.names()) == ["failed", "paid"]
 
 
 def test_refunds_are_made_at_revio_once_and_their_webhook_changes_nothing(
-    revio: FakeRevio, user: Any, handler: RecordingHandler, api: Any, django_capture_on_commit_callbacks: Any
+    revio: FakeRevio,
+    user: Any,
+    handler: RecordingHandler,
+    api: Any,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     order = _order(user)
     body, signature = revio.webhook("purchase.paid", revio.mark(order.provider_purchase_id, "paid"))
     with django_capture_on_commit_callbacks(execute=True):
         post_webhook(api, "revio", body, signature)
 
-    services.payment_refund(order_id=order.pk, amount_minor=5000, reason="seat", idempotency_key="r1")
-    services.payment_refund(order_id=order.pk, amount_minor=5000, reason="seat", idempotency_key="r1")
+    services.payment_refund(
+        order_id=order.pk, amount_minor=5000, reason="seat", idempotency_key="r1"
+    )
+    services.payment_refund(
+        order_id=order.pk, amount_minor=5000, reason="seat", idempotency_key="r1"
+    )
 
     refund_requests = [r for r in revio.requests if r.path.endswith("/refund/")]
     assert len(refund_requests) == 1
@@ -205,7 +217,11 @@ def test_refunds_are_made_at_revio_once_and_their_webhook_changes_nothing(
 
 
 def test_payouts_go_to_revio_with_the_bank_details_and_complete_on_the_webhook(
-    revio: FakeRevio, user: Any, handler: RecordingHandler, api: Any, django_capture_on_commit_callbacks: Any
+    revio: FakeRevio,
+    user: Any,
+    handler: RecordingHandler,
+    api: Any,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         payout = services.payout_create(
@@ -227,7 +243,7 @@ def test_payouts_go_to_revio_with_the_bank_details_and_complete_on_the_webhook(
     assert "62012345678" not in payout.bank_details_encrypted
     assert payout.bank_details_masked["account_number"] == "•••••••5678"
 
-    remote = revio.payouts[payout.provider_payout_id]
+    remote = revio.payouts[str(payout.provider_payout_id)]
     remote.update(status="success", updated_on=revio.tick())
     body, signature = revio.webhook("payout.success", remote)
     with django_capture_on_commit_callbacks(execute=True):
@@ -271,7 +287,7 @@ def test_reconciliation_reads_a_payout_whose_webhook_never_came(
         )
     payout.refresh_from_db()
     Payout.objects.update(created_at=timezone.now() - timedelta(hours=2))
-    revio.payouts[payout.provider_payout_id].update(status="failed", error="closed account")
+    revio.payouts[str(payout.provider_payout_id)].update(status="failed", error="closed account")
 
     result = services.payments_reconcile()
 

@@ -25,7 +25,12 @@ from tessera.payments.models import (
     Payout,
     WebhookDelivery,
 )
-from tessera.payments.tests.helpers import TEST_PURPOSE, RecordingHandler, purchase_body, sandbox_sign
+from tessera.payments.tests.helpers import (
+    TEST_PURPOSE,
+    RecordingHandler,
+    purchase_body,
+    sandbox_sign,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -34,8 +39,12 @@ BANK = {"account_holder": "Ada Lovelace", "account_number": "1234567890", "bank_
 
 def _order(user: Any, key: str = "k", amount: int = 15000, currency: str = "ZAR") -> PaymentOrder:
     return services.payment_order_create(
-        owner_id=user.pk, purpose=TEST_PURPOSE, reference="thing-1", amount_minor=amount,
-        currency=currency, idempotency_key=key,
+        owner_id=user.pk,
+        purpose=TEST_PURPOSE,
+        reference="thing-1",
+        amount_minor=amount,
+        currency=currency,
+        idempotency_key=key,
     )
 
 
@@ -45,14 +54,20 @@ def _pay(order: PaymentOrder) -> None:
     from tessera.payments.models import SandboxWebhook
 
     sandbox.purchase_act(purchase_id=order.provider_purchase_id, action="pay")
-    webhook = SandboxWebhook.objects.filter(object_id=order.provider_purchase_id).latest("created_at")
+    webhook = SandboxWebhook.objects.filter(object_id=order.provider_purchase_id).latest(
+        "created_at"
+    )
     receipt = services.webhook_receive(
-        provider_name="sandbox", body=bytes(webhook.body), headers={"X-Signature": webhook.signature}
+        provider_name="sandbox",
+        body=bytes(webhook.body),
+        headers={"X-Signature": webhook.signature},
     )
     services.webhook_process(delivery_id=receipt.delivery_id)
 
 
-def test_an_order_needs_a_registered_product_a_positive_amount_and_a_known_currency(user: Any) -> None:
+def test_an_order_needs_a_registered_product_a_positive_amount_and_a_known_currency(
+    user: Any,
+) -> None:
     with pytest.raises(services.UnhandledPurposeError):
         _order(user)
     from tessera.payments import hooks
@@ -77,8 +92,12 @@ def test_the_same_key_is_the_same_order_and_another_amount_with_it_is_refused(
         _order(user, amount=1)
     with pytest.raises(IdempotencyMismatchError):
         services.payment_order_create(
-            owner_id=other_user.pk, purpose=TEST_PURPOSE, reference="thing-1",
-            amount_minor=15000, currency="ZAR", idempotency_key="k",
+            owner_id=other_user.pk,
+            purpose=TEST_PURPOSE,
+            reference="thing-1",
+            amount_minor=15000,
+            currency="ZAR",
+            idempotency_key="k",
         )
     assert PaymentOrder.objects.count() == 1
 
@@ -89,7 +108,9 @@ def test_refunds_full_partial_too_large_and_repeated(user: Any, handler: Recordi
         services.payment_refund(order_id=order.pk, idempotency_key="too-early")
     _pay(order)
 
-    services.payment_refund(order_id=order.pk, amount_minor=5000, reason="one seat", idempotency_key="r1")
+    services.payment_refund(
+        order_id=order.pk, amount_minor=5000, reason="one seat", idempotency_key="r1"
+    )
     with pytest.raises(RefundTooLargeError):
         services.payment_refund(order_id=order.pk, amount_minor=10001, idempotency_key="r2")
     with pytest.raises(RefundTooLargeError):
@@ -111,7 +132,9 @@ def test_refunds_full_partial_too_large_and_repeated(user: Any, handler: Recordi
 
     for webhook in SandboxWebhook.objects.filter(event_type="payment.refunded"):
         receipt = services.webhook_receive(
-            provider_name="sandbox", body=bytes(webhook.body), headers={"X-Signature": webhook.signature}
+            provider_name="sandbox",
+            body=bytes(webhook.body),
+            headers={"X-Signature": webhook.signature},
         )
         assert services.webhook_process(delivery_id=receipt.delivery_id).startswith("ignored")
 
@@ -129,7 +152,9 @@ def test_cancelling_an_unpaid_order_and_a_paid_one(user: Any, handler: Recording
         services.payment_order_cancel(order_id=paid.pk)
 
 
-def test_cancelling_an_order_the_person_just_paid_ends_paid(user: Any, handler: RecordingHandler) -> None:
+def test_cancelling_an_order_the_person_just_paid_ends_paid(
+    user: Any, handler: RecordingHandler
+) -> None:
     from tessera.payments import sandbox
 
     order = _order(user)
@@ -143,23 +168,43 @@ def test_cancelling_an_order_the_person_just_paid_ends_paid(user: Any, handler: 
 
 def test_payout_idempotency_and_validation(user: Any, handler: RecordingHandler) -> None:
     first = services.payout_create(
-        owner_id=user.pk, purpose=TEST_PURPOSE, reference="w", amount_minor=500,
-        currency="ZAR", bank_details=BANK, idempotency_key="w",
+        owner_id=user.pk,
+        purpose=TEST_PURPOSE,
+        reference="w",
+        amount_minor=500,
+        currency="ZAR",
+        bank_details=BANK,
+        idempotency_key="w",
     )
     again = services.payout_create(
-        owner_id=user.pk, purpose=TEST_PURPOSE, reference="w", amount_minor=500,
-        currency="ZAR", bank_details=BANK, idempotency_key="w",
+        owner_id=user.pk,
+        purpose=TEST_PURPOSE,
+        reference="w",
+        amount_minor=500,
+        currency="ZAR",
+        bank_details=BANK,
+        idempotency_key="w",
     )
     assert first.pk == again.pk
     with pytest.raises(IdempotencyMismatchError):
         services.payout_create(
-            owner_id=user.pk, purpose=TEST_PURPOSE, reference="w", amount_minor=501,
-            currency="ZAR", bank_details=BANK, idempotency_key="w",
+            owner_id=user.pk,
+            purpose=TEST_PURPOSE,
+            reference="w",
+            amount_minor=501,
+            currency="ZAR",
+            bank_details=BANK,
+            idempotency_key="w",
         )
     with pytest.raises(BankDetailsInvalidError):
         services.payout_create(
-            owner_id=user.pk, purpose=TEST_PURPOSE, reference="x", amount_minor=500,
-            currency="ZAR", bank_details={**BANK, "account_number": "12"}, idempotency_key="x",
+            owner_id=user.pk,
+            purpose=TEST_PURPOSE,
+            reference="x",
+            amount_minor=500,
+            currency="ZAR",
+            bank_details={**BANK, "account_number": "12"},
+            idempotency_key="x",
         )
     assert Payout.objects.count() == 1
     assert bank.bank_details_decrypt(first.bank_details_encrypted) == BANK
@@ -225,7 +270,9 @@ def test_the_sweep_resends_deliveries_whose_task_was_lost(
 ) -> None:
     order = _order(user)
     body = purchase_body(purchase_id=order.provider_purchase_id)
-    receipt = services.webhook_receive(provider_name="sandbox", body=body, headers={"X-Signature": sandbox_sign(body)})
+    receipt = services.webhook_receive(
+        provider_name="sandbox", body=body, headers={"X-Signature": sandbox_sign(body)}
+    )
     # Stored, but its task never ran (the broker was down at commit).
     WebhookDelivery.objects.update(next_attempt_at=timezone.now() - timedelta(minutes=5))
 
@@ -242,7 +289,9 @@ def test_a_duplicate_of_a_stuck_delivery_nudges_it(
 ) -> None:
     order = _order(user)
     body = purchase_body(purchase_id=order.provider_purchase_id)
-    services.webhook_receive(provider_name="sandbox", body=body, headers={"X-Signature": sandbox_sign(body)})
+    services.webhook_receive(
+        provider_name="sandbox", body=body, headers={"X-Signature": sandbox_sign(body)}
+    )
     WebhookDelivery.objects.update(next_attempt_at=timezone.now() - timedelta(minutes=5))
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -257,12 +306,22 @@ def test_reconciliation_expires_orders_that_never_got_a_checkout_and_purges_old_
     user: Any, handler: RecordingHandler, settings: Any
 ) -> None:
     order = PaymentOrder.objects.create(
-        owner=user, purpose=TEST_PURPOSE, reference="x", idempotency_key="x", amount_minor=1,
-        currency="ZAR", provider="sandbox", expires_at=timezone.now(),
+        owner=user,
+        purpose=TEST_PURPOSE,
+        reference="x",
+        idempotency_key="x",
+        amount_minor=1,
+        currency="ZAR",
+        provider="sandbox",
+        expires_at=timezone.now(),
     )
     PaymentOrder.objects.update(created_at=timezone.now() - timedelta(hours=2))
     old = WebhookDelivery.objects.create(
-        provider="sandbox", body=b"x", body_sha256="0" * 64, signature_verdict="invalid", state="rejected"
+        provider="sandbox",
+        body=b"x",
+        body_sha256="0" * 64,
+        signature_verdict="invalid",
+        state="rejected",
     )
     WebhookDelivery.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=31))
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import time
 
 import orjson
 import pytest
@@ -109,12 +108,12 @@ def test_refunds_payouts_and_other_events() -> None:
         orjson.dumps({"event_type": "purchase.paid", "updated_on": 1}),  # no id
         orjson.dumps({"event_type": "purchase.paid", "id": "x"}),  # no time
         orjson.dumps(
-            {"event_type": "payment.refunded", "id": "r", "updated_on": int(time.time())}
+            {"event_type": "payment.refunded", "id": "r", "updated_on": 1_800_000_000}
         ),  # a refund of nothing
     ],
 )
 def test_malformed_bodies_are_refused(body: bytes) -> None:
-    with pytest.raises(ValueError):  # noqa: PT011 - each names its own reason
+    with pytest.raises(ValueError):
         wire.parse_webhook(body, names=NAMES)
 
 

@@ -59,7 +59,10 @@ def _deliver(api: Any, body: bytes, capture: Any, signature: str | None = "sign"
 
 
 def test_a_valid_delivery_is_stored_raw_processed_and_acknowledged(
-    api: Any, order: PaymentOrder, handler: RecordingHandler, django_capture_on_commit_callbacks: Any
+    api: Any,
+    order: PaymentOrder,
+    handler: RecordingHandler,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     body = _paid(order)
     reply = _deliver(api, body, django_capture_on_commit_callbacks)
@@ -88,6 +91,7 @@ def test_a_valid_delivery_is_stored_raw_processed_and_acknowledged(
     ],
 )
 def test_unsigned_and_forged_deliveries_are_refused_and_kept(
+    *,
     api: Any,
     order: PaymentOrder,
     handler: RecordingHandler,
@@ -136,18 +140,27 @@ def test_a_signed_body_that_is_not_an_event_is_400(api: Any, handler: RecordingH
 
 
 def test_unknown_provider_wrong_method_and_oversized_bodies(api: Any, settings: Any) -> None:
-    assert api.post("/webhooks/stripe", data=b"{}", content_type="application/json").status_code == 404
-    assert api.post("/webhooks/revio", data=b"{}", content_type="application/json").status_code == 404
+    assert (
+        api.post("/webhooks/stripe", data=b"{}", content_type="application/json").status_code == 404
+    )
+    assert (
+        api.post("/webhooks/revio", data=b"{}", content_type="application/json").status_code == 404
+    )
     wrong = api.get("/webhooks/sandbox")
     assert (wrong.status_code, wrong["Allow"]) == (405, "POST")
     settings.API_MAX_BODY_BYTES = 100
-    big = api.post("/webhooks/sandbox", data=b"{" + b" " * 200 + b"}", content_type="application/json")
+    big = api.post(
+        "/webhooks/sandbox", data=b"{" + b" " * 200 + b"}", content_type="application/json"
+    )
     assert big.status_code == 413
     assert WebhookDelivery.objects.count() == 0
 
 
 def test_a_replayed_event_is_acknowledged_and_not_processed_again(
-    api: Any, order: PaymentOrder, handler: RecordingHandler, django_capture_on_commit_callbacks: Any
+    api: Any,
+    order: PaymentOrder,
+    handler: RecordingHandler,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     body = _paid(order)
     first = _deliver(api, body, django_capture_on_commit_callbacks)
@@ -165,10 +178,15 @@ def test_a_replayed_event_is_acknowledged_and_not_processed_again(
 
 
 def test_paid_after_failed_ends_paid_and_failed_after_paid_changes_nothing(
-    api: Any, order: PaymentOrder, handler: RecordingHandler, django_capture_on_commit_callbacks: Any
+    api: Any,
+    order: PaymentOrder,
+    handler: RecordingHandler,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     now = int(time.time())
-    failed = _paid(order, event_type="purchase.payment_failure", status="error", updated_on=now - 10)
+    failed = _paid(
+        order, event_type="purchase.payment_failure", status="error", updated_on=now - 10
+    )
     paid = _paid(order, updated_on=now - 5)
     late_failure = _paid(
         order, event_type="purchase.payment_failure", status="error", updated_on=now
@@ -189,7 +207,11 @@ def test_paid_after_failed_ends_paid_and_failed_after_paid_changes_nothing(
 
 
 def test_a_paid_event_for_another_amount_is_dead_lettered_not_credited(
-    api: Any, order: PaymentOrder, handler: RecordingHandler, django_capture_on_commit_callbacks: Any, settings: Any
+    api: Any,
+    order: PaymentOrder,
+    handler: RecordingHandler,
+    django_capture_on_commit_callbacks: Any,
+    settings: Any,
 ) -> None:
     settings.PAYMENTS_WEBHOOK_MAX_ATTEMPTS = 1
     reply = _deliver(api, _paid(order, total=1), django_capture_on_commit_callbacks)
@@ -204,7 +226,13 @@ def test_a_paid_event_for_another_amount_is_dead_lettered_not_credited(
 
 
 def test_an_unknown_purchase_is_retried_then_dead_lettered_and_replay_processes_it(
-    api: Any, user: Any, handler: RecordingHandler, django_capture_on_commit_callbacks: Any, settings: Any, order: PaymentOrder
+    *,
+    api: Any,
+    user: Any,
+    handler: RecordingHandler,
+    django_capture_on_commit_callbacks: Any,
+    settings: Any,
+    order: PaymentOrder,
 ) -> None:
     settings.PAYMENTS_WEBHOOK_MAX_ATTEMPTS = 2
     body = purchase_body(purchase_id="00000000-0000-0000-0000-000000000000")
@@ -243,7 +271,8 @@ def test_a_product_failing_rolls_the_payment_back_and_the_retry_applies_it_once(
     retry_in = services.webhook_record_failure(
         delivery_id=receipt.delivery_id, error=RuntimeError("no")
     )
-    assert retry_in is not None and 0 < retry_in <= 2
+    assert retry_in is not None
+    assert 0 < retry_in <= 2
     order.refresh_from_db()
     assert order.status == OrderStatus.PENDING  # rolled back with the handler
 
@@ -277,7 +306,11 @@ def test_the_task_retries_then_dead_letters(
 
 
 def test_a_payout_completed_before_its_submission_returned_ends_completed(
-    user: Any, handler: RecordingHandler, api: Any, django_capture_on_commit_callbacks: Any, settings: Any
+    user: Any,
+    handler: RecordingHandler,
+    api: Any,
+    django_capture_on_commit_callbacks: Any,
+    settings: Any,
 ) -> None:
     payout = services.payout_create(
         owner_id=user.pk,
@@ -296,7 +329,10 @@ def test_a_payout_completed_before_its_submission_returned_ends_completed(
     assert _deliver(api, body, django_capture_on_commit_callbacks).status_code == 200
 
     payout.refresh_from_db()
-    assert (payout.status, payout.provider_payout_id) == (PayoutStatus.COMPLETED, "gateway-payout-9")
+    assert (payout.status, payout.provider_payout_id) == (
+        PayoutStatus.COMPLETED,
+        "gateway-payout-9",
+    )
     assert handler.names() == ["payout_completed"]
     # The submission finally runs: nothing is sent twice, nothing changes.
     assert services.payout_submit(payout_id=payout.pk).status == PayoutStatus.COMPLETED
@@ -318,7 +354,11 @@ def test_a_payout_completed_before_its_submission_returned_ends_completed(
 
 
 def test_a_refund_before_the_payment_waits_for_it(
-    api: Any, order: PaymentOrder, handler: RecordingHandler, django_capture_on_commit_callbacks: Any, settings: Any
+    api: Any,
+    order: PaymentOrder,
+    handler: RecordingHandler,
+    django_capture_on_commit_callbacks: Any,
+    settings: Any,
 ) -> None:
     refund = refund_body(refund_id="rf-1", purchase_id=order.provider_purchase_id, amount=5000)
     receipt = services.webhook_receive(

@@ -7,7 +7,7 @@ from typing import Any
 
 from tessera.payments import sandbox
 from tessera.payments import services as payments
-from tessera.payments.models import SandboxWebhook
+from tessera.payments.models import PaymentOrder, SandboxWebhook
 from tessera.wallet import services
 from tessera.wallet.models import WalletTransaction
 
@@ -16,7 +16,11 @@ BANK = {
     "accountNumber": "1234567890",
     "bankCode": "250655",
 }
-BANK_SNAKE = {"account_holder": "Ada Lovelace", "account_number": "1234567890", "bank_code": "250655"}
+BANK_SNAKE = {
+    "account_holder": "Ada Lovelace",
+    "account_number": "1234567890",
+    "bank_code": "250655",
+}
 
 
 def deliver_sandbox_webhooks(object_id: str) -> list[str]:
@@ -38,7 +42,7 @@ def fund(user: Any, amount_minor: int, currency: str = "ZAR") -> WalletTransacti
     tx = services.deposit_create(
         user=user, amount_minor=amount_minor, currency=currency, idempotency_key=str(uuid.uuid4())
     )
-    purchase_id = tx.payment_order.provider_purchase_id
+    purchase_id = str(PaymentOrder.objects.get(pk=str(tx.payment_order_id)).provider_purchase_id)
     sandbox.purchase_act(purchase_id=purchase_id, action="pay")
     deliver_sandbox_webhooks(purchase_id)
     tx.refresh_from_db()

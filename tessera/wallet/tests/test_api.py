@@ -69,7 +69,12 @@ def test_money_routes_require_a_key_and_a_token(user_api: Any, api: Any) -> None
     missing = _deposit(user_api, {"amount": "10.00", "currency": "ZAR"}, key=None)
     assert missing.status_code == 422
     assert "Idempotency-Key" in missing.json()["error"]["fields"]
-    assert _withdraw(user_api, {"amount": "10.00", "currency": "ZAR", "bankDetails": BANK}, key=None).status_code == 422
+    assert (
+        _withdraw(
+            user_api, {"amount": "10.00", "currency": "ZAR", "bankDetails": BANK}, key=None
+        ).status_code
+        == 422
+    )
     assert _deposit(api, {"amount": "10.00", "currency": "ZAR"}).status_code == 401
     assert api.get("/api/balance").status_code == 401
     assert api.get("/api/transactions").status_code == 401
@@ -91,13 +96,20 @@ def test_the_same_key_replays_and_another_body_with_it_is_refused(user_api: Any)
 
 
 def test_a_deposit_is_paid_on_the_sandbox_and_credited_once(
-    user: Any, user_api: Any, client: Any, sandbox_wire: None, django_capture_on_commit_callbacks: Any
+    user: Any,
+    user_api: Any,
+    client: Any,
+    sandbox_wire: None,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     reply = _deposit(user_api, {"amount": "150.00", "currency": "ZAR"})
     assert reply.status_code == 201
     data = reply.json()["data"]
     assert (data["status"], data["kind"], data["amount"], data["currency"]) == (
-        "pending", "deposit", "150.00", "ZAR",
+        "pending",
+        "deposit",
+        "150.00",
+        "ZAR",
     )
     assert data["checkoutUrl"].startswith("http://testserver/sandbox/checkout/")
 
@@ -107,7 +119,9 @@ def test_a_deposit_is_paid_on_the_sandbox_and_credited_once(
 
     (balance_reply,) = user_api.get("/api/balance").json()["data"]["balances"]
     assert (balance_reply["currency"], balance_reply["amount"], balance_reply["inFlight"]) == (
-        "ZAR", "150.00", "0.00",
+        "ZAR",
+        "150.00",
+        "0.00",
     )
     assert "150.00" in balance_reply["display"]
     tx = user_api.get(f"/api/transactions/{data['transactionId']}").json()["data"]
@@ -122,7 +136,11 @@ def test_a_deposit_is_paid_on_the_sandbox_and_credited_once(
 
 
 def test_an_arabic_speaker_is_told_in_arabic(
-    user: Any, user_api: Any, client: Any, sandbox_wire: None, django_capture_on_commit_callbacks: Any
+    user: Any,
+    user_api: Any,
+    client: Any,
+    sandbox_wire: None,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     user.language = "ar"
     user.save(update_fields=["language"])
@@ -147,22 +165,41 @@ def test_withdrawals_over_the_balance_or_limits_or_with_bad_bank_details_change_
         ({"amount": "20.00", "currency": "USD", "bankDetails": BANK}, "insufficient_funds"),
         ({"amount": "9.99", "currency": "ZAR", "bankDetails": BANK}, "amount_below_minimum"),
         ({"amount": "50000.01", "currency": "ZAR", "bankDetails": BANK}, "amount_above_maximum"),
-        ({"amount": "20.00", "currency": "ZAR", "bankDetails": {**BANK, "accountNumber": "12"}}, "bank_details_invalid"),
-        ({"amount": "20.00", "currency": "ZAR", "bankDetails": {**BANK, "iban": "GB00WEST12345698765432"}}, "bank_details_invalid"),
-        ({"amount": "20.00", "currency": "ZAR", "bankDetails": {**BANK, "pin": "1234"}}, "unknown_field"),
+        (
+            {"amount": "20.00", "currency": "ZAR", "bankDetails": {**BANK, "accountNumber": "12"}},
+            "bank_details_invalid",
+        ),
+        (
+            {
+                "amount": "20.00",
+                "currency": "ZAR",
+                "bankDetails": {**BANK, "iban": "GB00WEST12345698765432"},
+            },
+            "bank_details_invalid",
+        ),
+        (
+            {"amount": "20.00", "currency": "ZAR", "bankDetails": {**BANK, "pin": "1234"}},
+            "unknown_field",
+        ),
     ]
     for number, (body, code) in enumerate(cases):
         reply = _withdraw(user_api, body, key=f"bad-{number}")
         assert reply.status_code == 422, (body, reply.content)
         assert reply.json()["error"]["code"] == code
     bad_account = _withdraw(user_api, cases[4][0], key="again")
-    assert bad_account.json()["error"]["fields"] == {"bankDetails.accountNumber": "An account number is 6 to 20 digits."}
+    assert bad_account.json()["error"]["fields"] == {
+        "bankDetails.accountNumber": "An account number is 6 to 20 digits."
+    }
     assert (WalletTransaction.objects.count(), LedgerEntry.objects.count()) == before
     assert balance(user) == 10000
 
 
 def test_a_withdrawal_reserves_at_once_and_completes_with_the_payout(
-    user: Any, user_api: Any, sandbox_wire: None, django_capture_on_commit_callbacks: Any, settings: Any
+    user: Any,
+    user_api: Any,
+    sandbox_wire: None,
+    django_capture_on_commit_callbacks: Any,
+    settings: Any,
 ) -> None:
     fund(user, 10000)
     settings.PAYMENTS_SANDBOX_PAYOUT_DELAY_SECONDS = 3600
@@ -192,7 +229,11 @@ def test_a_failed_payout_returns_the_money(
     with django_capture_on_commit_callbacks(execute=True):
         reply = _withdraw(
             user_api,
-            {"amount": "40.00", "currency": "ZAR", "bankDetails": {**BANK, "accountNumber": "0000000000"}},
+            {
+                "amount": "40.00",
+                "currency": "ZAR",
+                "bankDetails": {**BANK, "accountNumber": "0000000000"},
+            },
         )
     tx = user_api.get(f"/api/transactions/{reply.json()['data']['transactionId']}").json()["data"]
     assert tx["status"] == "failed"
@@ -216,7 +257,9 @@ def test_transactions_filter_and_page_by_cursor_and_stay_private(
 ) -> None:
     paid = fund(user, 5000)
     _deposit(user_api, {"amount": "20.00", "currency": "ZAR"}, key="open")
-    WalletTransaction.objects.filter(pk=paid.pk).update(created_at=timezone.now() - timedelta(days=3))
+    WalletTransaction.objects.filter(pk=paid.pk).update(
+        created_at=timezone.now() - timedelta(days=3)
+    )
 
     everything = user_api.get("/api/transactions").json()["data"]
     assert [t["status"] for t in everything["results"]] == ["pending", "completed"]
@@ -226,7 +269,8 @@ def test_transactions_filter_and_page_by_cursor_and_stay_private(
     recent = user_api.get("/api/transactions", {"createdAfter": since}).json()["data"]
     assert [t["amount"] for t in recent["results"]] == ["20.00"]
     first_page = user_api.get("/api/transactions?pageSize=1").json()["data"]
-    assert len(first_page["results"]) == 1 and first_page["next"]
+    assert len(first_page["results"]) == 1
+    assert first_page["next"]
     second = user_api.get(first_page["next"].split("testserver")[-1]).json()["data"]
     assert second["results"][0]["id"] == str(paid.pk)
     assert user_api.get("/api/transactions?kind=bribe").status_code == 422
@@ -240,7 +284,9 @@ def test_transactions_filter_and_page_by_cursor_and_stay_private(
 
 def test_a_refunded_deposit_is_taken_back_from_the_wallet(user: Any, user_api: Any) -> None:
     deposit = fund(user, 10000)
-    payments.payment_refund(order_id=deposit.payment_order_id, amount_minor=2500, idempotency_key="r")
+    payments.payment_refund(
+        order_id=deposit.payment_order_id, amount_minor=2500, idempotency_key="r"
+    )
 
     assert balance(user) == 7500
     refund = WalletTransaction.objects.get(kind="refund")

@@ -40,7 +40,8 @@ def test_a_transfer_posts_once_and_moves_the_balance_with_its_entries(user: Any)
         again = services.transfer_post(
             kind=TransferKind.DEPOSIT, reference="d:1", legs=[(clearing, -500), (wallet, 500)]
         )
-    assert first is not None and again is None
+    assert first is not None
+    assert again is None
     assert balance(user) == 500
     assert LedgerEntry.objects.count() == 2
     clearing.refresh_from_db()
@@ -125,19 +126,28 @@ def test_the_ledger_check_finds_a_balance_that_drifted_and_says_so(
 def test_postgresql_refuses_an_unbalanced_transfer_at_commit(user: Any) -> None:
     wallet, clearing = _accounts(user)
     transfer = LedgerTransfer.objects.create(kind=TransferKind.ADJUSTMENT, reference="raw")
-    with pytest.raises(IntegrityError, match="does not sum to zero"), transaction.atomic():
-        LedgerEntry.objects.create(transfer=transfer, account=wallet, amount_minor=10, currency="ZAR")
-        LedgerEntry.objects.create(transfer=transfer, account=clearing, amount_minor=-9, currency="ZAR")
-        # Deferred: checked when the transaction commits (here, the savepoint's constraints
-        # are forced now, as a commit would).
-        with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    with pytest.raises(IntegrityError, match="its account is not"), transaction.atomic():
-        # Balanced in USD, but written to ZAR accounts.
-        LedgerEntry.objects.create(transfer=transfer, account=wallet, amount_minor=10, currency="USD")
-        LedgerEntry.objects.create(transfer=transfer, account=clearing, amount_minor=-10, currency="USD")
-        with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    _refused_at_commit(
+        transfer, [(wallet, 10, "ZAR"), (clearing, -9, "ZAR")], "does not sum to zero"
+    )
+    # Balanced in USD, but written to ZAR accounts.
+    _refused_at_commit(
+        transfer, [(wallet, 10, "USD"), (clearing, -10, "USD")], "its account is not"
+    )
+
+
+def _refused_at_commit(transfer: Any, entries: list, message: str) -> None:
+    def write() -> None:
+        with transaction.atomic():
+            for account, amount, currency in entries:
+                LedgerEntry.objects.create(
+                    transfer=transfer, account=account, amount_minor=amount, currency=currency
+                )
+            # The trigger is deferred to the commit; force the check now, as a commit would.
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+    with pytest.raises(IntegrityError, match=message):
+        write()
 
 
 @pytest.mark.postgres
