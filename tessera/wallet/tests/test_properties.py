@@ -153,7 +153,8 @@ class WalletMachine(RuleBasedStateMachine):
                 """
                 SELECT count(*) FROM wallet_ledgeraccount a
                 WHERE a.kind = 'user_wallet' AND a.balance_minor <> COALESCE(
-                    (SELECT sum(e.amount_minor) FROM wallet_ledgerentry e WHERE e.account_id = a.id), 0)
+                    (SELECT sum(e.amount_minor) FROM wallet_ledgerentry e
+                     WHERE e.account_id = a.id), 0)
                 """
             )
             assert cursor.fetchone() == (0,)
