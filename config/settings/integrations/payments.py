@@ -32,6 +32,9 @@ PAYMENTS_RECONCILE_AFTER_SECONDS = env.int("PAYMENTS_RECONCILE_AFTER_SECONDS", d
 # A signed webhook older than this (by the time inside its signed body) is refused as stale.
 # Revio retries for up to 36 hours.
 PAYMENTS_WEBHOOK_MAX_AGE_SECONDS = env.int("PAYMENTS_WEBHOOK_MAX_AGE_SECONDS", default=48 * 3600)
+# On PostgreSQL the webhook inbox's INSERT commits without waiting for the WAL flush
+# (services/webhooks.py says why that is safe); money movements always wait.
+PAYMENTS_WEBHOOK_ASYNC_COMMIT = env.bool("PAYMENTS_WEBHOOK_ASYNC_COMMIT", default=True)
 PAYMENTS_WEBHOOK_MAX_ATTEMPTS = env.int("PAYMENTS_WEBHOOK_MAX_ATTEMPTS", default=8)
 # Kept webhook deliveries that were refused (forged, stale) are deleted after this many days.
 PAYMENTS_WEBHOOK_REJECTED_RETENTION_DAYS = env.int(
