@@ -240,7 +240,8 @@ def order_apply_event(
     """Apply what the gateway reported about an order (a webhook or a status query), under
     the order's row lock; returns what was done. Paid wins over failed; nothing after paid
     but refunds."""
-    with transaction.atomic():
+    # No savepoint: inside the webhook's transaction a failure rolls the whole back.
+    with transaction.atomic(savepoint=False):
         order = _lock(order_id)
         if event.kind in ("refund", EVENT_CHARGEBACK):
             return _refund_apply(

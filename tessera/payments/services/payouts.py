@@ -188,7 +188,8 @@ def _settle(
 def payout_apply_event(
     *, payout_id: Any, event: ProviderEvent, delivery: WebhookDelivery | None = None
 ) -> str:
-    with transaction.atomic():
+    # No savepoint: inside the webhook's transaction a failure rolls the whole back.
+    with transaction.atomic(savepoint=False):
         payout = _lock(payout_id)
         if event.amount_minor is not None and event.amount_minor != payout.amount_minor:
             raise EventMismatchError(
