@@ -16,6 +16,15 @@ from django.conf import settings
 pytestmark = pytest.mark.slow
 
 GOOD_SECRET = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(60))
+# Payments in production: a real gateway and keys for bank details (tessera/payments).
+GOOD_PAYMENTS = {
+    "PAYMENTS_PROVIDER": "revio",
+    "REVIO_API_KEY": "live-key",
+    "REVIO_BRAND_ID": "brand",
+    "REVIO_WEBHOOK_PUBLIC_KEY": "-----BEGIN PUBLIC KEY-----\\nMIIB\\n-----END PUBLIC KEY-----",
+    "PAYMENTS_ENCRYPTION_KEYS": "ZmVybmV0LWtleS1vZi10aGlydHktdHdvLWJ5dGVzLSE=",
+}
+GOOD = {"DJANGO_SECRET_KEY": GOOD_SECRET, "DJANGO_ALLOWED_HOSTS": "example.com"}
 
 
 def run_python(
@@ -76,6 +85,31 @@ def import_prod(env: dict[str, str], var_dir: Path) -> subprocess.CompletedProce
             "DJANGO_ALLOWED_HOSTS",
             id="empty-allowed-hosts",
         ),
+        pytest.param(
+            {**GOOD, **GOOD_PAYMENTS, "PAYMENTS_PROVIDER": "sandbox"},
+            "PAYMENTS_PROVIDER is sandbox",
+            id="sandbox-in-production",
+        ),
+        pytest.param(
+            {
+                **GOOD,
+                **GOOD_PAYMENTS,
+                "PAYMENTS_PROVIDER": "sandbox",
+                "PAYMENTS_SANDBOX_ALLOWED": "true",
+            },
+            "PAYMENTS_SANDBOX_PRIVATE_KEY",
+            id="sandbox-without-its-key",
+        ),
+        pytest.param(
+            {**GOOD, **GOOD_PAYMENTS, "REVIO_WEBHOOK_PUBLIC_KEY": ""},
+            "REVIO_WEBHOOK_PUBLIC_KEY",
+            id="revio-without-its-webhook-key",
+        ),
+        pytest.param(
+            {**GOOD, **GOOD_PAYMENTS, "PAYMENTS_ENCRYPTION_KEYS": ""},
+            "PAYMENTS_ENCRYPTION_KEYS",
+            id="no-encryption-keys",
+        ),
     ],
 )
 def test_production_settings_refuse_to_load_misconfigured(tmp_path, env, complaint):
@@ -87,9 +121,7 @@ def test_production_settings_refuse_to_load_misconfigured(tmp_path, env, complai
 
 
 def test_production_settings_load_with_a_good_environment(tmp_path):
-    result = import_prod(
-        {"DJANGO_SECRET_KEY": GOOD_SECRET, "DJANGO_ALLOWED_HOSTS": "example.com"}, tmp_path
-    )
+    result = import_prod({**GOOD, **GOOD_PAYMENTS}, tmp_path)
 
     assert result.returncode == 0, result.stderr
 
@@ -99,8 +131,8 @@ def test_deploy_checks_pass_under_production_settings(tmp_path):
         ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         {
             "DJANGO_SETTINGS_MODULE": "config.settings.prod",
-            "DJANGO_SECRET_KEY": GOOD_SECRET,
-            "DJANGO_ALLOWED_HOSTS": "example.com",
+            **GOOD,
+            **GOOD_PAYMENTS,
         },
         tmp_path,
     )
