@@ -20,6 +20,7 @@ urlpatterns = [
     path("confirm-email-change", account_pages.confirm_email_change, name="confirm-email-change"),
     path("invitation", capsule_pages.invitation, name="capsule-invitation"),
     path("", include("tessera.files.urls")),
+    path("", include("tessera.payments.urls")),
 ]
 
 handler404 = "tessera.core.views.not_found"

@@ -48,6 +48,7 @@ LOCAL_APPS = [
     "tessera.notifications",
     "tessera.tasks",
     "tessera.files",
+    "tessera.payments",
 ]
 # Product apps (content, capsules, …) are chosen by TESSERA_PRODUCTS: their registry is in
 # config/settings/integrations/products.py, not here.
@@ -346,6 +347,7 @@ from config.settings.integrations.auth import *  # noqa: E402
 from config.settings.integrations.capsules import *  # noqa: E402
 from config.settings.integrations.content import *  # noqa: E402
 from config.settings.integrations.notifications import *  # noqa: E402
+from config.settings.integrations.payments import *  # noqa: E402
 from config.settings.integrations.replicas import *  # noqa: E402
 from config.settings.integrations.storage import *  # noqa: E402
 

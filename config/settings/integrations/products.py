@@ -36,6 +36,13 @@ PRODUCT_REGISTRY: dict[str, dict[str, Any]] = {
         ("/drafts", "tessera.capsules.api:drafts_router", "capsules"),
         ("/recipients", "tessera.capsules.api:recipients_router", "capsules"),
     ),
+    "wallet": product(
+        ["tessera.wallet"],
+        ("/deposits", "tessera.wallet.api:deposits_router", "wallet"),
+        ("/withdrawals", "tessera.wallet.api:withdrawals_router", "wallet"),
+        ("/balance", "tessera.wallet.api:balance_router", "wallet"),
+        ("/transactions", "tessera.wallet.api:transactions_router", "wallet"),
+    ),
 }
 
 

@@ -16,13 +16,26 @@ from django.conf import settings
 pytestmark = pytest.mark.slow
 
 GOOD_SECRET = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(60))
+# Payments in production: a real gateway and keys for bank details (tessera/payments).
+GOOD_PAYMENTS = {
+    "PAYMENTS_PROVIDER": "revio",
+    "REVIO_API_KEY": "live-key",
+    "REVIO_BRAND_ID": "brand",
+    "REVIO_WEBHOOK_PUBLIC_KEY": "-----BEGIN PUBLIC KEY-----\\nMIIB\\n-----END PUBLIC KEY-----",
+    "PAYMENTS_ENCRYPTION_KEYS": "ZmVybmV0LWtleS1vZi10aGlydHktdHdvLWJ5dGVzLSE=",
+}
 # Email and SMS that would really be delivered (nothing is sent while settings load).
 REAL_DELIVERY = {
     "SENDGRID_API_KEY": "SG.test-key",
     "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
     "TWILIO_AUTH_TOKEN": "test-token",
 }
-GOOD = {"DJANGO_SECRET_KEY": GOOD_SECRET, "DJANGO_ALLOWED_HOSTS": "example.com", **REAL_DELIVERY}
+GOOD = {
+    "DJANGO_SECRET_KEY": GOOD_SECRET,
+    "DJANGO_ALLOWED_HOSTS": "example.com",
+    **REAL_DELIVERY,
+    **GOOD_PAYMENTS,
+}
 
 
 def run_python(
@@ -82,6 +95,31 @@ def import_prod(env: dict[str, str], var_dir: Path) -> subprocess.CompletedProce
             {"DJANGO_SECRET_KEY": GOOD_SECRET, "DJANGO_ALLOWED_HOSTS": ""},
             "DJANGO_ALLOWED_HOSTS",
             id="empty-allowed-hosts",
+        ),
+        pytest.param(
+            {**GOOD, **GOOD_PAYMENTS, "PAYMENTS_PROVIDER": "sandbox"},
+            "PAYMENTS_PROVIDER is sandbox",
+            id="sandbox-in-production",
+        ),
+        pytest.param(
+            {
+                **GOOD,
+                **GOOD_PAYMENTS,
+                "PAYMENTS_PROVIDER": "sandbox",
+                "PAYMENTS_SANDBOX_ALLOWED": "true",
+            },
+            "PAYMENTS_SANDBOX_PRIVATE_KEY",
+            id="sandbox-without-its-key",
+        ),
+        pytest.param(
+            {**GOOD, **GOOD_PAYMENTS, "REVIO_WEBHOOK_PUBLIC_KEY": ""},
+            "REVIO_WEBHOOK_PUBLIC_KEY",
+            id="revio-without-its-webhook-key",
+        ),
+        pytest.param(
+            {**GOOD, **GOOD_PAYMENTS, "PAYMENTS_ENCRYPTION_KEYS": ""},
+            "PAYMENTS_ENCRYPTION_KEYS",
+            id="no-encryption-keys",
         ),
     ],
 )
@@ -203,6 +241,7 @@ def test_deploy_checks_pass_under_production_settings(tmp_path):
             # not one of Django's deployment checks.
             "ALLOW_CONSOLE_DELIVERY": "true",
             "AUTH_FRONTEND_URL": "https://example.com",
+            **GOOD_PAYMENTS,
         },
         tmp_path,
     )

@@ -88,6 +88,13 @@ def test_template_list_searches_by_key_and_filters(admin_client_logged_in: Any) 
         ("capsules.reply", "in_app", "ar"),
         ("capsules.unfolding", "in_app", "ar"),
         ("security.alert", "in_app", "ar"),
+        # tessera/wallet's templates (wallet migration 0003)
+        ("wallet.adjustment_completed", "in_app", "ar"),
+        ("wallet.deposit_completed", "in_app", "ar"),
+        ("wallet.deposit_failed", "in_app", "ar"),
+        ("wallet.refund_completed", "in_app", "ar"),
+        ("wallet.withdrawal_completed", "in_app", "ar"),
+        ("wallet.withdrawal_failed", "in_app", "ar"),
     ]
 
 

@@ -1,0 +1,21 @@
+from django.apps import AppConfig
+
+
+class WalletConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "tessera.wallet"
+    label = "wallet"
+    verbose_name = "Wallet"
+
+    def ready(self) -> None:
+        from tessera.payments.hooks import register
+        from tessera.wallet import metrics  # noqa: F401 - registers the collectors
+        from tessera.wallet.handlers import (
+            DEPOSIT_PURPOSE,
+            WITHDRAWAL_PURPOSE,
+            WalletDeposits,
+            WalletWithdrawals,
+        )
+
+        register(DEPOSIT_PURPOSE, WalletDeposits())
+        register(WITHDRAWAL_PURPOSE, WalletWithdrawals())
