@@ -20,7 +20,6 @@ import argparse
 import contextlib
 import os
 import re
-import secrets
 import shutil
 import signal
 import socket
@@ -38,9 +37,16 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
-sys.path[:0] = [str(ROOT / "bench"), str(ROOT / "deploy"), str(ROOT / "deploy" / "nginx")]
+sys.path[:0] = [
+    str(ROOT),
+    str(ROOT / "bench"),
+    str(ROOT / "deploy"),
+    str(ROOT / "deploy" / "nginx"),
+]
 
 from benchlib.procs import Managed, Registry, install_signal_handlers, tail  # noqa: E402
+
+from config.localprod import production_env  # noqa: E402
 
 NAME = "ops_cluster"
 DATABASE = f"tessera_{NAME}"
@@ -127,10 +133,7 @@ class Cluster:
             {
                 "PATH": f"{BIN}:{env.get('PATH', '/usr/bin:/bin')}",
                 "PYTHONPATH": str(ROOT),
-                "DJANGO_SETTINGS_MODULE": "config.settings.prod",
-                "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
-                "JWT_SIGNING_KEYS": f"k1={secrets.token_urlsafe(48)}",
-                "JWT_ACTIVE_KEY_ID": "k1",
+                **production_env(),
                 "DJANGO_ALLOWED_HOSTS": f"{DOMAIN},127.0.0.1,localhost",
                 "CSRF_TRUSTED_ORIGINS": f"https://{DOMAIN}",
                 "DATABASE_URL": self.database_url,
@@ -143,8 +146,6 @@ class Cluster:
                 "METRICS_ALLOWED_IPS": "127.0.0.1,::1",
                 "LOG_LEVEL": "INFO",
                 "ACCESS_LOG_LEVEL": "WARNING",
-                # No SMS or email provider on loopback: the console back ends, allowed.
-                "ALLOW_CONSOLE_DELIVERY": "true",
             }
         )
         env.update(

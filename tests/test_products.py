@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import socket
 import subprocess
 import sys
@@ -19,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from config.localprod import production_env
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
@@ -70,17 +71,13 @@ def _env(tmp: Path, products: str) -> dict[str, str]:
     keep = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "TMPDIR"}}
     return {
         **keep,
-        "DJANGO_SETTINGS_MODULE": "config.settings.prod",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "false",
-        "TESSERA_VAR_DIR": str(tmp),
-        "DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite3'}",
-        "CELERY_BROKER_URL": "memory://",
-        "LOG_LEVEL": "WARNING",
-        "TESSERA_PRODUCTS": products,
-        # No SMS or email provider in this test: the console back ends, allowed explicitly.
-        "ALLOW_CONSOLE_DELIVERY": "true",
+        **production_env(
+            TESSERA_VAR_DIR=str(tmp),
+            DATABASE_URL=f"sqlite:///{tmp / 'db.sqlite3'}",
+            CELERY_BROKER_URL="memory://",
+            LOG_LEVEL="WARNING",
+            TESSERA_PRODUCTS=products,
+        ),
     }
 
 

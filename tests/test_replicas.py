@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from config.localprod import production_env
 from tessera.core import dbrouter
 from tests.pgcluster import ReplicatedPair, server_bin_dir
 
@@ -43,20 +43,18 @@ def _run(pair: ReplicatedPair, *argv: str) -> subprocess.CompletedProcess[str]:
     keep = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "TMPDIR"}}
     env = {
         **keep,
-        "DJANGO_SETTINGS_MODULE": "config.settings.prod",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
-        "DJANGO_ALLOWED_HOSTS": "testserver",
-        "SECURE_SSL_REDIRECT": "false",
-        "DATABASE_URL": pair.url(pair.primary_port, DATABASE),
-        "DATABASE_REPLICA_URLS": pair.url(pair.replica_port, DATABASE),
-        "DATABASE_REPLICA_PIN_SECONDS": "2",
-        "CELERY_TASK_ALWAYS_EAGER": "true",
-        "CELERY_BROKER_URL": "memory://",
-        "EDGE_ENABLED": "false",
-        "CAPSULE_PAGE_CACHE": "false",
-        "RATE_LIMIT_ENABLED": "false",
-        "LOG_LEVEL": "WARNING",
-        "ALLOW_CONSOLE_DELIVERY": "true",
+        **production_env(
+            DJANGO_ALLOWED_HOSTS="testserver",
+            DATABASE_URL=pair.url(pair.primary_port, DATABASE),
+            DATABASE_REPLICA_URLS=pair.url(pair.replica_port, DATABASE),
+            DATABASE_REPLICA_PIN_SECONDS="2",
+            CELERY_TASK_ALWAYS_EAGER="true",
+            CELERY_BROKER_URL="memory://",
+            EDGE_ENABLED="false",
+            CAPSULE_PAGE_CACHE="false",
+            RATE_LIMIT_ENABLED="false",
+            LOG_LEVEL="WARNING",
+        ),
         "PYTHONPATH": str(ROOT),
     }
     return subprocess.run(

@@ -17,6 +17,11 @@ from benchlib.procs import BenchError, Managed, Registry, free_port, tail, wait_
 
 REPO = Path(__file__).resolve().parents[2]
 BENCH = REPO / "bench"
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from config.localprod import production_env  # noqa: E402
+
 VENV_BIN = Path(sys.executable).parent
 if not (VENV_BIN / "granian").exists() and (REPO / ".venv" / "bin" / "granian").exists():
     VENV_BIN = REPO / ".venv" / "bin"
@@ -44,11 +49,7 @@ def tessera_env(static_root: Path) -> dict[str, str]:
     env = _base_env()
     env.update(
         {
-            "DJANGO_SETTINGS_MODULE": "config.settings.prod",
-            "DJANGO_SECRET_KEY": secrets.token_urlsafe(45)[:60],
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "SECURE_SSL_REDIRECT": "false",
-            "ALLOW_CONSOLE_DELIVERY": "true",  # nothing is emailed or texted in a bench
+            **production_env(),
             "DATABASE_URL": DATABASE_URL,
             "REDIS_URL": REDIS_URL,
             "RATE_LIMIT_DEFAULT": RATE_LIMIT_DEFAULT,

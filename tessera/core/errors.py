@@ -41,6 +41,13 @@ class CoreErrorCode(ErrorCode):
     RATE_LIMITED = "rate_limited"
     INTERNAL_ERROR = "internal_error"
     SERVICE_UNAVAILABLE = "service_unavailable"
+    # Amounts and currencies, refused by tessera.core.money.
+    AMOUNT_INVALID = "amount_invalid"
+    AMOUNT_NOT_POSITIVE = "amount_not_positive"
+    AMOUNT_TOO_PRECISE = "amount_too_precise"
+    AMOUNT_TOO_LARGE = "amount_too_large"
+    CURRENCY_UNKNOWN = "currency_unknown"
+    CURRENCY_NOT_ACCEPTED = "currency_not_accepted"
 
 
 def _subclasses(base: type[ErrorCode]) -> list[type[ErrorCode]]:

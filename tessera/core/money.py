@@ -19,19 +19,10 @@ from babel.numbers import format_currency, get_currency_precision, list_currenci
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from tessera.core.errors import ErrorCode, InvalidInputError
+from tessera.core.errors import CoreErrorCode, InvalidInputError
 
 # Far beyond any real payment and still exact in a 64-bit column of minor units.
 MAX_MINOR_UNITS = 10**15
-
-
-class MoneyErrorCode(ErrorCode):
-    AMOUNT_INVALID = "amount_invalid"
-    AMOUNT_NOT_POSITIVE = "amount_not_positive"
-    AMOUNT_TOO_PRECISE = "amount_too_precise"
-    AMOUNT_TOO_LARGE = "amount_too_large"
-    CURRENCY_UNKNOWN = "currency_unknown"
-    CURRENCY_NOT_ACCEPTED = "currency_not_accepted"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,14 +41,14 @@ def currency_check(currency: Any, *, field: str = "currency") -> str:
         raise InvalidInputError(
             _("%(currency)s is not a currency code (ISO 4217, such as ZAR).")
             % {"currency": str(currency)[:10]},
-            code=MoneyErrorCode.CURRENCY_UNKNOWN,
+            code=CoreErrorCode.CURRENCY_UNKNOWN,
             fields={field: _("Unknown currency.")},
         )
     if code not in accepted_currencies():
         raise InvalidInputError(
             _("%(currency)s is not accepted here; use one of %(accepted)s.")
             % {"currency": code, "accepted": ", ".join(accepted_currencies())},
-            code=MoneyErrorCode.CURRENCY_NOT_ACCEPTED,
+            code=CoreErrorCode.CURRENCY_NOT_ACCEPTED,
             fields={field: _("Currency not accepted.")},
         )
     return code
@@ -100,20 +91,20 @@ def amount_parse(
         raise InvalidInputError(
             _("%(currency)s amounts have at most %(digits)d decimals.")
             % {"currency": currency, "digits": exponent},
-            code=MoneyErrorCode.AMOUNT_TOO_PRECISE,
+            code=CoreErrorCode.AMOUNT_TOO_PRECISE,
             fields={field: _("Too many decimals for this currency.")},
         )
     units = int(minor)
     if (units < 0 and not allow_negative) or (units == 0 and not allow_zero):
         raise InvalidInputError(
             _("The amount must be more than zero."),
-            code=MoneyErrorCode.AMOUNT_NOT_POSITIVE,
+            code=CoreErrorCode.AMOUNT_NOT_POSITIVE,
             fields={field: _("Must be more than zero.")},
         )
     if abs(units) >= MAX_MINOR_UNITS:
         raise InvalidInputError(
             _("The amount is too large."),
-            code=MoneyErrorCode.AMOUNT_TOO_LARGE,
+            code=CoreErrorCode.AMOUNT_TOO_LARGE,
             fields={field: _("Too large.")},
         )
     return units
@@ -134,6 +125,6 @@ def amount_display(minor: int, currency: str, *, language: str = "en") -> str:
 def _invalid(field: str) -> InvalidInputError:
     return InvalidInputError(
         _('The amount must be a decimal number written as a string, such as "150.00".'),
-        code=MoneyErrorCode.AMOUNT_INVALID,
+        code=CoreErrorCode.AMOUNT_INVALID,
         fields={field: _("Not a decimal amount.")},
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from copy import deepcopy
 from typing import Any
 
@@ -65,13 +66,18 @@ def _data_ref(response: dict[str, Any] | None) -> str | None:
     return ref.rsplit("/", 1)[1] if isinstance(ref, str) else None
 
 
-def _ids_in(component: str, components: dict[str, Any]) -> dict[str, str]:
+def _ids_in(component: str, components: dict[str, Any], readers: Iterable[str]) -> dict[str, str]:
     """Where a reply with `data` of this component holds ids: `{component: pointer}` for the
-    component itself and for each object it holds directly (a direct upload's `file`)."""
+    component itself, for each read component it extends (a deposit is a wallet transaction
+    with its checkout), and for each object it holds directly (a direct upload's `file`)."""
     found: dict[str, str] = {}
     properties = components.get(component, {}).get("properties", {})
     if "id" in properties:
         found[component] = "/data/id"
+        for reader in readers:
+            held = set(components.get(reader, {}).get("properties", {}))
+            if held and held <= set(properties):
+                found.setdefault(reader, "/data/id")
     for name, held in properties.items():
         ref = held.get("$ref") if isinstance(held, dict) else None
         if ref:
@@ -102,7 +108,7 @@ def add_links(schema: dict[str, Any]) -> None:
         if created is None or component is None:
             continue
         links: dict[str, Any] = {}
-        for held, pointer in _ids_in(component, components).items():
+        for held, pointer in _ids_in(component, components, readers).items():
             if held not in readers:
                 continue
             item_path, parameter = readers[held]
