@@ -7,6 +7,7 @@ from tessera.capsules.api import capsules_router, drafts_router, recipients_rout
 from tessera.content.api import router as content_router
 from tessera.core.api import TesseraAPI
 from tessera.core.api.system import router as system_router
+from tessera.events.api import events_router, venues_router
 from tessera.files.api import router as files_router
 from tessera.notifications.api import router as notifications_router
 from tessera.tasks.api import router as tasks_router
@@ -32,3 +33,5 @@ api.add_router("", content_router, tags=["content"])
 api.add_router("/capsules", capsules_router, tags=["capsules"])
 api.add_router("/drafts", drafts_router, tags=["capsules"])
 api.add_router("/recipients", recipients_router, tags=["capsules"])
+api.add_router("/events", events_router, tags=["events"])
+api.add_router("/venues", venues_router, tags=["events"])

@@ -25,6 +25,7 @@ DJANGO_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",  # search and trigram lookups (used on PostgreSQL only)
 ]
 THIRD_PARTY_APPS = [
     "ninja",
@@ -43,6 +44,7 @@ LOCAL_APPS = [
     "tessera.files",
     "tessera.capsules",
     "tessera.content",
+    "tessera.events",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -294,4 +296,5 @@ API_TOKEN_VERIFIER = "tessera.accounts.tokens.access_token_verify"  # noqa: S105
 from config.settings.integrations.auth import *  # noqa: E402
 from config.settings.integrations.capsules import *  # noqa: E402
 from config.settings.integrations.content import *  # noqa: E402
+from config.settings.integrations.events import *  # noqa: E402
 from config.settings.integrations.storage import *  # noqa: E402

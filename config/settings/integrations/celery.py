@@ -51,6 +51,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60,
         "options": {"expires": 55},
     },
+    # Events: completions, expiries, lapsed payment holds, reminders (tessera/events).
+    "events-sweep": {
+        "task": "events.sweep",
+        "schedule": 60,
+        "options": {"expires": 55},
+    },
 }
 
 # Workers log through Django's LOGGING (structlog JSON with the task id bound), not Celery's
