@@ -13,6 +13,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("", include("tessera.files.urls")),
+    path("", include("tessera.payments.urls")),
 ]
 
 handler404 = "tessera.core.views.not_found"

@@ -45,6 +45,7 @@ LOCAL_APPS = [
     "tessera.capsules",
     "tessera.content",
     "tessera.events",
+    "tessera.payments",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -297,4 +298,5 @@ from config.settings.integrations.auth import *  # noqa: E402
 from config.settings.integrations.capsules import *  # noqa: E402
 from config.settings.integrations.content import *  # noqa: E402
 from config.settings.integrations.events import *  # noqa: E402
+from config.settings.integrations.payments import *  # noqa: E402
 from config.settings.integrations.storage import *  # noqa: E402

@@ -30,3 +30,5 @@ SESSION_COOKIE_HTTPONLY = True
 METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
 STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
 WHITENOISE_USE_FINDERS = False
+
+payments_production_check(globals())

@@ -57,6 +57,30 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60,
         "options": {"expires": 55},
     },
+    # Webhook deliveries, payouts and sandbox webhooks whose task was lost (broker down at
+    # commit) are sent again.
+    "payments-sweep": {
+        "task": "payments.sweep",
+        "schedule": 60,
+        "options": {"expires": 55},
+    },
+    # Orders and payouts open for more than an hour are asked about at the gateway.
+    "payments-reconcile": {
+        "task": "payments.reconcile",
+        "schedule": 15 * 60,
+        "options": {"expires": 14 * 60},
+    },
+    "wallet-reconcile": {
+        "task": "wallet.reconcile",
+        "schedule": 15 * 60,
+        "options": {"expires": 14 * 60},
+    },
+    # Each wallet's balance equals the sum of its entries; the ledger sums to zero.
+    "wallet-ledger-check": {
+        "task": "wallet.ledger_check",
+        "schedule": crontab(hour=2, minute=30),
+        "options": {"expires": 3600},
+    },
 }
 
 # Workers log through Django's LOGGING (structlog JSON with the task id bound), not Celery's

@@ -1,0 +1,94 @@
+"""The webhook inbox: every delivery a gateway makes, kept raw before anything is done."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from tessera.core.models import BaseModel
+
+
+class SignatureVerdict(models.TextChoices):
+    VALID = "valid", _("Valid")
+    MISSING = "missing", _("No signature")
+    INVALID = "invalid", _("Invalid signature")
+    MALFORMED = "malformed", _("Malformed")
+    STALE = "stale", _("Stale")
+
+
+class DeliveryState(models.TextChoices):
+    RECEIVED = "received", _("Received, to process")
+    PROCESSED = "processed", _("Processed")
+    IGNORED = "ignored", _("Ignored (nothing to do)")
+    DUPLICATE = "duplicate", _("Duplicate (acknowledged)")
+    REJECTED = "rejected", _("Rejected")
+    FAILED = "failed", _("Failed (dead letter)")
+
+
+class WebhookDelivery(BaseModel):
+    """One HTTP delivery to `/webhooks/<provider>`: body and headers as received, the
+    signature verdict, and what processing did with it.
+
+    `accepted` marks the first validly signed delivery of an event; the partial unique
+    constraints on it make a second delivery of the same event (same event id, or the same
+    body) a `duplicate` row pointing at the first, acknowledged and never processed.
+    """
+
+    provider = models.CharField(max_length=20)
+    body = models.BinaryField()
+    body_sha256 = models.CharField(max_length=64)
+    headers = models.JSONField(default=dict)
+    signature_verdict = models.CharField(max_length=12, choices=SignatureVerdict.choices)
+    state = models.CharField(max_length=12, choices=DeliveryState.choices)
+    accepted = models.BooleanField(default=False)
+    event_id = models.CharField(max_length=200, blank=True, default="")
+    event_type = models.CharField(max_length=100, blank=True, default="")
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=300, blank=True, default="")
+    last_error = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ("-created_at",)
+        verbose_name_plural = "webhook deliveries"
+        permissions = (("replay_webhookdelivery", "Can replay dead-lettered webhook deliveries"),)
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(
+                fields=["provider", "event_id"],
+                condition=Q(accepted=True) & ~Q(event_id=""),
+                name="payments_webhook_event_once",
+            ),
+            models.UniqueConstraint(
+                fields=["provider", "body_sha256"],
+                condition=Q(accepted=True),
+                name="payments_webhook_body_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=DeliveryState.values), name="payments_webhook_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(signature_verdict__in=SignatureVerdict.values),
+                name="payments_webhook_verdict_valid",
+            ),
+            # Only a validly signed delivery is ever processed.
+            models.CheckConstraint(
+                condition=Q(accepted=False) | Q(signature_verdict=SignatureVerdict.VALID),
+                name="payments_webhook_accepted_signed",
+            ),
+        ]
+        indexes: ClassVar[list[Any]] = [
+            models.Index(fields=["state", "next_attempt_at"], name="payments_webhook_todo_idx"),
+            models.Index(
+                fields=["provider", "state", "-created_at"], name="payments_webhook_list_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.event_type or '?'} ({self.state})"
