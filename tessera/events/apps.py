@@ -9,5 +9,8 @@ class EventsConfig(AppConfig):
 
     def ready(self) -> None:
         from tessera.events import signals
+        from tessera.events.services.payments import PURPOSE, TicketPayments
+        from tessera.payments.hooks import register
 
         signals.connect()
+        register(PURPOSE, TicketPayments())

@@ -1,9 +1,12 @@
 """Paid tickets through the payments layer (`tessera.payments`, a platform app).
 
 Events never touches payments' models: it creates orders, refunds and cancels through
-`tessera.payments.services`, and hears back through the handler registered for the
-purpose `events.ticket` (`hooks.register` in `apps.py`). Each hook runs inside the
-payment's own transaction, exactly once per status change; they are idempotent anyway.
+`tessera.payments.services`, and hears back through `TicketPayments`, registered for the
+purpose `events.ticket` in `apps.py`. Each hook runs inside the payment's own transaction,
+exactly once per status change; they are idempotent anyway. Orders are created outside
+this module's transactions (the payments layer commits an order before it calls the
+gateway), keyed by the ticket and its attempt number, so a retried checkout finds the same
+order and a new one is made only after the previous one failed.
 """
 
 from __future__ import annotations
@@ -14,20 +17,31 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from tessera.core.errors import NotFoundError
+from tessera.core.jobs import enqueue_on_commit
 from tessera.events import statemachine as sm
 from tessera.events.errors import TicketNotPayableError
 from tessera.events.models import Ticket
 from tessera.events.services.common import event_locked, now, place_take
 from tessera.events.services.notify import tell
 from tessera.events.services.tickets import ticket_confirm
+from tessera.payments import services as payments
+from tessera.payments.hooks import OrderEvent, PaymentHandler
 
 PURPOSE = "events.ticket"
 
 
-def _payments() -> Any:
-    from tessera.payments import services as payments
-
-    return payments
+def _reserved(*, user: Any, ticket_id: Any) -> Ticket:
+    ticket = (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("event")
+        .filter(pk=ticket_id, holder=user)
+        .first()
+    )
+    if ticket is None:
+        raise NotFoundError(_("The ticket was not found."))
+    if ticket.status != sm.RESERVED or ticket.price_minor == 0:
+        raise TicketNotPayableError(extra={"state": str(ticket.status)})
+    return ticket
 
 
 def ticket_checkout(
@@ -37,68 +51,56 @@ def ticket_checkout(
     success_url: str | None = None,
     failure_url: str | None = None,
 ) -> Ticket:
-    """The checkout for a reserved ticket: the open order if there is one, else a new one
-    (one per attempt: a failed payment can be tried again while the place is held)."""
+    """The checkout of a reserved ticket: its open order's, or a new order's."""
     with transaction.atomic():
-        ticket = Ticket.objects.filter(pk=ticket_id, holder=user).first()
-        if ticket is None:
-            raise NotFoundError(_("The ticket was not found."))
-        event = event_locked(event_id=ticket.event_id)
-        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
-        if ticket.status != sm.RESERVED or ticket.price_minor == 0:
-            raise TicketNotPayableError(extra={"state": str(ticket.status)})
+        ticket = _reserved(user=user, ticket_id=ticket_id)
         if ticket.order_id is not None and ticket.checkout_url:
             return ticket
-        ticket.payment_attempts += 1
-        order = _payments().payment_order_create(
-            owner_id=user.pk,
-            purpose=PURPOSE,
-            reference=str(ticket.pk),
-            amount_minor=ticket.price_minor,
-            currency=ticket.currency,
-            description=_("Ticket: %(title)s") % {"title": event.title},
-            success_url=success_url,
-            failure_url=failure_url,
-            idempotency_key=f"events-ticket:{ticket.pk}:{ticket.payment_attempts}",
-        )
-        ticket.order_id = order.id
-        ticket.checkout_url = order.checkout_url or ""
-        ticket.save(update_fields=["order_id", "checkout_url", "payment_attempts", "updated_at"])
+        title, attempt = ticket.event.title, ticket.payment_attempts
+    order = payments.payment_order_create(
+        owner_id=user.pk,
+        purpose=PURPOSE,
+        reference=str(ticket.pk),
+        amount_minor=ticket.price_minor,
+        currency=ticket.currency,
+        description=_("Ticket: %(title)s") % {"title": title},
+        success_url=success_url,
+        failure_url=failure_url,
+        idempotency_key=f"events-ticket:{ticket.pk}:{attempt}",
+    )
+    with transaction.atomic():
+        ticket = _reserved(user=user, ticket_id=ticket_id)
+        if ticket.payment_attempts == attempt:
+            ticket.order_id = order.id
+            ticket.checkout_url = order.checkout_url or ""
+            ticket.save(update_fields=["order_id", "checkout_url", "updated_at"])
         return ticket
 
 
-def _ticket_for(order_event: Any) -> Ticket | None:
+def _ticket_for(order_event: OrderEvent) -> Ticket | None:
     ticket = Ticket.objects.filter(pk=order_event.reference).first()
     if ticket is None:
         return None
     event_locked(event_id=ticket.event_id)  # places move under the event's lock
-    return Ticket.objects.select_for_update().select_related("holder", "event").get(pk=ticket.pk)
+    return Ticket.objects.select_for_update(of=("self",)).select_related("holder", "event").get(pk=ticket.pk)
 
 
-def on_ticket_paid(order_event: Any) -> None:
+def on_ticket_paid(order_event: OrderEvent) -> None:
     """Confirm the ticket. Paid after the hold lapsed: confirmed if a place is still free,
     else refunded; paid for a ticket given up meanwhile: refunded."""
-    from tessera.core.jobs import enqueue_on_commit
     from tessera.events.tasks import ticket_refund
 
     at = now()
     ticket = _ticket_for(order_event)
-    if ticket is None:
+    if ticket is None or ticket.status == sm.VALID:
         return
     event = ticket.event
-    if ticket.order_id != order_event.order_id:
-        ticket.order_id = order_event.order_id
-    if ticket.status == sm.VALID:
-        return  # told twice: already done
-    if (
-        ticket.status == sm.EXPIRED
-        and event.status == sm.PUBLISHED
-        and event.places_taken < event.capacity
-    ):
-        place_take(event)
+    ticket.order_id = order_event.order_id
+    if ticket.status == sm.RESERVED:
         ticket_confirm(ticket=ticket, event=event, now=at)
         return
-    if ticket.status == sm.RESERVED:
+    if ticket.status == sm.EXPIRED and event.status == sm.PUBLISHED and event.places_left > 0:
+        place_take(event)
         ticket_confirm(ticket=ticket, event=event, now=at)
         return
     # Revoked (given up, event cancelled) or expired with no place left: pay it back.
@@ -113,7 +115,7 @@ def on_ticket_paid(order_event: Any) -> None:
     )
 
 
-def on_ticket_payment_failed(order_event: Any) -> None:
+def on_ticket_payment_failed(order_event: OrderEvent) -> None:
     """The order failed, was cancelled or expired: the place stays held until the hold
     lapses, and the next checkout makes a new order."""
     ticket = _ticket_for(order_event)
@@ -121,26 +123,24 @@ def on_ticket_payment_failed(order_event: Any) -> None:
         return
     ticket.order_id = None
     ticket.checkout_url = ""
-    ticket.save(update_fields=["order_id", "checkout_url", "updated_at"])
+    ticket.payment_attempts += 1
+    ticket.save(update_fields=["order_id", "checkout_url", "payment_attempts", "updated_at"])
 
 
-def on_ticket_refunded(order_event: Any) -> None:
+def on_ticket_refunded(order_event: OrderEvent) -> None:
     ticket = _ticket_for(order_event)
     if ticket is None:
         return
-    refunded = int(
-        getattr(order_event, "refunded_minor", None) or getattr(order_event, "amount_minor", 0)
-    )
-    ticket.refunded_minor = min(ticket.price_minor, max(ticket.refunded_minor, refunded))
+    ticket.refunded_minor = min(ticket.price_minor, max(ticket.refunded_minor, order_event.refunded_minor))
     ticket.save(update_fields=["refunded_minor", "updated_at"])
 
 
 def ticket_refund_now(*, ticket_id: Any) -> None:
-    """Ask the payments layer for the refund (the task; idempotent by its key)."""
+    """Ask the payments layer for the refund (from a task; one refund per ticket by key)."""
     ticket = Ticket.objects.filter(pk=ticket_id).first()
     if ticket is None or ticket.order_id is None or ticket.refund_requested_at is None:
         return
-    _payments().payment_refund(
+    payments.payment_refund(
         order_id=ticket.order_id,
         amount_minor=None,
         reason=ticket.revoke_reason or "ticket_refund",
@@ -149,4 +149,15 @@ def ticket_refund_now(*, ticket_id: Any) -> None:
 
 
 def order_cancel_now(*, order_id: Any) -> None:
-    _payments().payment_order_cancel(order_id=order_id)
+    payments.payment_order_cancel(order_id=order_id, reason="ticket_released")
+
+
+class TicketPayments(PaymentHandler):
+    def on_order_paid(self, event: OrderEvent) -> None:
+        on_ticket_paid(event)
+
+    def on_order_failed(self, event: OrderEvent) -> None:
+        on_ticket_payment_failed(event)
+
+    def on_order_refunded(self, event: OrderEvent) -> None:
+        on_ticket_refunded(event)

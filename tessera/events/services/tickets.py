@@ -110,7 +110,7 @@ def ticket_revoke(*, ticket: Ticket, event: Event, now: Any, reason: str, by_hos
     from tessera.events.tasks import ticket_order_cancel, ticket_refund
 
     refund = refund_due(ticket=ticket, event=event, now=now, by_host=by_host)
-    had_order = ticket.status == sm.RESERVED and ticket.order_id is not None
+    open_order = ticket.order_id if ticket.status == sm.RESERVED else None
     ticket.revoke(now=now, reason=reason)
     if refund:
         ticket.refund_requested_at = now
@@ -118,8 +118,8 @@ def ticket_revoke(*, ticket: Ticket, event: Event, now: Any, reason: str, by_hos
     place_free(event)
     if refund:
         enqueue_on_commit(ticket_refund, ticket_id=str(ticket.pk))
-    if had_order:
-        enqueue_on_commit(ticket_order_cancel, order_id=str(ticket.order_id))
+    if open_order is not None:
+        enqueue_on_commit(ticket_order_cancel, order_id=str(open_order))
 
 
 def live_ticket(*, event: Event, user_id: Any) -> Ticket | None:
