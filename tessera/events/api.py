@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Query
 from ninja.pagination import paginate
 from ninja.responses import Status
+from ninja.throttling import BaseThrottle
 
 from tessera.core.api import ApiRouter
 from tessera.core.auth import bearer_auth, require_user
@@ -60,7 +61,9 @@ from tessera.events.schemas import (
 venues_router = ApiRouter(auth=bearer_auth)
 events_router = ApiRouter(auth=bearer_auth)
 
-_JOIN_LIMIT = [RateLimit(settings.EVENTS_REQUEST_RATE, key="user", scope="events:join")]
+_JOIN_LIMIT: list[BaseThrottle] = [
+    RateLimit(settings.EVENTS_REQUEST_RATE, key="user", scope="events:join")
+]
 
 
 def _image(content_type: str) -> dict[str, Any]:

@@ -18,8 +18,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
 
-_RAW = {"encoding": serialization.Encoding.Raw, "format": serialization.PublicFormat.Raw}
-
 
 def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
@@ -55,7 +53,9 @@ def key_id_of(public_raw: bytes) -> str:
 def generate() -> tuple[str, str, str]:
     """A new key pair: (key id, public key base64url, encrypted private key)."""
     private = Ed25519PrivateKey.generate()
-    public_raw = private.public_key().public_bytes(**_RAW)
+    public_raw = private.public_key().public_bytes(
+        encoding=serialization.Encoding.Raw, format=serialization.PublicFormat.Raw
+    )
     private_raw = private.private_bytes(
         encoding=serialization.Encoding.Raw,
         format=serialization.PrivateFormat.Raw,

@@ -242,7 +242,7 @@ def price_out(minor: int, currency: str) -> dict[str, str] | None:
 
 def my_part(*, event: Event, user: Any) -> dict[str, Any]:
     """What the viewer has to do with the event: host, request, invite, ticket, attendance."""
-    user_id = getattr(user, "pk", None)
+    user_id: Any = getattr(user, "pk", None)
     request = (
         JoinRequest.objects.filter(event=event, user_id=user_id).order_by("-created_at").first()
     )
@@ -442,6 +442,11 @@ def _person(user: Any) -> dict[str, Any]:
     return {"id": user.pk, "name": user.name}
 
 
+def _distance_of(event: Event) -> float | None:
+    distance = getattr(event, "distance_km", None)
+    return round(distance, 3) if distance is not None else None
+
+
 def event_view(
     event: Event, *, viewer: Any, request: Any = None, with_me: bool = False
 ) -> dict[str, Any]:
@@ -468,9 +473,7 @@ def event_view(
         # Whoever may see the event may see its cover.
         "cover": file_ref(event.cover, viewer=viewer, request=request, grant_private=True),
         "interests": list(event.interests.all()),
-        "distance_km": round(event.distance_km, 3)
-        if getattr(event, "distance_km", None) is not None
-        else None,
+        "distance_km": _distance_of(event),
         "created_at": event.created_at,
     }
     if with_me:

@@ -117,18 +117,22 @@ def _resolve(event: Event, scan: Scan) -> tuple[Ticket | None, str | None]:
     secret = scan.ticket or ""
     try:
         key_id = secrets.secret_key_id(secret)
-        known = _public_key(key_id)
-        if known is None:
-            return None, ScanResult.UNKNOWN
-        claims = secrets.secret_verify(secret, public_b64=known[0], key_id=key_id)
-        expired = False
+    except secrets.SecretUnknownError:
+        return None, ScanResult.UNKNOWN
+    known = _public_key(key_id)
+    if known is None:
+        return None, ScanResult.UNKNOWN
+    public_b64, signer_id = known
+    expired = False
+    try:
+        claims = secrets.secret_verify(secret, public_b64=public_b64, key_id=key_id)
     except secrets.SecretUnknownError:
         return None, ScanResult.UNKNOWN
     except secrets.SecretExpiredError as exc:
         claims, expired = exc.claims, True
     if claims.event_id != event.pk:
         return None, ScanResult.WRONG_EVENT
-    if known[1] != event.host_id:
+    if signer_id != event.host_id:
         return None, ScanResult.UNKNOWN  # signed by another organiser's key
     ticket = _locked_ticket(pk=claims.ticket_id, event=event)
     if ticket is None or ticket.holder_id != claims.holder_id:

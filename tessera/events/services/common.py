@@ -86,7 +86,8 @@ def is_host(event: Event, user: Any) -> bool:
 
 
 def is_helper(event: Event, user: Any) -> bool:
-    return EventHelper.objects.filter(event=event, user_id=getattr(user, "pk", None)).exists()
+    user_id: Any = getattr(user, "pk", None)
+    return user_id is not None and EventHelper.objects.filter(event=event, user_id=user_id).exists()
 
 
 def can_see(event: Event, user: Any) -> bool:
@@ -98,7 +99,7 @@ def can_see(event: Event, user: Any) -> bool:
         return False
     if event.visibility == Visibility.PUBLIC:
         return True
-    user_id = getattr(user, "pk", None)
+    user_id: Any = getattr(user, "pk", None)
     if user_id is None:
         return False
     return (

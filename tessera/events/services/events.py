@@ -257,8 +257,8 @@ def event_update(*, host: Any, event_id: Any, **changes: Any) -> Event:
             event.interests.set(_interests(changes.pop("interest_ids")))
         if "cover_id" in changes:
             cover_id = changes.pop("cover_id")
-            event.cover = (
-                file_get_attachable(owner=host, file_id=cover_id, purpose=Purpose.EVENT_COVER)
+            event.cover_id = (
+                file_get_attachable(owner=host, file_id=cover_id, purpose=Purpose.EVENT_COVER).pk
                 if cover_id
                 else None
             )

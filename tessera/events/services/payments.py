@@ -82,7 +82,11 @@ def _ticket_for(order_event: OrderEvent) -> Ticket | None:
     if ticket is None:
         return None
     event_locked(event_id=ticket.event_id)  # places move under the event's lock
-    return Ticket.objects.select_for_update(of=("self",)).select_related("holder", "event").get(pk=ticket.pk)
+    return (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("holder", "event")
+        .get(pk=ticket.pk)
+    )
 
 
 def on_ticket_paid(order_event: OrderEvent) -> None:
@@ -131,7 +135,9 @@ def on_ticket_refunded(order_event: OrderEvent) -> None:
     ticket = _ticket_for(order_event)
     if ticket is None:
         return
-    ticket.refunded_minor = min(ticket.price_minor, max(ticket.refunded_minor, order_event.refunded_minor))
+    ticket.refunded_minor = min(
+        ticket.price_minor, max(ticket.refunded_minor, order_event.refunded_minor)
+    )
     ticket.save(update_fields=["refunded_minor", "updated_at"])
 
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 
 from tessera.core.jobs import enqueue_on_commit
 from tessera.events import statemachine as sm
@@ -32,7 +34,9 @@ class SweepResult:
     reminded: int = 0
 
 
-def _moved(queryset, machine: sm.Machine, name: str, at: datetime, **also: object) -> int:  # type: ignore[no-untyped-def]
+def _moved(
+    queryset: QuerySet[Any], machine: sm.Machine, name: str, at: datetime, **also: Any
+) -> int:
     """The set-based form of a clock transition: rows `q_due` names get its target."""
     target = machine.transition(name).target
     return int(

@@ -46,10 +46,13 @@ def _message(ticket: Ticket, secret: str) -> EmailMultiAlternatives:
         f'<p style="font: 24px monospace">{escape(ticket.display_code)}</p>'
     )
     message = EmailMultiAlternatives(
-        subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[ticket.holder.email]
+        subject=subject,
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[ticket.holder.email or ""],
     )
     message.attach_alternative(html, "text/html")
-    message.mixed_subtype = "related"
+    message.mixed_subtype = "related"  # type: ignore[attr-defined]
     image = MIMEImage(codes.qr_png(secret), _subtype="png")
     image.add_header("Content-ID", "<ticket-qr>")
     image.add_header("Content-Disposition", "inline", filename=f"ticket-{ticket.code}.png")

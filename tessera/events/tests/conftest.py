@@ -16,7 +16,9 @@ from tests.fixtures import ApiClient
 
 
 def make_user(email: str, name: str = "", **extra: Any) -> User:
-    return User.objects.create_user(email=email, password="a long pass phrase", name=name or email.split("@")[0], **extra)
+    return User.objects.create_user(
+        email=email, password="a long pass phrase", name=name or email.split("@", 1)[0], **extra
+    )
 
 
 def client_for(user: User) -> ApiClient:
@@ -24,7 +26,7 @@ def client_for(user: User) -> ApiClient:
 
 
 @pytest.fixture(autouse=True)
-def _push_memory(settings: Any) -> Any:
+def pushed(settings: Any) -> Any:
     settings.EVENTS_PUSH_BACKEND = "tessera.events.push.MemoryPushBackend"
     MemoryPushBackend.sent.clear()
     return MemoryPushBackend.sent
@@ -73,7 +75,9 @@ def event_body(**changes: Any) -> dict[str, Any]:
 def make_event(host_api: ApiClient) -> Callable[..., dict[str, Any]]:
     """Create (and by default publish) an event through the API; returns its reply data."""
 
-    def make(*, publish: bool = True, client: ApiClient | None = None, **changes: Any) -> dict[str, Any]:
+    def make(
+        *, publish: bool = True, client: ApiClient | None = None, **changes: Any
+    ) -> dict[str, Any]:
         api = client or host_api
         reply = api.post("/api/events", event_body(**changes))
         assert reply.status_code == 201, reply.json()

@@ -46,25 +46,33 @@ def test_capacity_zero_is_refused(host_api: Any) -> None:
     assert Event.objects.count() == 0
 
 
-def test_capacity_below_the_places_taken_is_refused(make_event: Any, host_api: Any, guest_api: Any) -> None:
+def test_capacity_below_the_places_taken_is_refused(
+    make_event: Any, host_api: Any, guest_api: Any
+) -> None:
     event = make_event(requiresApproval=False, capacity=5)
     guest_api.post(f"/api/events/{event['id']}/requests", {})
     other = client_for(make_user("x@example.com"))
     other.post(f"/api/events/{event['id']}/requests", {})
-    _error(host_api.patch(f"/api/events/{event['id']}", {"capacity": 1}), 422, "event_capacity_invalid")
+    _error(
+        host_api.patch(f"/api/events/{event['id']}", {"capacity": 1}), 422, "event_capacity_invalid"
+    )
     stored = Event.objects.get(pk=event["id"])
     assert (stored.capacity, stored.places_taken) == (5, 2)
 
 
 def test_a_price_with_too_many_decimals_is_refused(host_api: Any) -> None:
     error = _error(
-        host_api.post("/api/events", event_body(price="10.005", currency="ZAR")), 422, "amount_too_precise"
+        host_api.post("/api/events", event_body(price="10.005", currency="ZAR")),
+        422,
+        "amount_too_precise",
     )
     assert "price" in error["fields"]
     assert Event.objects.count() == 0
 
 
-def test_a_request_to_a_private_event_without_an_invite_is_refused(make_event: Any, guest_api: Any) -> None:
+def test_a_request_to_a_private_event_without_an_invite_is_refused(
+    make_event: Any, guest_api: Any
+) -> None:
     event = make_event(visibility="private")
     _error(guest_api.post(f"/api/events/{event['id']}/requests", {}), 404, "not_found")
     _error(guest_api.get(f"/api/events/{event['id']}"), 404, "not_found")
@@ -78,12 +86,18 @@ def test_a_second_request_by_the_same_person_is_refused(make_event: Any, guest_a
     assert JoinRequest.objects.count() == 1
 
 
-def test_a_host_cannot_request_or_accept_their_own_request(make_event: Any, host_api: Any, host: Any) -> None:
+def test_a_host_cannot_request_or_accept_their_own_request(
+    make_event: Any, host_api: Any, host: Any
+) -> None:
     event = make_event()
     _error(host_api.post(f"/api/events/{event['id']}/requests", {}), 409, "request_own_event")
     # Even a request row of the host's (made around the service) is never accepted.
     own = JoinRequest.objects.create(event_id=event["id"], user=host)
-    _error(host_api.post(f"/api/events/{event['id']}/requests/{own.pk}/accept"), 409, "request_own_event")
+    _error(
+        host_api.post(f"/api/events/{event['id']}/requests/{own.pk}/accept"),
+        409,
+        "request_own_event",
+    )
     results = host_api.post(f"/api/events/{event['id']}/requests/decide", {"accept": [str(own.pk)]})
     assert results.json()["data"]["results"][0]["result"] == "request_own_event"
     own.refresh_from_db()
@@ -91,11 +105,20 @@ def test_a_host_cannot_request_or_accept_their_own_request(make_event: Any, host
     assert Ticket.objects.count() == 0
 
 
-def test_accepting_a_cancelled_request_is_refused(make_event: Any, host_api: Any, guest_api: Any) -> None:
+def test_accepting_a_cancelled_request_is_refused(
+    make_event: Any, host_api: Any, guest_api: Any
+) -> None:
     event = make_event()
     request_id = guest_api.post(f"/api/events/{event['id']}/requests", {}).json()["data"]["id"]
-    assert guest_api.post(f"/api/events/requests/{request_id}/cancel").json()["data"]["status"] == "cancelled"
-    error = _error(host_api.post(f"/api/events/{event['id']}/requests/{request_id}/accept"), 409, "request_cancelled")
+    assert (
+        guest_api.post(f"/api/events/requests/{request_id}/cancel").json()["data"]["status"]
+        == "cancelled"
+    )
+    error = _error(
+        host_api.post(f"/api/events/{event['id']}/requests/{request_id}/accept"),
+        409,
+        "request_cancelled",
+    )
     assert error["state"] == "cancelled"
     assert Ticket.objects.count() == 0
     assert Event.objects.get(pk=event["id"]).places_taken == 0
@@ -123,7 +146,10 @@ def _unchanged(door: dict[str, Any]) -> None:
 def test_a_forged_ticket_is_unknown(door: dict[str, Any], host_api: Any) -> None:
     claims = jwt.decode(door["ticket"]["secret"], options={"verify_signature": False})
     forged = jwt.encode(
-        claims, Ed25519PrivateKey.generate(), algorithm="EdDSA", headers={"kid": door["ticket"]["keyId"], "typ": None}
+        claims,
+        Ed25519PrivateKey.generate(),
+        algorithm="EdDSA",
+        headers={"kid": door["ticket"]["keyId"], "typ": None},
     )
     _error(_scan(host_api, door["event"]["id"], ticket=forged), 422, "unknown")
     _error(_scan(host_api, door["event"]["id"], ticket="not.a.ticket"), 422, "unknown")
@@ -143,15 +169,22 @@ def test_an_expired_ticket_is_refused(door: dict[str, Any], host_api: Any, setti
     _unchanged(door)
 
 
-def test_another_events_ticket_is_the_wrong_event(door: dict[str, Any], make_event: Any, host_api: Any) -> None:
+def test_another_events_ticket_is_the_wrong_event(
+    door: dict[str, Any], make_event: Any, host_api: Any
+) -> None:
     elsewhere = make_event(title="Another night")
     _error(_scan(host_api, elsewhere["id"], ticket=door["ticket"]["secret"]), 422, "wrong_event")
     _unchanged(door)
 
 
-def test_a_nonce_replayed_with_another_ticket_is_refused(door: dict[str, Any], host_api: Any, make_event: Any) -> None:
+def test_a_nonce_replayed_with_another_ticket_is_refused(
+    door: dict[str, Any], host_api: Any, make_event: Any
+) -> None:
     event_id = door["event"]["id"]
-    assert _scan(host_api, event_id, ticket=door["ticket"]["secret"], nonce="nonce-0001").status_code == 200
+    assert (
+        _scan(host_api, event_id, ticket=door["ticket"]["secret"], nonce="nonce-0001").status_code
+        == 200
+    )
     _error(_scan(host_api, event_id, code="ABCD-EFGH", nonce="nonce-0001"), 409, "nonce_reused")
     assert CheckIn.objects.filter(event_id=event_id).count() == 1
 
@@ -160,12 +193,16 @@ def test_coordinates_out_of_range_are_refused(host_api: Any) -> None:
     reply = host_api.post("/api/venues", {"name": "Nowhere", "latitude": 91, "longitude": 10})
     assert reply.status_code == 422
     assert "latitude" in reply.json()["error"]["fields"]
-    error = _error(host_api.get("/api/events?lat=10&lng=200&radiusKm=5"), 422, "coordinates_invalid")
+    error = _error(
+        host_api.get("/api/events?lat=10&lng=200&radiusKm=5"), 422, "coordinates_invalid"
+    )
     assert "lng" in error["fields"]
 
 
 def test_a_search_radius_of_20000_km_is_refused(host_api: Any) -> None:
-    error = _error(host_api.get("/api/events?lat=-33.9&lng=18.4&radiusKm=20000"), 422, "radius_invalid")
+    error = _error(
+        host_api.get("/api/events?lat=-33.9&lng=18.4&radiusKm=20000"), 422, "radius_invalid"
+    )
     assert "radiusKm" in error["fields"]
 
 
@@ -173,7 +210,10 @@ def test_an_invite_without_exactly_one_invitee_is_refused(make_event: Any, host_
     event = make_event()
     _error(host_api.post(f"/api/events/{event['id']}/invites", {}), 422, "invitee_invalid")
     _error(
-        host_api.post(f"/api/events/{event['id']}/invites", {"email": "a@example.com", "phone": "+27821234567"}),
+        host_api.post(
+            f"/api/events/{event['id']}/invites",
+            {"email": "a@example.com", "phone": "+27821234567"},
+        ),
         422,
         "invitee_invalid",
     )

@@ -50,12 +50,16 @@ def test_200_simultaneous_accepts_never_exceed_50_places() -> None:
             with lock:
                 request_id = next(ids)
             decided.append(
-                services.request_decide_one(host=host, event_id=event.pk, request_id=request_id, accept=True)
+                services.request_decide_one(
+                    host=host, event_id=event.pk, request_id=request_id, accept=True
+                )
             )
         return decided
 
     batches = race(accept_five, CONNECTIONS, join_timeout=240)
-    assert all(isinstance(b, list) for b in batches), [b for b in batches if not isinstance(b, list)][:3]
+    assert all(isinstance(b, list) for b in batches), [
+        b for b in batches if not isinstance(b, list)
+    ][:3]
     outcomes = [o for batch in batches for o in batch]
     assert len(outcomes) == 200
 
@@ -78,7 +82,9 @@ def test_200_simultaneous_accepts_never_exceed_50_places() -> None:
     for holder_id in holders:
         services.attendance_cancel(user=User.objects.get(pk=holder_id), event_id=event.pk)
     promoted = set(
-        Ticket.objects.filter(event=event, status=sm.VALID, holder_id__in=order).values_list("holder_id", flat=True)
+        Ticket.objects.filter(event=event, status=sm.VALID, holder_id__in=order).values_list(
+            "holder_id", flat=True
+        )
     )
     assert promoted == set(order)
     event.refresh_from_db()

@@ -52,9 +52,15 @@ def world(db: Any) -> dict[str, Any]:
         return created
 
     return {
-        "jazz": event("Jazz in the garden", CAPE_TOWN, 1, interests=[music], description="Saxophone quartet"),
-        "wine": event("Wine tasting", STELLENBOSCH, 2, interests=[food], price_minor=25000, currency="ZAR"),
-        "rock": event("Rock concert", JOBURG, 3, interests=[music], price_minor=9900, currency="ZAR"),
+        "jazz": event(
+            "Jazz in the garden", CAPE_TOWN, 1, interests=[music], description="Saxophone quartet"
+        ),
+        "wine": event(
+            "Wine tasting", STELLENBOSCH, 2, interests=[food], price_minor=25000, currency="ZAR"
+        ),
+        "rock": event(
+            "Rock concert", JOBURG, 3, interests=[music], price_minor=9900, currency="ZAR"
+        ),
         "online": event("Online jazz workshop", None, 4, interests=[music]),
         "private": event("Private jazz dinner", CAPE_TOWN, 1, visibility="private"),
         "draft": event("Draft jazz", CAPE_TOWN, 1, status=sm.DRAFT),
@@ -69,13 +75,17 @@ def _titles(api: Any, query: str) -> list[str]:
     return [item["title"] for item in reply.json()["data"]["items"]]
 
 
-def test_text_search_finds_public_upcoming_events_only(world: dict[str, Any], guest_api: Any) -> None:
+def test_text_search_finds_public_upcoming_events_only(
+    world: dict[str, Any], guest_api: Any
+) -> None:
     assert _titles(guest_api, "q=jazz") == ["Jazz in the garden", "Online jazz workshop"]
     assert _titles(guest_api, "q=saxophone") == ["Jazz in the garden"]
 
 
 @pytest.mark.postgres
-def test_a_misspelt_word_is_found_by_trigram_similarity(world: dict[str, Any], guest_api: Any) -> None:
+def test_a_misspelt_word_is_found_by_trigram_similarity(
+    world: dict[str, Any], guest_api: Any
+) -> None:
     assert _titles(guest_api, "q=jaz") == ["Jazz in the garden", "Online jazz workshop"]
     assert _titles(guest_api, "q=concer") == ["Rock concert"]
 
@@ -83,14 +93,21 @@ def test_a_misspelt_word_is_found_by_trigram_similarity(world: dict[str, Any], g
 def test_distance_from_a_point(world: dict[str, Any], guest_api: Any) -> None:
     lat, lng = CAPE_TOWN
     assert _titles(guest_api, f"lat={lat}&lng={lng}&radiusKm=10") == ["Jazz in the garden"]
-    assert _titles(guest_api, f"lat={lat}&lng={lng}&radiusKm=60") == ["Jazz in the garden", "Wine tasting"]
+    assert _titles(guest_api, f"lat={lat}&lng={lng}&radiusKm=60") == [
+        "Jazz in the garden",
+        "Wine tasting",
+    ]
     reply = guest_api.get(f"/api/events?lat={lat}&lng={lng}&radiusKm=60").json()["data"]["items"]
     assert 35 < reply[1]["distanceKm"] < 45
 
 
 def test_interests_dates_price_and_free(world: dict[str, Any], guest_api: Any) -> None:
     music = world["music"].pk
-    assert _titles(guest_api, f"interests={music}") == ["Jazz in the garden", "Rock concert", "Online jazz workshop"]
+    assert _titles(guest_api, f"interests={music}") == [
+        "Jazz in the garden",
+        "Rock concert",
+        "Online jazz workshop",
+    ]
     since = (timezone.now() + timedelta(days=1, hours=12)).isoformat().replace("+", "%2B")
     until = (timezone.now() + timedelta(days=3, hours=12)).isoformat().replace("+", "%2B")
     assert _titles(guest_api, f"from={since}&to={until}") == ["Wine tasting", "Rock concert"]
@@ -109,4 +126,5 @@ def test_cursor_pages_walk_every_event_once(world: dict[str, Any], guest_api: An
         cursor = f"&cursor={reply['nextCursor']}"
     assert seen == ["Jazz in the garden", "Wine tasting", "Rock concert", "Online jazz workshop"]
     bad = guest_api.get("/api/events?cursor=bm90LWEtY3Vyc29y")
-    assert bad.status_code == 422 and "cursor" in bad.json()["error"]["fields"]
+    assert bad.status_code == 422
+    assert "cursor" in bad.json()["error"]["fields"]

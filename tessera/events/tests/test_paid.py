@@ -27,7 +27,8 @@ def paid(make_event: Any, guest_api: Any) -> dict[str, Any]:
     joined = guest_api.post(f"/api/events/{event['id']}/requests", {})
     assert joined.json()["data"]["status"] == "accepted"
     ticket = guest_api.get("/api/events/tickets").json()["data"]["items"][0]
-    assert ticket["status"] == "reserved" and ticket["secret"] is None and ticket["holdExpiresAt"]
+    assert (ticket["status"], ticket["secret"]) == ("reserved", None)
+    assert ticket["holdExpiresAt"]
     return {"event": event, "ticket": ticket}
 
 
@@ -60,9 +61,12 @@ def test_paying_confirms_the_ticket_and_cancelling_in_time_refunds_it(
     _act(url, "pay", django_capture_on_commit_callbacks)
 
     ticket = guest_api.get(f"/api/events/tickets/{ticket_id}").json()["data"]
-    assert ticket["status"] == "valid" and ticket["secret"] and ticket["code"]
+    assert ticket["status"] == "valid"
+    assert ticket["secret"]
+    assert ticket["code"]
     stored = Ticket.objects.get(pk=ticket_id)
-    assert stored.order_id is not None and stored.emailed_at is not None
+    assert stored.order_id is not None
+    assert stored.emailed_at is not None
 
     with django_capture_on_commit_callbacks(execute=True):
         assert guest_api.delete(f"/api/events/{paid['event']['id']}/attendance").status_code == 204
@@ -82,7 +86,11 @@ def test_cancelling_after_the_refund_cutoff_is_not_refunded(
     with django_capture_on_commit_callbacks(execute=True):
         guest_api.delete(f"/api/events/{paid['event']['id']}/attendance")
     stored = Ticket.objects.get(pk=paid["ticket"]["id"])
-    assert (stored.status, stored.refunded_minor, stored.refund_requested_at) == (sm.REVOKED, 0, None)
+    assert (stored.status, stored.refunded_minor, stored.refund_requested_at) == (
+        sm.REVOKED,
+        0,
+        None,
+    )
 
 
 @pytest.mark.usefixtures("sandbox_wire")
@@ -119,7 +127,9 @@ def test_a_lapsed_hold_frees_the_place_and_a_late_payment_is_refunded_when_it_is
 
     ticket_id = paid["ticket"]["id"]
     url = _checkout(guest_api, ticket_id).json()["data"]["checkoutUrl"]
-    Ticket.objects.filter(pk=ticket_id).update(hold_expires_at=timezone.now() - timedelta(seconds=1))
+    Ticket.objects.filter(pk=ticket_id).update(
+        hold_expires_at=timezone.now() - timedelta(seconds=1)
+    )
     late = make_user("late@example.com")
     waiting = client_for(late).post(f"/api/events/{paid['event']['id']}/requests", {})
     assert waiting.json()["data"]["waitlisted"] is True

@@ -15,7 +15,13 @@ from tessera.events.models import Attendance, Event, Invite, JoinRequest, Ticket
 from tessera.events.services import events_sweep
 from tessera.events.tests.conftest import make_user
 
-MODELS = {"event": Event, "request": JoinRequest, "invite": Invite, "attendance": Attendance, "ticket": Ticket}
+MODELS = {
+    "event": Event,
+    "request": JoinRequest,
+    "invite": Invite,
+    "attendance": Attendance,
+    "ticket": Ticket,
+}
 
 
 def _declared(model: Any) -> dict[str, tuple[set[str], str]]:
@@ -23,7 +29,7 @@ def _declared(model: Any) -> dict[str, tuple[set[str], str]]:
     found: dict[str, tuple[set[str], str]] = {}
     for name, method in vars(model).items():
         meta = getattr(method, "_django_fsm", None)
-        if meta is None or meta.field is not field and getattr(meta.field, "name", meta.field) != field.name:
+        if meta is None or getattr(meta.field, "name", meta.field) != field.name:
             continue
         sources = set(meta.transitions)
         targets = {t.target for t in meta.transitions.values()}
@@ -67,26 +73,48 @@ def test_the_sweep_moves_exactly_the_rows_the_table_names(settings: Any) -> None
 
     over = event(starts_at=now - timedelta(hours=3), ends_at=now - timedelta(minutes=1))
     running = event(starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=1))
-    draft_over = event(status=sm.DRAFT, starts_at=now - timedelta(hours=3), ends_at=now - timedelta(hours=1))
+    draft_over = event(
+        status=sm.DRAFT, starts_at=now - timedelta(hours=3), ends_at=now - timedelta(hours=1)
+    )
     soon = event(starts_at=now + timedelta(minutes=30), ends_at=now + timedelta(hours=2))
     later = event()
     waiting_started = JoinRequest.objects.create(event=running, user=guest)
     waiting_later = JoinRequest.objects.create(event=later, user=guest)
-    lapsed = Invite.objects.create(event=later, inviter=host, invitee_email="a@example.com", expires_at=now - timedelta(seconds=1))
-    fresh = Invite.objects.create(event=later, inviter=host, invitee_email="b@example.com", expires_at=now + timedelta(days=1))
+    lapsed = Invite.objects.create(
+        event=later,
+        inviter=host,
+        invitee_email="a@example.com",
+        expires_at=now - timedelta(seconds=1),
+    )
+    fresh = Invite.objects.create(
+        event=later, inviter=host, invitee_email="b@example.com", expires_at=now + timedelta(days=1)
+    )
     later.places_taken = 1
     later.save()
     hold = Ticket.objects.create(
-        event=later, holder=guest, code="HOLD2345", key_id="k", issued_at=now,
-        status=sm.RESERVED, hold_expires_at=now - timedelta(seconds=1), price_minor=100, currency="ZAR",
+        event=later,
+        holder=guest,
+        code="HOLD2345",
+        key_id="k",
+        issued_at=now,
+        status=sm.RESERVED,
+        hold_expires_at=now - timedelta(seconds=1),
+        price_minor=100,
+        currency="ZAR",
     )
 
     result = events_sweep(at=now)
 
-    assert (result.completed, result.requests_expired, result.invites_expired, result.holds_expired) == (1, 1, 1, 1)
+    assert (
+        result.completed,
+        result.requests_expired,
+        result.invites_expired,
+        result.holds_expired,
+    ) == (1, 1, 1, 1)
     assert result.reminded == 1
     states = {e.pk: e.status for e in Event.objects.all()}
-    assert states[over.pk] == sm.COMPLETED and states[running.pk] == sm.PUBLISHED
+    assert states[over.pk] == sm.COMPLETED
+    assert states[running.pk] == sm.PUBLISHED
     assert states[draft_over.pk] == sm.DRAFT
     assert Event.objects.get(pk=soon.pk).reminded_at is not None
     assert Event.objects.get(pk=later.pk).reminded_at is None
