@@ -179,6 +179,7 @@ def main() -> int:  # noqa: PLR0915 - one linear script
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--port", type=int, default=0, help="the server's port (default: a free one)")
     args = parser.parse_args()
 
     install_signal_handlers()
@@ -194,6 +195,7 @@ def main() -> int:  # noqa: PLR0915 - one linear script
             "REDIS_URL": REDIS_URL,
             "CELERY_BROKER_URL": "redis://127.0.0.1:6379/5",
             "CELERY_TASK_ALWAYS_EAGER": "true",
+            "PAYMENTS_SANDBOX_ALLOWED": "true",
             "TESSERA_VAR_DIR": str(work / "var"),
             "JWT_ACCESS_TOKEN_LIFETIME_SECONDS": "7200",
         }
@@ -225,7 +227,7 @@ def main() -> int:  # noqa: PLR0915 - one linear script
         )
         seed = json.loads(seed_path.read_text())
         log(f"seeded in {time.perf_counter() - began:.1f} s")
-        port = free_port()
+        port = args.port or free_port()
         server = registry.start(
             "granian",
             granian_command("config.wsgi:application", port),

@@ -226,3 +226,9 @@ def test_other_peoples_events_are_not_found(make_event: Any, guest_api: Any) -> 
     _error(guest_api.patch(f"/api/events/{draft['id']}", {"title": "Mine now"}), 404, "not_found")
     _error(guest_api.get(f"/api/events/{draft['id']}/checkins/export"), 404, "not_found")
     assert Event.objects.get(pk=draft["id"]).title == "Jazz night"
+
+
+def test_refusals_speak_arabic(host_api: Any) -> None:
+    reply = host_api.get("/api/events?lat=-33.9&lng=18.4&radiusKm=20000&lang=ar")
+    assert reply.status_code == 422
+    assert reply.json()["error"]["message"] == "نطاق البحث خارج الحدود المسموح بها."
