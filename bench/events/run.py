@@ -29,6 +29,7 @@ import argparse
 import http.client
 import json
 import random
+import secrets
 import statistics
 import subprocess
 import sys
@@ -45,6 +46,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(REPO / "bench"))
 
 from benchlib.machine import describe, one_line  # noqa: E402
+from cryptography.fernet import Fernet  # noqa: E402
 from benchlib.procs import Registry, free_port, install_signal_handlers, wait_http  # noqa: E402
 from benchlib.stack import granian_command, manage, tessera_env  # noqa: E402
 from benchlib.wrk import ensure_wrk, wrk_version  # noqa: E402
@@ -60,6 +62,18 @@ DOORS = 8
 
 def log(message: str) -> None:
     print(f"[{datetime.now(tz=UTC).strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def sandbox_key() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
 
 
 def psql(sql: str, database: str = "postgres") -> str:
@@ -195,7 +209,11 @@ def main() -> int:  # noqa: PLR0915 - one linear script
             "REDIS_URL": REDIS_URL,
             "CELERY_BROKER_URL": "redis://127.0.0.1:6379/5",
             "CELERY_TASK_ALWAYS_EAGER": "true",
+            # Production settings refuse the sandbox gateway unless allowed, with its own key.
             "PAYMENTS_SANDBOX_ALLOWED": "true",
+            "PAYMENTS_SANDBOX_PRIVATE_KEY": sandbox_key(),
+            "PAYMENTS_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+            "EVENTS_KEY_ENCRYPTION_KEYS": secrets.token_urlsafe(32),
             "TESSERA_VAR_DIR": str(work / "var"),
             "JWT_ACCESS_TOKEN_LIFETIME_SECONDS": "7200",
         }

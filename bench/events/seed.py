@@ -129,7 +129,8 @@ def discovery_query() -> str:
     q = str(SEARCH["q"]).replace(" ", "+")
     return (
         f"q={q}&lat={lat}&lng={lng}&radiusKm={SEARCH['radius_km']}"
-        f"&from={since.isoformat().replace('+00:00', 'Z')}&to={until.isoformat().replace('+00:00', 'Z')}"
+        f"&from={since.isoformat().replace('+00:00', 'Z')}"
+        f"&to={until.isoformat().replace('+00:00', 'Z')}"
     )
 
 
@@ -168,10 +169,10 @@ def main() -> None:
     events = int(sys.argv[sys.argv.index("--events") + 1]) if "--events" in sys.argv else 100_000
     tickets = int(sys.argv[sys.argv.index("--tickets") + 1]) if "--tickets" in sys.argv else 2000
     host = User.objects.create_user(
-        email="host@bench.local", password="bench pass phrase 1", name="Host"
+        email="host@bench.local", password=None, name="Host"
     )
     searcher = User.objects.create_user(
-        email="searcher@bench.local", password="bench pass phrase 2"
+        email="searcher@bench.local", password=None
     )
     seed_events(host, events)
     door, secrets = seed_door(host, tickets)

@@ -110,9 +110,12 @@ def venue_list(request: HttpRequest) -> Any:
 
 @venues_router.patch("/{venue_id}", response=VenueOut, summary="Edit a venue")
 def venue_update(request: HttpRequest, venue_id: UUID, payload: VenuePatch) -> Any:
-    return services.venue_update(
-        owner=require_user(request), venue_id=venue_id, **payload.model_dump(exclude_unset=True)
-    )
+    changes = {
+        name: value
+        for name, value in payload.model_dump(exclude_unset=True).items()
+        if value is not None or name == "capacity"
+    }
+    return services.venue_update(owner=require_user(request), venue_id=venue_id, **changes)
 
 
 @venues_router.delete("/{venue_id}", response={204: None}, summary="Remove a venue")
@@ -292,7 +295,12 @@ def _fresh(request: HttpRequest, event_id: Any) -> Any:
 
 @events_router.patch("/{event_id}", response=EventDetailOut, summary="Edit your event")
 def event_update(request: HttpRequest, event_id: UUID, payload: EventPatch) -> Any:
-    changes = payload.model_dump(exclude_unset=True)
+    # null clears only what may be empty (venue, cover, price); elsewhere it is "unchanged".
+    changes = {
+        name: value
+        for name, value in payload.model_dump(exclude_unset=True).items()
+        if value is not None or name in {"venue_id", "cover_id", "price", "currency"}
+    }
     if "timezone" in changes:
         changes["timezone_name"] = changes.pop("timezone")
     services.event_update(host=require_user(request), event_id=event_id, **changes)

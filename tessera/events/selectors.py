@@ -184,6 +184,13 @@ def discovery_checked(d: Discovery) -> None:
             }
         )
     after, before = d.starts_after, d.starts_before
+    naive = [name for name, t in (("from", after), ("to", before)) if t and timezone.is_naive(t)]
+    if naive:
+        raise InvalidInputError(
+            _("A time zone offset is required."),
+            code="invalid_query_parameter",
+            fields=dict.fromkeys(naive, _("A time zone offset is required.")),
+        )
     if after is not None and before is not None and before <= after:
         raise InvalidInputError(
             _("The date range is empty."), fields={"to": _("Must be after from.")}

@@ -86,22 +86,44 @@ def test_production_settings_refuse_to_load_misconfigured(tmp_path, env, complai
     assert complaint in result.stderr.strip().splitlines()[-1]
 
 
-def test_production_settings_load_with_a_good_environment(tmp_path):
-    result = import_prod(
-        {"DJANGO_SECRET_KEY": GOOD_SECRET, "DJANGO_ALLOWED_HOSTS": "example.com"}, tmp_path
+def _good_production_env() -> dict[str, str]:
+    """What production needs besides the secret key and hosts: a payments gateway's keys
+    (the sandbox, allowed, with its signing key) and the keys encrypting stored secrets."""
+    from cryptography.fernet import Fernet
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
+    return {
+        "DJANGO_SECRET_KEY": GOOD_SECRET,
+        "DJANGO_ALLOWED_HOSTS": "example.com",
+        "PAYMENTS_SANDBOX_ALLOWED": "true",
+        "PAYMENTS_SANDBOX_PRIVATE_KEY": pem.decode(),
+        "PAYMENTS_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "EVENTS_KEY_ENCRYPTION_KEYS": "a-separate-secret-for-the-ticket-signing-keys",
+    }
+
+
+def test_production_settings_load_with_a_good_environment(tmp_path):
+    result = import_prod(_good_production_env(), tmp_path)
 
     assert result.returncode == 0, result.stderr
+
+
+def test_production_refuses_to_start_without_the_ticket_key_secret(tmp_path):
+    env = _good_production_env()
+    del env["EVENTS_KEY_ENCRYPTION_KEYS"]
+    result = import_prod(env, tmp_path)
+    assert result.returncode != 0
+    assert "EVENTS_KEY_ENCRYPTION_KEYS" in result.stderr
 
 
 def test_deploy_checks_pass_under_production_settings(tmp_path):
     result = run_python(
         ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        {
-            "DJANGO_SETTINGS_MODULE": "config.settings.prod",
-            "DJANGO_SECRET_KEY": GOOD_SECRET,
-            "DJANGO_ALLOWED_HOSTS": "example.com",
-        },
+        {"DJANGO_SETTINGS_MODULE": "config.settings.prod", **_good_production_env()},
         tmp_path,
     )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -38,6 +38,8 @@ from tessera.events.services.requests import place_give_up, waitlist_promote
 from tessera.files.purposes import Purpose
 from tessera.files.selectors import file_get_attachable
 
+MAX_LENGTH = timedelta(days=31)
+MAX_AHEAD = timedelta(days=5 * 366)
 # Changes attendees are told about.
 _NOTEWORTHY = ("title", "starts_at", "ends_at", "timezone", "venue", "online_url")
 
@@ -131,6 +133,10 @@ def _times_checked(starts_at: datetime, ends_at: datetime) -> None:
         )
     if ends_at <= starts_at:
         raise EventTimesInvalidError(fields={"endsAt": _("Must be after the start.")})
+    if ends_at - starts_at > MAX_LENGTH:
+        raise EventTimesInvalidError(fields={"endsAt": _("At most 31 days after the start.")})
+    if not now() - MAX_AHEAD < starts_at < now() + MAX_AHEAD:
+        raise EventTimesInvalidError(fields={"startsAt": _("Within 5 years from now.")})
 
 
 def _price_checked(price: Any, currency: str | None) -> tuple[int, str]:
