@@ -193,7 +193,9 @@ def main() -> int:  # noqa: PLR0915 - one linear script
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--port", type=int, default=0, help="the server's port (default: a free one)")
+    parser.add_argument(
+        "--port", type=int, default=0, help="the server's port (default: a free one)"
+    )
     args = parser.parse_args()
 
     install_signal_handlers()

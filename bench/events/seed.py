@@ -50,7 +50,7 @@ WORDS = [
     "film", "night", "garden", "rooftop", "picnic", "quiz", "salsa", "poetry", "book", "club",
     "craft", "beer", "coffee", "cycling", "hike", "comedy", "theatre", "art", "walk", "dance",
 ]  # fmt: skip
-SEARCH = {"q": "jazz night", "city": 0, "radius_km": 25, "days": 30}
+SEARCH = {"q": "jazz", "city": 0, "radius_km": 25, "days": 30}
 
 
 def seed_events(host: User, count: int) -> None:
@@ -152,7 +152,7 @@ def explain(query: str) -> list[dict[str, str]]:
     captured: list[str] = []
 
     def capture(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
-        captured.append(connection.cursor().mogrify(sql, params).decode() if params else sql)
+        captured.append(str(connection.cursor().mogrify(sql, params)) if params else sql)
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(capture):
@@ -168,12 +168,8 @@ def main() -> None:
     out = Path(sys.argv[1])
     events = int(sys.argv[sys.argv.index("--events") + 1]) if "--events" in sys.argv else 100_000
     tickets = int(sys.argv[sys.argv.index("--tickets") + 1]) if "--tickets" in sys.argv else 2000
-    host = User.objects.create_user(
-        email="host@bench.local", password=None, name="Host"
-    )
-    searcher = User.objects.create_user(
-        email="searcher@bench.local", password=None
-    )
+    host = User.objects.create_user(email="host@bench.local", password=None, name="Host")
+    searcher = User.objects.create_user(email="searcher@bench.local", password=None)
     seed_events(host, events)
     door, secrets = seed_door(host, tickets)
     query = discovery_query()

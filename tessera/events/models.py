@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import F, Q
 from django_fsm import FSMField, transition
@@ -129,6 +130,9 @@ class Event(BaseModel):
     published_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
+    # PostgreSQL only: `to_tsvector('simple', title || ' ' || description)`, kept by a trigger
+    # (migration 0004), GIN-indexed for discovery. Unused (null) on SQLite.
+    search_document = SearchVectorField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ("starts_at", "id")

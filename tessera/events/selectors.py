@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.db.models import Exists, F, FloatField, OuterRef, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import ASin, Cos, Power, Radians, Sin, Sqrt
@@ -40,8 +40,6 @@ from tessera.events.models import (
 
 EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEGREE = 111.195  # along a meridian, on that sphere
-# Both text indexes (0002) are built on exactly these expressions.
-SEARCH_VECTOR = SearchVector("title", "description", config="simple")
 
 
 def _interest_prefetch() -> Prefetch:
@@ -80,11 +78,12 @@ class EventPage:
     next_cursor: str | None
 
 
-def _cursor_decode(cursor: str) -> tuple[datetime, UUID]:
+def _cursor_decode(cursor: str) -> tuple[str, datetime, UUID]:
     when: datetime | None = None
+    mode = ""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        when_text, id_text = raw.split("|", 1)
+        mode, when_text, id_text = raw.split("|", 2)
         when = parse_datetime(when_text)
         last_id = UUID(id_text)
     except (ValueError, binascii.Error, UnicodeDecodeError):
@@ -95,11 +94,11 @@ def _cursor_decode(cursor: str) -> tuple[datetime, UUID]:
             code="invalid_query_parameter",
             fields={"cursor": _("The cursor is not valid.")},
         )
-    return when, last_id
+    return mode, when, last_id
 
 
-def _cursor_encode(event: Event) -> str:
-    raw = f"{event.starts_at.isoformat()}|{event.pk}".encode()
+def _cursor_encode(event: Event, mode: str) -> str:
+    raw = f"{mode}|{event.starts_at.isoformat()}|{event.pk}".encode()
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
@@ -132,14 +131,19 @@ def _bounding_box(latitude: float, longitude: float, radius_km: float) -> Q:
     return box & Q(longitude__gte=west, longitude__lte=east)
 
 
-def _text(queryset: QuerySet[Event], text: str) -> QuerySet[Event]:
-    if connection.vendor == "postgresql":
-        # Words (full text, GIN) or, for a misspelt or partial word, trigram word similarity
-        # on the title (GIN, pg_trgm): PostgreSQL ORs the two index scans.
-        query = SearchQuery(text, config="simple", search_type="websearch")
-        return queryset.annotate(search=SEARCH_VECTOR).filter(
-            Q(search=query) | Q(title__trigram_word_similar=text)
+WORDS, SIMILAR, LIKE = "w", "s", "l"
+
+
+def _text(queryset: QuerySet[Event], text: str, mode: str) -> QuerySet[Event]:
+    """Words (full text on the stored, GIN-indexed tsvector); or, the fallback, titles with a
+    word similar to the text (pg_trgm word similarity, GIN-indexed): a misspelt or partial
+    word. SQLite: a plain case-insensitive substring."""
+    if mode == WORDS:
+        return queryset.filter(
+            search_document=SearchQuery(text, config="simple", search_type="websearch")
         )
+    if mode == SIMILAR:
+        return queryset.filter(title__trigram_word_similar=text)
     return queryset.filter(Q(title__icontains=text) | Q(description__icontains=text))
 
 
@@ -205,8 +209,6 @@ def event_discover(d: Discovery) -> EventPage:
     queryset = queryset.filter(starts_at__gte=d.starts_after or timezone.now())
     if d.starts_before is not None:
         queryset = queryset.filter(starts_at__lt=d.starts_before)
-    if d.text:
-        queryset = _text(queryset, d.text)
     if d.interest_ids:
         through = Event.interests.through
         queryset = queryset.filter(
@@ -220,13 +222,30 @@ def event_discover(d: Discovery) -> EventPage:
         queryset = queryset.annotate(distance_km=_distance_km(d.latitude, d.longitude)).filter(
             distance_km__lte=d.radius_km
         )
+    mode = (WORDS if connection.vendor == "postgresql" else LIKE) if d.text else ""
     if d.cursor:
-        when, last_id = _cursor_decode(d.cursor)
+        given, when, last_id = _cursor_decode(d.cursor)
+        if given not in ({mode, SIMILAR} if mode == WORDS else {mode}):
+            raise InvalidInputError(
+                _("The cursor is not valid."),
+                code="invalid_query_parameter",
+                fields={"cursor": _("The cursor belongs to another search.")},
+            )
+        mode = given
         queryset = queryset.filter(Q(starts_at__gt=when) | Q(starts_at=when, id__gt=last_id))
-    rows = list(events_with_relations(queryset.order_by("starts_at", "id"))[: size + 1])
+
+    def page(mode: str) -> list[Event]:
+        found = _text(queryset, d.text, mode) if d.text and mode else queryset
+        return list(events_with_relations(found.order_by("starts_at", "id"))[: size + 1])
+
+    rows = page(mode)
+    if not rows and mode == WORDS and not d.cursor:
+        # No event has these words: look for titles with a similar word instead.
+        mode = SIMILAR
+        rows = page(mode)
     more = len(rows) > size
     items = rows[:size]
-    return EventPage(items=items, next_cursor=_cursor_encode(items[-1]) if more else None)
+    return EventPage(items=items, next_cursor=_cursor_encode(items[-1], mode) if more else None)
 
 
 # --- One event ------------------------------------------------------------------------------

@@ -18,6 +18,8 @@ from typing import Any
 
 import jwt
 from django.db import IntegrityError, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,7 +33,15 @@ from tessera.events.errors import (
     ScanTimeInvalidError,
     TicketOrCodeRequiredError,
 )
-from tessera.events.models import CheckIn, Direction, Event, OrganiserKey, ScanResult, Ticket
+from tessera.events.models import (
+    Attendance,
+    CheckIn,
+    Direction,
+    Event,
+    OrganiserKey,
+    ScanResult,
+    Ticket,
+)
 from tessera.events.services.common import is_helper, is_host, now
 from tessera.events.services.organisers import organiser_active_key
 from tessera.events.services.tickets import attendance_set
@@ -61,7 +71,7 @@ class ScanOutcome:
 
 def door_event(*, user: Any, event_id: Any) -> Event:
     """The event, for its host or a helper they named; anyone else gets a 404."""
-    event = Event.objects.select_related("host").filter(pk=event_id).first()
+    event = Event.objects.filter(pk=event_id).first()
     if event is None or not (is_host(event, user) or is_helper(event, user)):
         raise EventNotFoundError
     return event
@@ -140,6 +150,22 @@ def _resolve(event: Event, scan: Scan) -> tuple[Ticket | None, str | None]:
     return ticket, (ScanResult.EXPIRED if expired else None)
 
 
+def _attendance_at_door(ticket: Ticket, scan: Scan) -> None:
+    """The attendance's `check_in` move, as one UPDATE from the table's sources (a valid
+    ticket's holder is `going` or already `checked_in`); an exit records the time out."""
+    changes: dict[str, Any] = {"updated_at": timezone.now()}
+    if scan.direction == Direction.ENTRY:
+        changes["status"] = sm.ATTENDANCE.transition("check_in").target
+        changes["checked_in_at"] = Coalesce(F("checked_in_at"), Value(scan.scanned_at))
+    else:
+        changes["checked_out_at"] = scan.scanned_at
+    moved = Attendance.objects.filter(
+        sm.ATTENDANCE.q_sources("check_in"), event_id=ticket.event_id, user_id=ticket.holder_id
+    ).update(**changes)
+    if not moved:  # no row yet (a ticket issued around the services): make it the long way
+        attendance_set(event=ticket.event, user=ticket.holder, move="check_in", now=scan.scanned_at)
+
+
 def _decide(event: Event, ticket: Ticket, scan: Scan, at: datetime) -> str:
     if ticket.status == sm.REVOKED:
         return ScanResult.REVOKED
@@ -150,7 +176,7 @@ def _decide(event: Event, ticket: Ticket, scan: Scan, at: datetime) -> str:
             return ScanResult.ALREADY_CHECKED_IN
         ticket.inside = True
         ticket.save(update_fields=["inside", "updated_at"])
-        attendance_set(event=event, user=ticket.holder, move="check_in", now=scan.scanned_at)
+        _attendance_at_door(ticket, scan)
         analytics_capture(
             distinct_id=str(ticket.holder_id),
             event="events.checked_in",
@@ -161,11 +187,7 @@ def _decide(event: Event, ticket: Ticket, scan: Scan, at: datetime) -> str:
         return ScanResult.NOT_CHECKED_IN
     ticket.inside = False
     ticket.save(update_fields=["inside", "updated_at"])
-    attendance = attendance_set(
-        event=event, user=ticket.holder, move="check_in", now=scan.scanned_at
-    )
-    attendance.checked_out_at = scan.scanned_at
-    attendance.save(update_fields=["checked_out_at", "updated_at"])
+    _attendance_at_door(ticket, scan)
     return ScanResult.OK
 
 
@@ -175,44 +197,70 @@ def _replay(existing: CheckIn, presented: str) -> ScanOutcome:
     return ScanOutcome(checkin=existing, replayed=True)
 
 
-def _apply(*, event: Event, scanner: Any, scan: Scan, offline: bool, at: datetime) -> ScanOutcome:
-    presented = _presented(scan)
-    existing = (
-        CheckIn.objects.select_related("ticket").filter(event=event, nonce=scan.nonce).first()
+def _recorded(event: Event, nonce: str) -> CheckIn | None:
+    return (
+        CheckIn.objects.select_related("ticket", "ticket__holder")
+        .filter(event=event, nonce=nonce)
+        .first()
     )
+
+
+def _record(*, event: Event, scanner: Any, scan: Scan, offline: bool, at: datetime) -> CheckIn:
+    """Decide and record one new scan (raises IntegrityError when its nonce is taken)."""
+    ticket, result = _resolve(event, scan)
+    if result is None and ticket is not None:
+        result = _decide(event, ticket, scan, at)
+    return CheckIn.objects.create(
+        event=event,
+        ticket=ticket,
+        scanned_by=scanner,
+        nonce=scan.nonce,
+        presented_hash=_presented(scan),
+        direction=scan.direction,
+        result=result or ScanResult.UNKNOWN,
+        scanned_at=scan.scanned_at,
+        offline=offline,
+    )
+
+
+def _apply(*, event: Event, scanner: Any, scan: Scan, offline: bool, at: datetime) -> ScanOutcome:
+    """One scan of a batch, in its own savepoint."""
+    existing = _recorded(event, scan.nonce)
     if existing is not None:
-        return _replay(existing, presented)
+        return _replay(existing, _presented(scan))
     try:
         with transaction.atomic():
-            ticket, result = _resolve(event, scan)
-            if result is None and ticket is not None:
-                result = _decide(event, ticket, scan, at)
-            checkin = CheckIn.objects.create(
-                event=event,
-                ticket=ticket,
-                scanned_by=scanner,
-                nonce=scan.nonce,
-                presented_hash=presented,
-                direction=scan.direction,
-                result=result or ScanResult.UNKNOWN,
-                scanned_at=scan.scanned_at,
-                offline=offline,
-            )
+            checkin = _record(event=event, scanner=scanner, scan=scan, offline=offline, at=at)
     except IntegrityError:
         # The same nonce arrived twice at once: the other one's record stands (our changes
         # rolled back with the savepoint).
-        existing = CheckIn.objects.select_related("ticket").get(event=event, nonce=scan.nonce)
-        return _replay(existing, presented)
+        existing = _recorded(event, scan.nonce)
+        if existing is None:
+            raise
+        return _replay(existing, _presented(scan))
     return ScanOutcome(checkin=checkin, replayed=False)
 
 
 def checkin_scan(*, scanner: Any, event_id: Any, scan: Scan) -> ScanOutcome:
-    """One scan, online. The outcome carries the answer; the API refuses with it."""
+    """One scan, online, in one transaction without a savepoint (the door's hot path).
+    The outcome carries the answer; the API refuses with it."""
     at = now()
     scans_checked([scan], at=at)
-    with transaction.atomic():
-        event = door_event(user=scanner, event_id=event_id)
-        return _apply(event=event, scanner=scanner, scan=scan, offline=False, at=at)
+    event = door_event(user=scanner, event_id=event_id)
+    existing = _recorded(event, scan.nonce)
+    if existing is not None:
+        return _replay(existing, _presented(scan))
+    try:
+        with transaction.atomic():
+            checkin = _record(event=event, scanner=scanner, scan=scan, offline=False, at=at)
+    except IntegrityError:
+        # The same nonce arrived twice at once: the first one's record stands, and this
+        # transaction (with whatever it changed) rolled back whole.
+        existing = _recorded(event, scan.nonce)
+        if existing is None:
+            raise
+        return _replay(existing, _presented(scan))
+    return ScanOutcome(checkin=checkin, replayed=False)
 
 
 def checkins_batch(*, scanner: Any, event_id: Any, scans: Sequence[Scan]) -> list[ScanOutcome]:
