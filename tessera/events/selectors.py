@@ -49,7 +49,12 @@ def _interest_prefetch() -> Prefetch:
 
 
 def events_with_relations(queryset: QuerySet[Event]) -> QuerySet[Event]:
-    return queryset.select_related("venue", "host", "cover").prefetch_related(_interest_prefetch())
+    # The tsvector is for the database alone: not read back into every event.
+    return (
+        queryset.select_related("venue", "host", "cover")
+        .defer("search_document")
+        .prefetch_related(_interest_prefetch())
+    )
 
 
 # --- Discovery ------------------------------------------------------------------------------
