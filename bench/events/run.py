@@ -305,6 +305,8 @@ def main() -> int:  # noqa: PLR0915 - one linear script
         inside = int(psql("SELECT count(*) FROM events_ticket WHERE inside", DB_NAME))
     finally:
         registry.stop_all()
+        if not args.keep_database:
+            psql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
 
     summary = {
         name: {
