@@ -41,6 +41,7 @@ def production_env(**overrides: str) -> dict[str, str]:
         "PAYMENTS_SANDBOX_ALLOWED": "true",
         "PAYMENTS_SANDBOX_PRIVATE_KEY": _rsa_private_pem(),
         "PAYMENTS_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "EVENTS_KEY_ENCRYPTION_KEYS": secrets.token_urlsafe(32),
     }
     env.update(overrides)
     return env

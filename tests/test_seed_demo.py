@@ -25,7 +25,7 @@ def test_seed_demo_is_idempotent(tmp_path: Any, monkeypatch: Any) -> None:
     password = (tmp_path / "admin-password").read_text()
     assert admin.is_superuser
     assert admin.check_password(password)
-    arabic = Notification.objects.get(user__email="amal@tessera.local")
+    arabic = Notification.objects.get(user__email="amal@tessera.local", kind="account.welcome")
     assert arabic.title.startswith("أهلًا")
 
 

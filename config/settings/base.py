@@ -32,6 +32,7 @@ DJANGO_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",  # search and trigram lookups (used on PostgreSQL only)
 ]
 THIRD_PARTY_APPS = [
     "ninja",
@@ -346,6 +347,7 @@ API_TOKEN_VERIFIER = "tessera.accounts.tokens.access_token_verify"  # noqa: S105
 from config.settings.integrations.auth import *  # noqa: E402
 from config.settings.integrations.capsules import *  # noqa: E402
 from config.settings.integrations.content import *  # noqa: E402
+from config.settings.integrations.events import *  # noqa: E402
 from config.settings.integrations.notifications import *  # noqa: E402
 from config.settings.integrations.payments import *  # noqa: E402
 from config.settings.integrations.replicas import *  # noqa: E402

@@ -41,3 +41,9 @@ STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStat
 WHITENOISE_USE_FINDERS = False
 
 payments_production_check(globals())
+if not EVENTS_KEY_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured(
+        "EVENTS_KEY_ENCRYPTION_KEYS must hold at least one secret in production: it encrypts the "
+        "hosts' ticket-signing keys (derived from DJANGO_SECRET_KEY, a rotated secret key would "
+        "make them unreadable)."
+    )

@@ -58,6 +58,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60,
         "options": {"expires": 55},
     },
+    # Events: completions, expiries, lapsed payment holds, reminders (tessera/events).
+    "events-sweep": {
+        "task": "events.sweep",
+        "schedule": 60,
+        "options": {"expires": 55},
+    },
     # Webhook deliveries, payouts and sandbox webhooks whose task was lost (broker down at
     # commit) are sent again.
     "payments-sweep": {

@@ -43,6 +43,11 @@ PRODUCT_REGISTRY: dict[str, dict[str, Any]] = {
         ("/balance", "tessera.wallet.api:balance_router", "wallet"),
         ("/transactions", "tessera.wallet.api:transactions_router", "wallet"),
     ),
+    "events": product(
+        ["tessera.events"],
+        ("/events", "tessera.events.api:events_router", "events"),
+        ("/venues", "tessera.events.api:venues_router", "events"),
+    ),
 }
 
 

@@ -30,11 +30,14 @@ REAL_DELIVERY = {
     "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
     "TWILIO_AUTH_TOKEN": "test-token",
 }
+# Events: the secret encrypting the hosts' ticket-signing keys (tessera/events).
+GOOD_EVENTS = {"EVENTS_KEY_ENCRYPTION_KEYS": secrets.token_urlsafe(32)}
 GOOD = {
     "DJANGO_SECRET_KEY": GOOD_SECRET,
     "DJANGO_ALLOWED_HOSTS": "example.com",
     **REAL_DELIVERY,
     **GOOD_PAYMENTS,
+    **GOOD_EVENTS,
 }
 
 
@@ -230,6 +233,15 @@ def test_production_refuses_console_delivery_unless_allowed(tmp_path, env, compl
     assert allowed.returncode == 0, allowed.stderr
 
 
+def test_production_refuses_to_start_without_the_ticket_key_secret(tmp_path):
+    env = dict(GOOD)
+    del env["EVENTS_KEY_ENCRYPTION_KEYS"]
+
+    result = import_prod(env, tmp_path)
+
+    assert "EVENTS_KEY_ENCRYPTION_KEYS" in last_line(result)
+
+
 def test_deploy_checks_pass_under_production_settings(tmp_path):
     result = run_python(
         ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
@@ -242,6 +254,7 @@ def test_deploy_checks_pass_under_production_settings(tmp_path):
             "ALLOW_CONSOLE_DELIVERY": "true",
             "AUTH_FRONTEND_URL": "https://example.com",
             **GOOD_PAYMENTS,
+            **GOOD_EVENTS,
         },
         tmp_path,
     )

@@ -82,7 +82,9 @@ def test_template_list_searches_by_key_and_filters(admin_client_logged_in: Any) 
     assert {(t.key, t.channel, t.language) for t in searched.context["cl"].result_list} == {
         ("otp.code", channel, language) for channel in ("email", "sms") for language in ("en", "ar")
     }
-    assert [(t.key, t.channel, t.language) for t in filtered.context["cl"].result_list] == [
+    # (The events module's templates, added by its own migration, are listed too.)
+    listed = [(t.key, t.channel, t.language) for t in filtered.context["cl"].result_list]
+    assert [row for row in listed if not row[0].startswith("events.")] == [
         ("account.welcome", "in_app", "ar"),
         ("capsules.ready", "in_app", "ar"),
         ("capsules.reply", "in_app", "ar"),

@@ -1,0 +1,418 @@
+"""Events at scale (issue 15's targets), on the production stack with PostgreSQL and Redis.
+
+    .venv/bin/python bench/events/run.py [--events 100000] [--tickets 2000] [--rounds 3]
+
+Creates (drops first) the database `tessera_bench_events`, migrates it, seeds (`seed.py`)
+`--events` public events and one door event with `--tickets` valid tickets, starts Tessera
+as deployed (config.settings.prod on granian WSGI, 2 workers, --blocking-threads 2,
+PostgreSQL, Redis db 5; the default rate limit evaluated but never refusing, as in every
+bench here) and measures, with a baseline in the same run:
+
+- **discovery**: `GET /api/events?q=jazz+night&lat&lng&radiusKm=25&from&to` (text +
+  distance + dates) under `wrk -t1 -c32`, beside `GET /api/ping` on the same server,
+  interleaved rounds, medians. Target: p99 under 50 ms.
+- **check-in burst**: every ticket scanned in once within 60 s (`--tickets` scans paced
+  evenly) by 8 door clients on keep-alive connections, plus 10% retried scans (same nonce:
+  the same answer) and 10% second-door scans of tickets already in (a new nonce:
+  `already_checked_in`); then the database is asked whether any ticket was let in twice.
+  Baseline: `GET /api/ping` paced the same way by the same clients. Target: p99 under
+  50 ms, 0 double check-ins.
+
+Writes `bench/results/events-<stamp>.json` and `.md` with the machine's description and the
+discovery query's `EXPLAIN (ANALYZE, BUFFERS)`. Not a test: nothing asserts on time. Stops
+every process it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import random
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(REPO / "bench"))
+
+from benchlib.machine import describe, one_line  # noqa: E402
+from benchlib.procs import Registry, free_port, install_signal_handlers, wait_http  # noqa: E402
+from benchlib.stack import granian_command, manage, tessera_env  # noqa: E402
+from benchlib.wrk import ensure_wrk, wrk_version  # noqa: E402
+from benchlib.wrk import run_wrk as wrk_once  # noqa: E402
+from cryptography.fernet import Fernet  # noqa: E402
+
+RESULTS = REPO / "bench" / "results"
+DB_NAME = "tessera_bench_events"
+PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
+REDIS_URL = "redis://127.0.0.1:6379/5"
+TARGET_P99_MS = 50.0
+DOORS = 8
+
+
+def log(message: str) -> None:
+    print(f"[{datetime.now(tz=UTC).strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def sandbox_key() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+def psql(sql: str, database: str = "postgres") -> str:
+    done = subprocess.run(
+        ["psql", f"{PG_SERVER}/{database}", "-v", "ON_ERROR_STOP=1", "-Atqc", sql],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout.strip()
+
+
+def wrk_figures(wrk: str, url: str, token: str, duration: int, connections: int) -> dict[str, Any]:
+    data = wrk_once(
+        wrk,
+        url,
+        duration=duration,
+        connections=connections,
+        headers=[f"Authorization: Bearer {token}"],
+    )
+    latency = data["latency_us"]
+    return {
+        "requests_per_s": round(data["rps"], 1),
+        "p50_ms": round(latency["p50"] / 1000, 2),
+        "p99_ms": round(latency["p99"] / 1000, 2),
+        "non_2xx": data["non_2xx"],
+        "socket_errors": data["socket_errors"],
+    }
+
+
+def paced(
+    port: int, jobs: list[tuple[str, str, bytes | None]], token: str, seconds: float
+) -> dict[str, Any]:
+    """Send `jobs` (method, path, body) from DOORS keep-alive clients, spread evenly over
+    `seconds`; per-request latency and status counts."""
+    interval = seconds / max(1, len(jobs))
+    start = time.perf_counter() + 0.5
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    answers: dict[str, int] = {}
+    lock = threading.Lock()
+
+    def door(index: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        for n in range(index, len(jobs), DOORS):
+            method, path, body = jobs[n]
+            delay = start + n * interval - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            began = time.perf_counter()
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            payload = response.read()
+            took = (time.perf_counter() - began) * 1000
+            answer = ""
+            if body is not None:
+                parsed = json.loads(payload)
+                answer = (
+                    parsed["data"]["result"] if response.status == 200 else parsed["error"]["code"]
+                )
+                if response.status == 200 and parsed["data"]["replayed"]:
+                    answer += " (replayed)"
+            with lock:
+                latencies.append(took)
+                statuses[response.status] = statuses.get(response.status, 0) + 1
+                if answer:
+                    answers[answer] = answers.get(answer, 0) + 1
+        conn.close()
+
+    threads = [threading.Thread(target=door, args=(i,)) for i in range(DOORS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    latencies.sort()
+    wall = time.perf_counter() - start
+    return {
+        "requests": len(latencies),
+        "wall_s": round(wall, 1),
+        "p50_ms": round(statistics.median(latencies), 2),
+        "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 2),
+        "max_ms": round(latencies[-1], 2),
+        "statuses": statuses,
+        "answers": answers,
+    }
+
+
+def scan_jobs(event_id: str, secrets: list[str]) -> list[tuple[str, str, bytes | None]]:
+    path = f"/api/events/{event_id}/checkins"
+    rng = random.Random(15)
+
+    def body(secret: str, nonce: str) -> bytes:
+        at = datetime.now(tz=UTC).isoformat()
+        return json.dumps({"ticket": secret, "nonce": nonce, "scannedAt": at}).encode()
+
+    firsts = [(secret, uuid.uuid4().hex) for secret in secrets]
+    jobs: list[tuple[str, str, bytes | None]] = [("POST", path, body(s, n)) for s, n in firsts]
+    extra = max(1, len(secrets) // 10)
+    # Retries (same nonce) and second doors (new nonce) for tickets scanned earlier: inserted
+    # after their first scan in the sequence.
+    for kind in ("retry", "second"):
+        for _ in range(extra):
+            index = rng.randrange(len(firsts))
+            secret, nonce = firsts[index]
+            job = ("POST", path, body(secret, nonce if kind == "retry" else uuid.uuid4().hex))
+            jobs.insert(min(len(jobs), index + DOORS * 4 + rng.randrange(50)), job)
+    return jobs
+
+
+def main() -> int:  # noqa: PLR0915 - one linear script
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--tickets", type=int, default=2000)
+    parser.add_argument("--burst-seconds", type=float, default=60.0)
+    parser.add_argument("--duration", type=int, default=15)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--port", type=int, default=0, help="the server's port (default: a free one)"
+    )
+    args = parser.parse_args()
+
+    install_signal_handlers()
+    wrk = ensure_wrk()
+    stamp = datetime.now(tz=UTC).strftime("%Y%m%dT%H%M%SZ")
+    work = Path(tempfile.mkdtemp(prefix="tessera-bench-events-"))
+    machine = describe(REPO, wrk, wrk_version(wrk))
+    log(f"machine: {one_line(machine)}; logs in {work}")
+    env = tessera_env(work / "static")
+    env.update(
+        {
+            "DATABASE_URL": f"{PG_SERVER}/{DB_NAME}",
+            "REDIS_URL": REDIS_URL,
+            "CELERY_BROKER_URL": "redis://127.0.0.1:6379/5",
+            "CELERY_TASK_ALWAYS_EAGER": "true",
+            # Production settings refuse the sandbox gateway unless allowed, with its own key.
+            "PAYMENTS_SANDBOX_ALLOWED": "true",
+            "PAYMENTS_SANDBOX_PRIVATE_KEY": sandbox_key(),
+            "PAYMENTS_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+            "EVENTS_KEY_ENCRYPTION_KEYS": secrets.token_urlsafe(32),
+            "TESSERA_VAR_DIR": str(work / "var"),
+            "JWT_ACCESS_TOKEN_LIFETIME_SECONDS": "7200",
+        }
+    )
+    registry = Registry()
+    try:
+        log(f"creating database {DB_NAME}, clearing Redis db 5")
+        psql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+        psql(f"CREATE DATABASE {DB_NAME}")
+        subprocess.run(["redis-cli", "-n", "5", "FLUSHDB"], check=True, capture_output=True)
+        manage(["migrate", "--noinput"], env, work / "migrate.log")
+        manage(["collectstatic", "--noinput"], env, work / "collectstatic.log")
+        log(f"seeding {args.events:,} events and {args.tickets:,} tickets")
+        seed_path = work / "seed.json"
+        began = time.perf_counter()
+        subprocess.run(
+            [
+                sys.executable,
+                str(HERE / "seed.py"),
+                str(seed_path),
+                "--events",
+                str(args.events),
+                "--tickets",
+                str(args.tickets),
+            ],
+            cwd=REPO,
+            env=env,
+            check=True,
+        )
+        seed = json.loads(seed_path.read_text())
+        log(f"seeded in {time.perf_counter() - began:.1f} s")
+        port = args.port or free_port()
+        server = registry.start(
+            "granian",
+            granian_command("config.wsgi:application", port),
+            env=env,
+            cwd=REPO,
+            log_path=work / "granian.log",
+        )
+        wait_http(server, port, "/health/", timeout=120)
+        base = f"http://127.0.0.1:{port}"
+        targets = {
+            "discovery": f"{base}/api/events?{seed['discovery_query']}",
+            "ping": f"{base}/api/ping",
+        }
+        probe = json.loads(
+            subprocess.run(
+                [
+                    "curl",
+                    "-s",
+                    "-H",
+                    f"Authorization: Bearer {seed['searcher_token']}",
+                    targets["discovery"],
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
+        found = len(probe["data"]["items"])
+        log(f"discovery answers {found} events on its first page")
+        for url in targets.values():
+            wrk_figures(wrk, url, seed["searcher_token"], args.warmup, args.connections)
+        runs: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
+        for round_number in range(1, args.rounds + 1):
+            for name, url in targets.items():
+                figures = wrk_figures(
+                    wrk, url, seed["searcher_token"], args.duration, args.connections
+                )
+                runs[name].append(figures)
+                log(f"round {round_number} {name}: {figures}")
+
+        log(f"check-in burst: {args.tickets:,} tickets over {args.burst_seconds:.0f} s")
+        jobs = scan_jobs(seed["door_event"], seed["secrets"])
+        burst = paced(port, jobs, seed["host_token"], args.burst_seconds)
+        log(f"burst: {burst}")
+        pings = [("GET", "/api/ping", None)] * len(jobs)
+        ping_burst = paced(port, pings, seed["host_token"], args.burst_seconds)
+        log(f"ping, paced the same: {ping_burst}")
+        doubles = int(
+            psql(
+                "SELECT count(*) FROM (SELECT ticket_id FROM events_checkin WHERE result = 'ok' "
+                "AND direction = 'entry' GROUP BY ticket_id HAVING count(*) > 1) AS d",
+                DB_NAME,
+            )
+        )
+        inside = int(psql("SELECT count(*) FROM events_ticket WHERE inside", DB_NAME))
+    finally:
+        registry.stop_all()
+        if not args.keep_database:
+            psql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+
+    summary = {
+        name: {
+            key: round(statistics.median(r[key] for r in rs), 2)
+            for key in ("requests_per_s", "p50_ms", "p99_ms")
+        }
+        | {"non_2xx": sum(r["non_2xx"] for r in rs)}
+        for name, rs in runs.items()
+    }
+    report = {
+        "benchmark": "events",
+        "started": stamp,
+        "machine": machine,
+        "settings": vars(args)
+        | {"doors": DOORS, "database": f"{PG_SERVER}/{DB_NAME}", "redis": REDIS_URL},
+        "discovery_query": seed["discovery_query"],
+        "discovery_first_page_items": found,
+        "discovery": {"runs": runs, "summary": summary},
+        "checkin_burst": burst,
+        "ping_burst": ping_burst,
+        "double_check_ins": doubles,
+        "tickets_inside": inside,
+        "explain": seed["explain"],
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"events-{stamp}.json"
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    path.with_suffix(".md").write_text(markdown(report))
+    print(markdown(report))
+    log(f"results: {path}")
+    return 0
+
+
+def markdown(report: dict[str, Any]) -> str:
+    s = report["discovery"]["summary"]
+    burst, ping = report["checkin_burst"], report["ping_burst"]
+    settings = report["settings"]
+    machine = report["machine"]
+    d_p99 = s["discovery"]["p99_ms"]
+    ping_rps = s["ping"]["requests_per_s"]
+    ratio = round(s["discovery"]["requests_per_s"] / ping_rps, 3) if ping_rps else ""
+    lines = [
+        f"# Events at scale, {report['started']}",
+        "",
+        f"Machine: {one_line(machine)}. Load average at start: {machine['load_average_at_start']}.",
+        "",
+        "config.settings.prod on granian WSGI (2 workers, --blocking-threads 2), PostgreSQL,",
+        "Redis.",
+        "",
+        (
+            f"## Discovery ({settings['events']:,} events; text + distance + dates; "
+            f"wrk -t1 -c{settings['connections']}, {settings['duration']} s x "
+            f"{settings['rounds']} rounds, medians)"
+        ),
+        "",
+        (
+            f"`GET /api/events?{report['discovery_query']}` "
+            f"({report['discovery_first_page_items']} items on the page)"
+        ),
+        "",
+        "| target | req/s | p50 ms | p99 ms | non-2xx |",
+        "|---|---|---|---|---|",
+    ]
+    for name in ("discovery", "ping"):
+        row = s[name]
+        lines.append(
+            f"| {name} | {row['requests_per_s']:.0f} | {row['p50_ms']} | {row['p99_ms']} | "
+            f"{row['non_2xx']} |"
+        )
+    met = "met" if d_p99 < TARGET_P99_MS else "not met"
+    lines += [
+        "",
+        (
+            f"Discovery ÷ ping (req/s): {ratio}. Target p99 < {TARGET_P99_MS:.0f} ms: "
+            f"**{met}** ({d_p99} ms)."
+        ),
+        "",
+        (
+            f"## Check-in burst ({settings['tickets']:,} tickets in "
+            f"{settings['burst_seconds']:.0f} s, {settings['doors']} door clients)"
+        ),
+        "",
+        "| target | requests | wall s | p50 ms | p99 ms | max ms | statuses |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for label, row in (("scans", burst), ("ping, paced the same", ping)):
+        lines.append(
+            f"| {label} | {row['requests']} | {row['wall_s']} | {row['p50_ms']} | "
+            f"{row['p99_ms']} | {row['max_ms']} | {row['statuses']} |"
+        )
+    burst_met = "met" if burst["p99_ms"] < TARGET_P99_MS else "not met"
+    lines += [
+        "",
+        (
+            f"Answers: `{json.dumps(burst['answers'])}`. Double check-ins: "
+            f"**{report['double_check_ins']}**; tickets inside after the burst: "
+            f"{report['tickets_inside']}. Target p99 < {TARGET_P99_MS:.0f} ms: **{burst_met}**."
+        ),
+        "",
+        "## Discovery query plans (`EXPLAIN (ANALYZE, BUFFERS)`)",
+        "",
+    ]
+    for plan in report["explain"]:
+        lines += ["```sql", plan["sql"], "```", "", "```", plan["plan"], "```", ""]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+
+
+class EventsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "tessera.events"
+    label = "events"
+    verbose_name = "Events and attendance"
+
+    def ready(self) -> None:
+        from tessera.events import signals
+        from tessera.events.services.payments import PURPOSE, TicketPayments
+        from tessera.payments.hooks import register
+
+        signals.connect()
+        register(PURPOSE, TicketPayments())

@@ -1,0 +1,601 @@
+"""Reads of the events module: discovery, one event as its viewer sees it, the lists of
+the host, of requesters and of ticket holders, the ticket's secret and the public keys."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchQuery
+from django.db import connection
+from django.db.models import Exists, F, FloatField, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models.functions import ASin, Cos, Power, Radians, Sin, Sqrt
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from tessera.core.errors import CoreErrorCode, InvalidInputError, NotFoundError
+from tessera.core.money import amount_format, amount_parse, currency_check
+from tessera.events import keys
+from tessera.events import statemachine as sm
+from tessera.events import tickets as codes
+from tessera.events.errors import CoordinatesInvalidError, EventNotFoundError, RadiusInvalidError
+from tessera.events.models import (
+    Attendance,
+    CheckIn,
+    Event,
+    EventHelper,
+    Invite,
+    JoinRequest,
+    OrganiserKey,
+    Ticket,
+    Visibility,
+)
+
+EARTH_RADIUS_KM = 6371.0088
+KM_PER_DEGREE = 111.195  # along a meridian, on that sphere
+
+
+def _interest_prefetch() -> Prefetch:
+    from tessera.accounts.selectors import event_interest_list
+
+    return Prefetch("interests", queryset=event_interest_list())
+
+
+def events_with_relations(queryset: QuerySet[Event]) -> QuerySet[Event]:
+    # The tsvector is for the database alone: not read back into every event.
+    return (
+        queryset.select_related("venue", "host", "cover")
+        .defer("search_document")
+        .prefetch_related(_interest_prefetch())
+    )
+
+
+# --- Discovery ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Discovery:
+    text: str | None = None
+    interest_ids: tuple[UUID, ...] = ()
+    starts_after: datetime | None = None
+    starts_before: datetime | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    radius_km: float | None = None
+    price_min: str | None = None
+    price_max: str | None = None
+    currency: str | None = None
+    free_only: bool = False
+    cursor: str | None = None
+    page_size: int | None = None
+
+
+@dataclass(frozen=True)
+class EventPage:
+    items: list[Event]
+    next_cursor: str | None
+
+
+def _cursor_decode(cursor: str) -> tuple[str, datetime, UUID]:
+    when: datetime | None = None
+    mode = ""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        mode, when_text, id_text = raw.split("|", 2)
+        when = parse_datetime(when_text)
+        last_id = UUID(id_text)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        when = None
+    if when is None or timezone.is_naive(when):
+        raise InvalidInputError(
+            _("The cursor is not valid."),
+            code=CoreErrorCode.INVALID_CURSOR,
+            fields={"cursor": _("The cursor is not valid.")},
+        )
+    return mode, when, last_id
+
+
+def _cursor_encode(event: Event, mode: str) -> str:
+    raw = f"{mode}|{event.starts_at.isoformat()}|{event.pk}".encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _distance_km(latitude: float, longitude: float) -> Any:
+    """Haversine distance from the point to each event's position, in SQL (both databases)."""
+    lat1, lng1 = (
+        Value(math.radians(latitude), FloatField()),
+        Value(math.radians(longitude), FloatField()),
+    )
+    lat2, lng2 = Radians(F("latitude")), Radians(F("longitude"))
+    half = Power(Sin((lat2 - lat1) / 2), 2) + Cos(lat1) * Cos(lat2) * Power(
+        Sin((lng2 - lng1) / 2), 2
+    )
+    return Value(2 * EARTH_RADIUS_KM, FloatField()) * ASin(Sqrt(half))
+
+
+def _bounding_box(latitude: float, longitude: float, radius_km: float) -> Q:
+    """Rows that may be within the radius, by the indexed columns alone."""
+    dlat = radius_km / KM_PER_DEGREE
+    box = Q(latitude__gte=max(-90.0, latitude - dlat), latitude__lte=min(90.0, latitude + dlat))
+    cos_lat = math.cos(math.radians(min(89.9, abs(latitude) + dlat)))
+    dlng = radius_km / (KM_PER_DEGREE * cos_lat) if cos_lat > 0 else 360.0
+    if dlng >= 180:
+        return box & Q(longitude__isnull=False)
+    west, east = longitude - dlng, longitude + dlng
+    if west < -180:  # the box crosses the antimeridian
+        return box & (Q(longitude__gte=west + 360) | Q(longitude__lte=east))
+    if east > 180:
+        return box & (Q(longitude__gte=west) | Q(longitude__lte=east - 360))
+    return box & Q(longitude__gte=west, longitude__lte=east)
+
+
+WORDS, SIMILAR, LIKE = "w", "s", "l"
+
+
+def _text(queryset: QuerySet[Event], text: str, mode: str) -> QuerySet[Event]:
+    """Words (full text on the stored, GIN-indexed tsvector); or, the fallback, titles with a
+    word similar to the text (pg_trgm word similarity, GIN-indexed): a misspelt or partial
+    word. SQLite: a plain case-insensitive substring."""
+    if mode == WORDS:
+        return queryset.filter(
+            search_document=SearchQuery(text, config="simple", search_type="websearch")
+        )
+    if mode == SIMILAR:
+        return queryset.filter(title__trigram_word_similar=text)
+    return queryset.filter(Q(title__icontains=text) | Q(description__icontains=text))
+
+
+def _price(queryset: QuerySet[Event], d: Discovery) -> QuerySet[Event]:
+    if d.free_only:
+        return queryset.filter(price_minor=0)
+    if d.price_min is None and d.price_max is None:
+        return queryset
+    code = currency_check(d.currency or "", field="currency")
+    queryset = queryset.filter(Q(price_minor=0) | Q(currency=code))
+    if d.price_min is not None:
+        queryset = queryset.filter(
+            price_minor__gte=amount_parse(d.price_min, code, field="priceMin", allow_zero=True)
+        )
+    if d.price_max is not None:
+        queryset = queryset.filter(
+            price_minor__lte=amount_parse(d.price_max, code, field="priceMax", allow_zero=True)
+        )
+    return queryset
+
+
+def discovery_checked(d: Discovery) -> None:
+    point = (d.latitude, d.longitude, d.radius_km)
+    if any(v is not None for v in point) and any(v is None for v in point):
+        raise InvalidInputError(
+            _("Give lat, lng and radiusKm together."),
+            fields={"radiusKm": _("lat, lng and radiusKm go together.")},
+        )
+    if d.latitude is not None and d.longitude is not None:
+        fields = {}
+        if not -90 <= d.latitude <= 90:
+            fields["lat"] = _("Must be between -90 and 90.")
+        if not -180 <= d.longitude <= 180:
+            fields["lng"] = _("Must be between -180 and 180.")
+        if fields:
+            raise CoordinatesInvalidError(fields=fields)
+    if d.radius_km is not None and not 0 < d.radius_km <= settings.EVENTS_MAX_RADIUS_KM:
+        raise RadiusInvalidError(
+            fields={
+                "radiusKm": _("Above 0 and at most %(max)s km.")
+                % {"max": settings.EVENTS_MAX_RADIUS_KM}
+            }
+        )
+    after, before = d.starts_after, d.starts_before
+    naive = [name for name, t in (("from", after), ("to", before)) if t and timezone.is_naive(t)]
+    if naive:
+        raise InvalidInputError(
+            _("A time zone offset is required."),
+            code=CoreErrorCode.INVALID_QUERY_PARAMETER,
+            fields=dict.fromkeys(naive, _("A time zone offset is required.")),
+        )
+    if after is not None and before is not None and before <= after:
+        raise InvalidInputError(
+            _("The date range is empty."), fields={"to": _("Must be after from.")}
+        )
+
+
+def event_discover(d: Discovery) -> EventPage:
+    """Public, published events, soonest first, by keyset pages of (start, id)."""
+    discovery_checked(d)
+    size = min(d.page_size or settings.API_PAGE_SIZE_DEFAULT, settings.API_PAGE_SIZE_MAX)
+    queryset = Event.objects.filter(status=sm.PUBLISHED, visibility=Visibility.PUBLIC)
+    queryset = queryset.filter(starts_at__gte=d.starts_after or timezone.now())
+    if d.starts_before is not None:
+        queryset = queryset.filter(starts_at__lt=d.starts_before)
+    if d.interest_ids:
+        through = Event.interests.through
+        queryset = queryset.filter(
+            Exists(
+                through.objects.filter(event_id=OuterRef("pk"), eventinterest_id__in=d.interest_ids)
+            )
+        )
+    queryset = _price(queryset, d)
+    if d.latitude is not None and d.longitude is not None and d.radius_km is not None:
+        queryset = queryset.filter(_bounding_box(d.latitude, d.longitude, d.radius_km))
+        queryset = queryset.annotate(distance_km=_distance_km(d.latitude, d.longitude)).filter(
+            distance_km__lte=d.radius_km
+        )
+    mode = (WORDS if connection.vendor == "postgresql" else LIKE) if d.text else ""
+    if d.cursor:
+        given, when, last_id = _cursor_decode(d.cursor)
+        if given not in ({mode, SIMILAR} if mode == WORDS else {mode}):
+            raise InvalidInputError(
+                _("The cursor is not valid."),
+                code=CoreErrorCode.INVALID_CURSOR,
+                fields={"cursor": _("The cursor belongs to another search.")},
+            )
+        mode = given
+        queryset = queryset.filter(Q(starts_at__gt=when) | Q(starts_at=when, id__gt=last_id))
+
+    def page(mode: str) -> list[Event]:
+        found = _text(queryset, d.text, mode) if d.text and mode else queryset
+        return list(events_with_relations(found.order_by("starts_at", "id"))[: size + 1])
+
+    rows = page(mode)
+    if not rows and mode == WORDS and not d.cursor:
+        # No event has these words: look for titles with a similar word instead.
+        mode = SIMILAR
+        rows = page(mode)
+    more = len(rows) > size
+    items = rows[:size]
+    return EventPage(items=items, next_cursor=_cursor_encode(items[-1], mode) if more else None)
+
+
+# --- One event ------------------------------------------------------------------------------
+
+
+def event_get_for_viewer(*, user: Any, event_id: Any) -> Event:
+    from tessera.events.services.common import can_see
+
+    event = events_with_relations(Event.objects.filter(pk=event_id)).first()
+    if event is None or not can_see(event, user):
+        raise EventNotFoundError
+    return event
+
+
+def price_out(minor: int, currency: str) -> dict[str, str] | None:
+    if minor == 0:
+        return None
+    return {"amount": amount_format(minor, currency), "currency": currency}
+
+
+def my_part(*, event: Event, user: Any) -> dict[str, Any]:
+    """What the viewer has to do with the event: host, request, invite, ticket, attendance."""
+    user_id: Any = getattr(user, "pk", None)
+    request = (
+        JoinRequest.objects.filter(event=event, user_id=user_id).order_by("-created_at").first()
+    )
+    ticket = Ticket.objects.filter(event=event, holder_id=user_id).order_by("-created_at").first()
+    attendance = Attendance.objects.filter(event=event, user_id=user_id).first()
+    invite = Invite.objects.filter(event=event, invitee_id=user_id).order_by("-created_at").first()
+    return {
+        "is_host": event.host_id == user_id,
+        "is_helper": EventHelper.objects.filter(event=event, user_id=user_id).exists(),
+        "request_id": request.pk if request else None,
+        "request_status": str(request.status) if request else None,
+        "waitlisted": bool(request and request.waitlisted_at),
+        "invite_id": invite.pk if invite else None,
+        "invite_status": str(invite.status) if invite else None,
+        "ticket_id": ticket.pk if ticket else None,
+        "ticket_status": str(ticket.status) if ticket else None,
+        "attendance": str(attendance.status) if attendance else None,
+    }
+
+
+def event_people_ids(*, event_id: Any) -> list[str]:
+    """Everyone an event's reminder is for: the people holding a valid ticket."""
+    return [
+        str(i)
+        for i in Ticket.objects.filter(event_id=event_id, status=sm.VALID).values_list(
+            "holder_id", flat=True
+        )
+    ]
+
+
+# --- Lists ----------------------------------------------------------------------------------
+
+
+def events_hosted(*, host: Any, status: str | None = None) -> QuerySet[Event]:
+    queryset = Event.objects.filter(host=host)
+    if status:
+        queryset = queryset.filter(status=status)
+    return events_with_relations(queryset.order_by("-starts_at", "-id"))
+
+
+def _hosted(*, host: Any, event_id: Any) -> Event:
+    event = Event.objects.filter(pk=event_id, host=host).first()
+    if event is None:
+        raise EventNotFoundError
+    return event
+
+
+def event_requests_for_host(
+    *, host: Any, event_id: Any, status: str | None = None, waitlisted: bool | None = None
+) -> QuerySet[JoinRequest]:
+    event = _hosted(host=host, event_id=event_id)
+    queryset = JoinRequest.objects.filter(event=event).select_related("user")
+    if status:
+        queryset = queryset.filter(status=status)
+    if waitlisted is not None:
+        queryset = queryset.filter(waitlisted_at__isnull=not waitlisted)
+    return queryset.order_by("created_at", "id")
+
+
+def event_waitlist(*, host: Any, event_id: Any) -> QuerySet[JoinRequest]:
+    event = _hosted(host=host, event_id=event_id)
+    return (
+        JoinRequest.objects.filter(event=event, status=sm.PENDING, waitlisted_at__isnull=False)
+        .select_related("user")
+        .order_by("waitlisted_at", "id")
+    )
+
+
+def event_attendees_for_host(
+    *, host: Any, event_id: Any, status: str | None = None
+) -> QuerySet[Attendance]:
+    event = _hosted(host=host, event_id=event_id)
+    queryset = Attendance.objects.filter(event=event).select_related("user")
+    if status:
+        queryset = queryset.filter(status=status)
+    return queryset.order_by("created_at", "id")
+
+
+def event_invites_for_host(*, host: Any, event_id: Any) -> QuerySet[Invite]:
+    event = _hosted(host=host, event_id=event_id)
+    return Invite.objects.filter(event=event).select_related("invitee").order_by("-created_at")
+
+
+def event_helpers_for_host(*, host: Any, event_id: Any) -> QuerySet[EventHelper]:
+    event = _hosted(host=host, event_id=event_id)
+    return EventHelper.objects.filter(event=event).select_related("user").order_by("created_at")
+
+
+def requests_mine(*, user: Any, status: str | None = None) -> QuerySet[JoinRequest]:
+    queryset = JoinRequest.objects.filter(user=user).select_related("event", "user")
+    if status:
+        queryset = queryset.filter(status=status)
+    return queryset.order_by("-created_at", "-id")
+
+
+def invites_mine(*, user: Any, status: str | None = None) -> QuerySet[Invite]:
+    from tessera.events.services.invites import invites_claim_pending
+
+    invites_claim_pending(user=user)
+    queryset = Invite.objects.filter(invitee=user).select_related("event", "inviter", "invitee")
+    if status:
+        queryset = queryset.filter(status=status)
+    return queryset.order_by("-created_at", "-id")
+
+
+def invites_pending_for_address(*, email: str, phone: str) -> bool:
+    match = Q(pk__in=[])
+    if email:
+        match |= Q(invitee_email__iexact=email)
+    if phone:
+        match |= Q(invitee_phone=phone)
+    return Invite.objects.filter(match, invitee__isnull=True, status=sm.PENDING).exists()
+
+
+def tickets_mine(*, user: Any, status: str | None = None) -> QuerySet[Ticket]:
+    queryset = Ticket.objects.filter(holder=user).select_related("event", "holder")
+    if status:
+        queryset = queryset.filter(status=status)
+    return queryset.order_by("-created_at", "-id")
+
+
+def checkins_for_door(*, user: Any, event_id: Any, result: str | None = None) -> QuerySet[CheckIn]:
+    from tessera.events.services.checkins import door_event
+
+    event = door_event(user=user, event_id=event_id)
+    queryset = CheckIn.objects.filter(event=event).select_related("ticket", "ticket__holder")
+    if result:
+        queryset = queryset.filter(result=result)
+    return queryset.order_by("-scanned_at", "-created_at")
+
+
+# --- Tickets and keys -----------------------------------------------------------------------
+
+
+def ticket_get_for_holder(*, user: Any, ticket_id: Any) -> Ticket:
+    ticket = (
+        Ticket.objects.select_related("event", "holder").filter(pk=ticket_id, holder=user).first()
+    )
+    if ticket is None:
+        raise NotFoundError(_("The ticket was not found."))
+    return ticket
+
+
+def ticket_secret(ticket: Ticket) -> str:
+    """The QR code's content: computed from the ticket (deterministic), never stored."""
+    key = OrganiserKey.objects.filter(key_id=ticket.key_id).only("private_key_encrypted").get()
+    return codes.secret_sign(
+        event_id=ticket.event_id,
+        ticket_id=ticket.pk,
+        holder_id=ticket.holder_id,
+        issued_at=ticket.issued_at,
+        ends_at=ticket.event.ends_at,
+        key_id=ticket.key_id,
+        private_key_encrypted=key.private_key_encrypted,
+    )
+
+
+def ticket_view(ticket: Ticket) -> dict[str, Any]:
+    """A ticket as its holder sees it; the secret only once it is valid."""
+    valid = ticket.status == sm.VALID
+    base = f"/api/events/tickets/{ticket.pk}"
+    return {
+        "id": ticket.pk,
+        "event_id": ticket.event_id,
+        "event_title": ticket.event.title,
+        "starts_at": ticket.event.starts_at,
+        "status": str(ticket.status),
+        "code": ticket.display_code if valid else None,
+        "secret": ticket_secret(ticket) if valid else None,
+        "key_id": ticket.key_id,
+        "qr_png_url": f"{base}/qr.png" if valid else None,
+        "qr_svg_url": f"{base}/qr.svg" if valid else None,
+        "price": price_out(ticket.price_minor, ticket.currency),
+        "hold_expires_at": ticket.hold_expires_at,
+        "checkout_url": ticket.checkout_url or None,
+        "inside": ticket.inside,
+        "refunded": price_out(ticket.refunded_minor, ticket.currency),
+        "created_at": ticket.created_at,
+    }
+
+
+def ticket_keys(*, user: Any, event_id: Any) -> dict[str, Any]:
+    """The public keys that verify the event's tickets, as a JWKS."""
+    event = event_get_for_viewer(user=user, event_id=event_id)
+    rows = OrganiserKey.objects.filter(organiser__user_id=event.host_id).order_by(
+        "-active", "-created_at"
+    )
+    return {
+        "keys": [keys.jwk(key_id=k.key_id, public_b64=k.public_key, active=k.active) for k in rows]
+    }
+
+
+# --- Reply shapes ---------------------------------------------------------------------------
+
+
+def _person(user: Any) -> dict[str, Any]:
+    return {"id": user.pk, "name": user.name}
+
+
+def _distance_of(event: Event) -> float | None:
+    distance = getattr(event, "distance_km", None)
+    return round(distance, 3) if distance is not None else None
+
+
+def event_view(
+    event: Event, *, viewer: Any, request: Any = None, with_me: bool = False
+) -> dict[str, Any]:
+    from tessera.files.selectors import file_ref
+
+    venue = event.venue
+    view: dict[str, Any] = {
+        "id": event.pk,
+        "title": event.title,
+        "description": event.description,
+        "status": str(event.status),
+        "visibility": event.visibility,
+        "requires_approval": event.requires_approval,
+        "starts_at": event.starts_at,
+        "ends_at": event.ends_at,
+        "timezone": event.timezone,
+        "capacity": event.capacity,
+        "places_left": event.places_left,
+        "is_free": event.is_free,
+        "price": price_out(event.price_minor, event.currency),
+        "venue": venue,
+        "online_url": event.online_url,
+        "host": _person(event.host),
+        # Whoever may see the event may see its cover.
+        "cover": file_ref(event.cover, viewer=viewer, request=request, grant_private=True),
+        "interests": list(event.interests.all()),
+        "distance_km": _distance_of(event),
+        "created_at": event.created_at,
+    }
+    if with_me:
+        view["me"] = my_part(event=event, user=viewer)
+    return view
+
+
+def request_view(request: JoinRequest) -> dict[str, Any]:
+    return {
+        "id": request.pk,
+        "event_id": request.event_id,
+        "user": _person(request.user),
+        "status": str(request.status),
+        "message": request.message,
+        "waitlisted": request.waitlisted_at is not None,
+        "waitlisted_at": request.waitlisted_at,
+        "created_at": request.created_at,
+        "decided_at": request.decided_at,
+    }
+
+
+def invite_view(invite: Invite) -> dict[str, Any]:
+    return {
+        "id": invite.pk,
+        "event_id": invite.event_id,
+        "event_title": invite.event.title,
+        "invitee": _person(invite.invitee) if invite.invitee else None,
+        "invitee_email": invite.invitee_email,
+        "invitee_phone": invite.invitee_phone,
+        "status": str(invite.status),
+        "expires_at": invite.expires_at,
+        "created_at": invite.created_at,
+    }
+
+
+def attendance_view(attendance: Attendance) -> dict[str, Any]:
+    return {
+        "event_id": attendance.event_id,
+        "user": _person(attendance.user),
+        "status": str(attendance.status),
+        "checked_in_at": attendance.checked_in_at,
+        "checked_out_at": attendance.checked_out_at,
+    }
+
+
+def scan_view(checkin: CheckIn, *, replayed: bool) -> dict[str, Any]:
+    ticket = checkin.ticket
+    return {
+        "id": checkin.pk if checkin.result != "nonce_reused" else None,
+        "nonce": checkin.nonce,
+        "result": str(checkin.result),
+        "direction": checkin.direction,
+        "scanned_at": checkin.scanned_at,
+        "offline": checkin.offline,
+        "replayed": replayed,
+        "conflict": checkin.result != "ok",
+        "ticket": {
+            "id": ticket.pk,
+            "code": ticket.display_code,
+            "holder_name": ticket.holder.name,
+            "status": str(ticket.status),
+            "inside": ticket.inside,
+        }
+        if ticket is not None
+        else None,
+    }
+
+
+class Mapped:
+    """A queryset whose page is shaped on slicing: the paginator counts it in SQL and only
+    the page's rows are turned into replies."""
+
+    def __init__(self, queryset: QuerySet[Any], shape: Any) -> None:
+        self.queryset = queryset
+        self.shape = shape
+
+    def all(self) -> Mapped:
+        return self
+
+    def count(self) -> int:
+        return int(self.queryset.count())
+
+    def __getitem__(self, index: slice) -> list[Any]:
+        return [self.shape(row) for row in self.queryset[index]]
+
+
+def venues_mine(*, owner: Any) -> QuerySet[Any]:
+    from tessera.events.models import Venue
+
+    return Venue.objects.filter(owner=owner).order_by("name", "created_at")
+
+
+def helper_view(helper: EventHelper) -> dict[str, Any]:
+    return {"user": _person(helper.user), "created_at": helper.created_at}

@@ -1,0 +1,344 @@
+"""Door scans: one at a time online, or many uploaded later from a scanner that was
+offline; and the signed list a door team downloads to check tickets without a network.
+
+Every scan is recorded, whatever its answer, under its client nonce (unique per event): a
+retried scan finds its record and gets the same answer; the same nonce with another ticket
+is refused. Two scans of one ticket are serialised on the ticket's row lock, so a ticket is
+never let in twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+import jwt
+from django.db import IntegrityError, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tessera.core.analytics import analytics_capture
+from tessera.events import keys
+from tessera.events import statemachine as sm
+from tessera.events import tickets as secrets
+from tessera.events.errors import (
+    EventNotFoundError,
+    NonceReusedError,
+    ScanTimeInvalidError,
+    TicketOrCodeRequiredError,
+)
+from tessera.events.models import (
+    Attendance,
+    CheckIn,
+    Direction,
+    Event,
+    OrganiserKey,
+    ScanResult,
+    Ticket,
+)
+from tessera.events.services.common import is_helper, is_host, now
+from tessera.events.services.organisers import organiser_active_key
+from tessera.events.services.tickets import attendance_set
+
+CLOCK_SKEW = timedelta(minutes=5)
+MAX_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class Scan:
+    nonce: str
+    scanned_at: datetime
+    direction: str = Direction.ENTRY
+    ticket: str | None = None
+    code: str | None = None
+
+
+@dataclass(frozen=True)
+class ScanOutcome:
+    checkin: CheckIn
+    replayed: bool
+
+    @property
+    def result(self) -> str:
+        return str(self.checkin.result)
+
+
+def door_event(*, user: Any, event_id: Any) -> Event:
+    """The event, for its host or a helper they named; anyone else gets a 404."""
+    event = Event.objects.filter(pk=event_id).first()
+    if event is None or not (is_host(event, user) or is_helper(event, user)):
+        raise EventNotFoundError
+    return event
+
+
+def scans_checked(scans: Sequence[Scan], *, at: datetime) -> None:
+    for index, scan in enumerate(scans):
+        prefix = f"scans.{index}." if len(scans) > 1 else ""
+        if bool(scan.ticket) == bool(scan.code):
+            raise TicketOrCodeRequiredError(
+                fields={f"{prefix}ticket": _("Give a ticket or a code.")}
+            )
+        if timezone.is_naive(scan.scanned_at) or scan.scanned_at > at + CLOCK_SKEW:
+            raise ScanTimeInvalidError(
+                fields={f"{prefix}scannedAt": _("A past time with a time zone.")}
+            )
+
+
+def _presented(scan: Scan) -> str:
+    text = (
+        f"secret:{scan.ticket}"
+        if scan.ticket
+        else f"code:{secrets.code_normalise(scan.code or '')}"
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@lru_cache(maxsize=4096)
+def _public_key(key_id: str) -> tuple[str, Any] | None:
+    """A key's public half and organiser (keys never change once made: safe to keep)."""
+    row = (
+        OrganiserKey.objects.filter(key_id=key_id)
+        .values_list("public_key", "organiser__user_id")
+        .first()
+    )
+    return (row[0], row[1]) if row else None
+
+
+def _locked_ticket(**lookup: Any) -> Ticket | None:
+    return (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("holder")
+        .filter(**lookup)
+        .first()
+    )
+
+
+def _resolve(event: Event, scan: Scan) -> tuple[Ticket | None, str | None]:
+    """The ticket presented, or the answer when there is none to let in."""
+    if scan.code:
+        ticket = _locked_ticket(event=event, code=secrets.code_normalise(scan.code))
+        return (ticket, None) if ticket else (None, ScanResult.UNKNOWN)
+    secret = scan.ticket or ""
+    try:
+        key_id = secrets.secret_key_id(secret)
+    except secrets.SecretUnknownError:
+        return None, ScanResult.UNKNOWN
+    known = _public_key(key_id)
+    if known is None:
+        return None, ScanResult.UNKNOWN
+    public_b64, signer_id = known
+    expired = False
+    try:
+        claims = secrets.secret_verify(secret, public_b64=public_b64, key_id=key_id)
+    except secrets.SecretUnknownError:
+        return None, ScanResult.UNKNOWN
+    except secrets.SecretExpiredError as exc:
+        claims, expired = exc.claims, True
+    if claims.event_id != event.pk:
+        return None, ScanResult.WRONG_EVENT
+    if signer_id != event.host_id:
+        return None, ScanResult.UNKNOWN  # signed by another organiser's key
+    ticket = _locked_ticket(pk=claims.ticket_id, event=event)
+    if ticket is None or ticket.holder_id != claims.holder_id:
+        return None, ScanResult.UNKNOWN
+    return ticket, (ScanResult.EXPIRED if expired else None)
+
+
+def _attendance_at_door(ticket: Ticket, scan: Scan) -> None:
+    """The attendance's `check_in` move, as one UPDATE from the table's sources (a valid
+    ticket's holder is `going` or already `checked_in`); an exit records the time out."""
+    changes: dict[str, Any] = {"updated_at": timezone.now()}
+    if scan.direction == Direction.ENTRY:
+        changes["status"] = sm.ATTENDANCE.transition("check_in").target
+        changes["checked_in_at"] = Coalesce(F("checked_in_at"), Value(scan.scanned_at))
+    else:
+        changes["checked_out_at"] = scan.scanned_at
+    moved = Attendance.objects.filter(
+        sm.ATTENDANCE.q_sources("check_in"), event_id=ticket.event_id, user_id=ticket.holder_id
+    ).update(**changes)
+    if not moved:  # no row yet (a ticket issued around the services): make it the long way
+        attendance_set(event=ticket.event, user=ticket.holder, move="check_in", now=scan.scanned_at)
+
+
+def _decide(event: Event, ticket: Ticket, scan: Scan, at: datetime) -> str:
+    if ticket.status == sm.REVOKED:
+        return ScanResult.REVOKED
+    if ticket.status != sm.VALID:
+        return ScanResult.NOT_PAID
+    if scan.direction == Direction.ENTRY:
+        if ticket.inside:
+            return ScanResult.ALREADY_CHECKED_IN
+        ticket.inside = True
+        ticket.save(update_fields=["inside", "updated_at"])
+        _attendance_at_door(ticket, scan)
+        analytics_capture(
+            distinct_id=str(ticket.holder_id),
+            event="events.checked_in",
+            properties={"event_id": str(event.pk), "offline": scan.scanned_at < at - CLOCK_SKEW},
+        )
+        return ScanResult.OK
+    if not ticket.inside:
+        return ScanResult.NOT_CHECKED_IN
+    ticket.inside = False
+    ticket.save(update_fields=["inside", "updated_at"])
+    _attendance_at_door(ticket, scan)
+    return ScanResult.OK
+
+
+def _replay(existing: CheckIn, presented: str) -> ScanOutcome:
+    if existing.presented_hash != presented:
+        raise NonceReusedError(fields={"nonce": _("Already used for another ticket.")})
+    return ScanOutcome(checkin=existing, replayed=True)
+
+
+def _recorded(event: Event, nonce: str) -> CheckIn | None:
+    return (
+        CheckIn.objects.select_related("ticket", "ticket__holder")
+        .filter(event=event, nonce=nonce)
+        .first()
+    )
+
+
+def _record(*, event: Event, scanner: Any, scan: Scan, offline: bool, at: datetime) -> CheckIn:
+    """Decide and record one new scan (raises IntegrityError when its nonce is taken)."""
+    ticket, result = _resolve(event, scan)
+    if result is None and ticket is not None:
+        result = _decide(event, ticket, scan, at)
+    return CheckIn.objects.create(
+        event=event,
+        ticket=ticket,
+        scanned_by=scanner,
+        nonce=scan.nonce,
+        presented_hash=_presented(scan),
+        direction=scan.direction,
+        result=result or ScanResult.UNKNOWN,
+        scanned_at=scan.scanned_at,
+        offline=offline,
+    )
+
+
+def _apply(*, event: Event, scanner: Any, scan: Scan, offline: bool, at: datetime) -> ScanOutcome:
+    """One scan of a batch, in its own savepoint."""
+    existing = _recorded(event, scan.nonce)
+    if existing is not None:
+        return _replay(existing, _presented(scan))
+    try:
+        with transaction.atomic():
+            checkin = _record(event=event, scanner=scanner, scan=scan, offline=offline, at=at)
+    except IntegrityError:
+        # The same nonce arrived twice at once: the other one's record stands (our changes
+        # rolled back with the savepoint).
+        existing = _recorded(event, scan.nonce)
+        if existing is None:
+            raise
+        return _replay(existing, _presented(scan))
+    return ScanOutcome(checkin=checkin, replayed=False)
+
+
+def checkin_scan(*, scanner: Any, event_id: Any, scan: Scan) -> ScanOutcome:
+    """One scan, online, in one transaction without a savepoint (the door's hot path).
+    The outcome carries the answer; the API refuses with it."""
+    at = now()
+    scans_checked([scan], at=at)
+    event = door_event(user=scanner, event_id=event_id)
+    existing = _recorded(event, scan.nonce)
+    if existing is not None:
+        return _replay(existing, _presented(scan))
+    try:
+        with transaction.atomic():
+            checkin = _record(event=event, scanner=scanner, scan=scan, offline=False, at=at)
+    except IntegrityError:
+        # The same nonce arrived twice at once: the first one's record stands, and this
+        # transaction (with whatever it changed) rolled back whole.
+        existing = _recorded(event, scan.nonce)
+        if existing is None:
+            raise
+        return _replay(existing, _presented(scan))
+    return ScanOutcome(checkin=checkin, replayed=False)
+
+
+def checkins_batch(*, scanner: Any, event_id: Any, scans: Sequence[Scan]) -> list[ScanOutcome]:
+    """Scans made offline, applied in the order they were made (scan time, then nonce). An
+    answer other than ok is a conflict with what happened meanwhile (another door let the
+    ticket in first, an exit with no entry). A nonce reused with another ticket is reported
+    as such and changes nothing."""
+    at = now()
+    scans_checked(scans, at=at)
+    outcomes: list[ScanOutcome] = []
+    with transaction.atomic():
+        event = door_event(user=scanner, event_id=event_id)
+        for scan in sorted(scans, key=lambda s: (s.scanned_at, s.nonce)):
+            try:
+                outcomes.append(
+                    _apply(event=event, scanner=scanner, scan=scan, offline=True, at=at)
+                )
+            except NonceReusedError:
+                outcomes.append(
+                    ScanOutcome(
+                        checkin=CheckIn(
+                            event=event,
+                            nonce=scan.nonce,
+                            direction=scan.direction,
+                            result="nonce_reused",
+                            scanned_at=scan.scanned_at,
+                            offline=True,
+                        ),
+                        replayed=False,
+                    )
+                )
+    return outcomes
+
+
+def checkins_export(*, user: Any, event_id: Any) -> dict[str, Any]:
+    """The door list, signed (a JWS with the organiser's active key): every ticket that can
+    be shown at the door, with its state, and the revoked ones."""
+    event = door_event(user=user, event_id=event_id)
+    key = organiser_active_key(event.host)
+    tickets = list(
+        Ticket.objects.filter(event=event)
+        .exclude(status=sm.EXPIRED)
+        .select_related("holder")
+        .order_by("code")
+    )
+    generated = now()
+    document = {
+        "eventId": str(event.pk),
+        "title": event.title,
+        "startsAt": event.starts_at.isoformat(),
+        "endsAt": event.ends_at.isoformat(),
+        "generatedAt": generated.isoformat(),
+        "keyId": key.key_id,
+        "tickets": [
+            {
+                "id": str(t.pk),
+                "code": t.code,
+                "holder": t.holder.name,
+                "status": "valid" if t.status == sm.VALID else "not_paid",
+                "inside": t.inside,
+            }
+            for t in tickets
+            if t.status != sm.REVOKED
+        ],
+        "revoked": [
+            {
+                "id": str(t.pk),
+                "code": t.code,
+                "revokedAt": t.revoked_at.isoformat() if t.revoked_at else None,
+            }
+            for t in tickets
+            if t.status == sm.REVOKED
+        ],
+    }
+    signed = jwt.encode(
+        {"door": document, "iat": int(generated.timestamp())},
+        keys.private_key(key.private_key_encrypted),
+        algorithm="EdDSA",
+        headers={"kid": key.key_id, "typ": None},
+    )
+    return {"keyId": key.key_id, "jws": signed, "document": document}

@@ -1,0 +1,111 @@
+"""The beat job (`events-sweep`, every 60 s): the moves the clock makes, each selected by
+the state machine table's own condition (`statemachine.Machine.q_due`), and the reminders.
+
+- published events whose end has passed → completed;
+- requests (and waitlist places) still pending at the start → expired;
+- invitations past their expiry → expired;
+- payment holds that lapsed → ticket expired, place freed, waitlist promoted;
+- events starting within EVENTS_REMINDER_BEFORE_MINUTES → attendees reminded, once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+
+from tessera.core.jobs import enqueue_on_commit
+from tessera.events import statemachine as sm
+from tessera.events.models import Event, Invite, JoinRequest, Ticket
+from tessera.events.services.common import event_locked, now, place_free
+from tessera.events.services.requests import waitlist_promote
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    completed: int = 0
+    requests_expired: int = 0
+    invites_expired: int = 0
+    holds_expired: int = 0
+    reminded: int = 0
+
+
+def _moved(
+    queryset: QuerySet[Any], machine: sm.Machine, name: str, at: datetime, **also: Any
+) -> int:
+    """The set-based form of a clock transition: rows `q_due` names get its target."""
+    target = machine.transition(name).target
+    return int(
+        queryset.filter(machine.q_due(name, at)).update(
+            **{machine.field: target, "updated_at": at, **also}
+        )
+    )
+
+
+def _holds_expire(at: datetime, limit: int) -> int:
+    from tessera.events.tasks import ticket_order_cancel
+
+    expired = 0
+    due = list(
+        Ticket.objects.filter(sm.TICKET.q_due("expire", at)).values_list("pk", "event_id")[:limit]
+    )
+    for ticket_id, event_id in due:
+        with transaction.atomic():
+            event = event_locked(event_id=event_id)
+            ticket = (
+                Ticket.objects.select_for_update()
+                .filter(pk=ticket_id)
+                .filter(sm.TICKET.q_due("expire", at))
+                .first()
+            )
+            if ticket is None:
+                continue  # paid or cancelled meanwhile
+            order_id = ticket.order_id
+            ticket.expire()
+            ticket.save()
+            place_free(event)
+            if order_id is not None:
+                enqueue_on_commit(ticket_order_cancel, order_id=str(order_id))
+            waitlist_promote(event=event, at=at)
+            expired += 1
+    return expired
+
+
+def _reminders(at: datetime, limit: int) -> int:
+    from tessera.events.tasks import event_remind
+
+    horizon = at + timedelta(minutes=settings.EVENTS_REMINDER_BEFORE_MINUTES)
+    reminded = 0
+    with transaction.atomic():
+        due = list(
+            Event.objects.select_for_update(skip_locked=True)
+            .filter(
+                status=sm.PUBLISHED,
+                reminded_at__isnull=True,
+                starts_at__lte=horizon,
+                starts_at__gt=at,
+            )
+            .values_list("pk", flat=True)[:limit]
+        )
+        Event.objects.filter(pk__in=due).update(reminded_at=at, updated_at=at)
+        for event_id in due:
+            enqueue_on_commit(event_remind, event_id=str(event_id))
+            reminded += 1
+    return reminded
+
+
+def events_sweep(*, at: datetime | None = None, limit: int = 1000) -> SweepResult:
+    at = at or now()
+    with transaction.atomic():
+        completed = _moved(Event.objects.all(), sm.EVENT, "complete", at)
+    with transaction.atomic():
+        requests = _moved(JoinRequest.objects.all(), sm.REQUEST, "expire", at, waitlisted_at=None)
+    with transaction.atomic():
+        invites = _moved(Invite.objects.all(), sm.INVITE, "expire", at)
+    holds = _holds_expire(at, limit)
+    reminded = _reminders(at, limit)
+    return SweepResult(completed, requests, invites, holds, reminded)

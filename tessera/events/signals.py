@@ -1,0 +1,39 @@
+"""Hearing about a newly verified address (accounts, a platform app, cannot call events).
+
+Accounts offers no callback for it; like capsules, this module listens to the user model's
+saves. A save that sets `email_verified_at` or `phone_verified_at` queues a claim of the
+invitations waiting for that address, after the sign-up commits; listing one's invitations
+claims them too, so nothing depends on the task's timing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models.signals import post_save
+
+from tessera.core.jobs import enqueue_on_commit
+
+_VERIFIED = {"email_verified_at", "phone_verified_at"}
+
+
+def _user_saved(sender: Any, instance: Any, update_fields: Any = None, **kwargs: Any) -> None:
+    if update_fields is not None and not (_VERIFIED & set(update_fields)):
+        return
+    email = (instance.email or "") if instance.email_verified_at else ""
+    phone = (instance.phone_number or "") if instance.phone_verified_at else ""
+    if not (email or phone):
+        return
+    from tessera.events.selectors import invites_pending_for_address
+    from tessera.events.tasks import invites_claim
+
+    # One indexed probe (partial index on pending invitations without an account).
+    if not invites_pending_for_address(email=email, phone=phone):
+        return
+
+    enqueue_on_commit(invites_claim, user_id=str(instance.pk))
+
+
+def connect() -> None:
+    post_save.connect(_user_saved, sender=get_user_model(), dispatch_uid="events-invites-claim")

@@ -1,0 +1,130 @@
+"""Discovery: text, interests, dates, distance, price, free only, cursor pages, on SQLite
+and (the same tests) on PostgreSQL with its full text and trigram indexes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from tessera.accounts.models import EventInterest
+from tessera.events import statemachine as sm
+from tessera.events.models import Event, Venue
+from tessera.events.tests.conftest import make_user
+
+pytestmark = pytest.mark.django_db
+
+CAPE_TOWN = (-33.9249, 18.4241)
+STELLENBOSCH = (-33.9321, 18.8602)  # ~40 km east
+JOBURG = (-26.2041, 28.0473)  # ~1,260 km away
+
+
+@pytest.fixture
+def world(db: Any) -> dict[str, Any]:
+    host = make_user("world-host@example.com")
+    music = EventInterest.objects.create(slug="music-x", name="Music")
+    food = EventInterest.objects.create(slug="food-x", name="Food")
+    now = timezone.now()
+
+    def venue(name: str, point: tuple[float, float]) -> Venue:
+        return Venue.objects.create(owner=host, name=name, latitude=point[0], longitude=point[1])
+
+    def event(title: str, point: tuple[float, float] | None, days: int, **fields: Any) -> Event:
+        place = venue(title, point) if point else None
+        interests = fields.pop("interests", [])
+        created = Event.objects.create(
+            host=host,
+            title=title,
+            description=fields.pop("description", ""),
+            venue=place,
+            latitude=point[0] if point else None,
+            longitude=point[1] if point else None,
+            online_url="" if point else "https://example.com",
+            starts_at=now + timedelta(days=days),
+            ends_at=now + timedelta(days=days, hours=2),
+            capacity=10,
+            status=fields.pop("status", sm.PUBLISHED),
+            **fields,
+        )
+        created.interests.set(interests)
+        return created
+
+    return {
+        "jazz": event(
+            "Jazz in the garden", CAPE_TOWN, 1, interests=[music], description="Saxophone quartet"
+        ),
+        "wine": event(
+            "Wine tasting", STELLENBOSCH, 2, interests=[food], price_minor=25000, currency="ZAR"
+        ),
+        "rock": event(
+            "Rock concert", JOBURG, 3, interests=[music], price_minor=9900, currency="ZAR"
+        ),
+        "online": event("Online jazz workshop", None, 4, interests=[music]),
+        "private": event("Private jazz dinner", CAPE_TOWN, 1, visibility="private"),
+        "draft": event("Draft jazz", CAPE_TOWN, 1, status=sm.DRAFT),
+        "past": event("Old jazz", CAPE_TOWN, -2),
+        "music": music,
+    }
+
+
+def _titles(api: Any, query: str) -> list[str]:
+    reply = api.get(f"/api/events?{query}")
+    assert reply.status_code == 200, reply.json()
+    return [item["title"] for item in reply.json()["data"]["items"]]
+
+
+def test_text_search_finds_public_upcoming_events_only(
+    world: dict[str, Any], guest_api: Any
+) -> None:
+    assert _titles(guest_api, "q=jazz") == ["Jazz in the garden", "Online jazz workshop"]
+    assert _titles(guest_api, "q=saxophone") == ["Jazz in the garden"]
+
+
+@pytest.mark.postgres
+def test_a_misspelt_word_is_found_by_trigram_similarity(
+    world: dict[str, Any], guest_api: Any
+) -> None:
+    assert _titles(guest_api, "q=jaz") == ["Jazz in the garden", "Online jazz workshop"]
+    assert _titles(guest_api, "q=concer") == ["Rock concert"]
+
+
+def test_distance_from_a_point(world: dict[str, Any], guest_api: Any) -> None:
+    lat, lng = CAPE_TOWN
+    assert _titles(guest_api, f"lat={lat}&lng={lng}&radiusKm=10") == ["Jazz in the garden"]
+    assert _titles(guest_api, f"lat={lat}&lng={lng}&radiusKm=60") == [
+        "Jazz in the garden",
+        "Wine tasting",
+    ]
+    reply = guest_api.get(f"/api/events?lat={lat}&lng={lng}&radiusKm=60").json()["data"]["items"]
+    assert 35 < reply[1]["distanceKm"] < 45
+
+
+def test_interests_dates_price_and_free(world: dict[str, Any], guest_api: Any) -> None:
+    music = world["music"].pk
+    assert _titles(guest_api, f"interests={music}") == [
+        "Jazz in the garden",
+        "Rock concert",
+        "Online jazz workshop",
+    ]
+    since = (timezone.now() + timedelta(days=1, hours=12)).isoformat().replace("+", "%2B")
+    until = (timezone.now() + timedelta(days=3, hours=12)).isoformat().replace("+", "%2B")
+    assert _titles(guest_api, f"from={since}&to={until}") == ["Wine tasting", "Rock concert"]
+    assert _titles(guest_api, "free=true") == ["Jazz in the garden", "Online jazz workshop"]
+    assert _titles(guest_api, "priceMin=50.00&priceMax=150&currency=ZAR") == ["Rock concert"]
+
+
+def test_cursor_pages_walk_every_event_once(world: dict[str, Any], guest_api: Any) -> None:
+    seen: list[str] = []
+    cursor = ""
+    while True:
+        reply = guest_api.get(f"/api/events?pageSize=1{cursor}").json()["data"]
+        seen += [item["title"] for item in reply["items"]]
+        if not reply["nextCursor"]:
+            break
+        cursor = f"&cursor={reply['nextCursor']}"
+    assert seen == ["Jazz in the garden", "Wine tasting", "Rock concert", "Online jazz workshop"]
+    bad = guest_api.get("/api/events?cursor=bm90LWEtY3Vyc29y")
+    assert bad.status_code == 422
+    assert "cursor" in bad.json()["error"]["fields"]
