@@ -152,7 +152,7 @@ def test_the_schema_lists_every_code_as_the_enum_of_error_code() -> None:
     assert code["enum"] == all_error_codes()
     for sample in ("not_found", "invalid_credentials", "capsule_sealed", "task_not_found"):
         assert sample in code["enum"]
-    assert "event_full" not in code["enum"]  # a test API's own enum is not the product's
+    assert "test_route_full" not in code["enum"]  # a test API's own enum is not the product's
 
 
 # --- One function renders every error -----------------------------------------------------

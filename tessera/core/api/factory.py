@@ -174,13 +174,16 @@ class TesseraAPI(NinjaAPI):
             for operation in path_item.values():
                 if not isinstance(operation, dict) or "responses" not in operation:
                     continue
-                responses = operation["responses"]
+                # A route's `openapi_extra` is shared by every schema built: work on a copy.
+                responses = operation["responses"] = deepcopy(operation["responses"])
                 for status_code, response in list(responses.items()):
                     if not str(status_code).startswith("2") or str(status_code) == "204":
                         continue
                     content = response.setdefault("content", {})
+                    if content and "application/json" not in content:
+                        continue  # a file (a QR code's PNG): no envelope around it
                     media = content.setdefault("application/json", {})
-                    media["schema"] = _wrap_success(deepcopy(media.get("schema")))
+                    media["schema"] = _wrap_success(media.get("schema"))
                 for status_code, description in _ERROR_DESCRIPTIONS.items():
                     responses.setdefault(
                         status_code,

@@ -289,7 +289,7 @@ def test_a_valid_token_reaches_the_route(user_api, user):
             "You do not have permission to perform this action.",
         ),
         ("missing", 404, "not_found", "The resource was not found."),
-        ("conflict", 409, "event_full", "The event is already full."),
+        ("conflict", 409, "test_route_full", "The event is already full."),
         ("does-not-exist", 404, "not_found", "The resource was not found."),
     ],
 )

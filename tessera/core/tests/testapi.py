@@ -34,7 +34,7 @@ class TestApiErrorCode(ErrorCode):
     """A module's own code, as an app declares them (this one is not in the real schema:
     only apps' `errors.py` enums are)."""
 
-    EVENT_FULL = "event_full"
+    TEST_ROUTE_FULL = "test_route_full"
 
 
 class Color(enum.StrEnum):
@@ -125,7 +125,7 @@ def raise_error(request: HttpRequest, kind: str) -> None:
     if kind == "missing":
         raise NotFoundError
     if kind == "conflict":
-        raise ConflictError("The event is already full.", code=TestApiErrorCode.EVENT_FULL)
+        raise ConflictError("The event is already full.", code=TestApiErrorCode.TEST_ROUTE_FULL)
     if kind == "invalid":
         raise InvalidInputError(fields={"startsAt": "Must be in the future.", "title": "Too long."})
     if kind == "rate-limited":

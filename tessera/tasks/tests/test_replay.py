@@ -52,6 +52,6 @@ def test_a_dry_run_sends_nothing() -> None:
 
 
 def test_an_unregistered_task_name_is_refused() -> None:
-    _failed("wallet.reconcile")
-    with pytest.raises(CommandError, match=r"no task registered as wallet\.reconcile"):
+    _failed("nowhere.no_such_task")
+    with pytest.raises(CommandError, match=r"no task registered as nowhere\.no_such_task"):
         call_command("tasks_replay")
