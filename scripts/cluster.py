@@ -140,6 +140,13 @@ class Cluster:
                 "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
                 "CELERY_BROKER_URL": f"amqp://{RABBIT}/{VHOST}",
                 "TRUSTED_PROXY_HOPS": "1",
+                # The sandbox gateway calls back the way a gateway in the same private network
+                # would: straight to a web process (webhooks are signed; retried with backoff
+                # while that process is down). People reach the checkout through Nginx.
+                "PAYMENTS_PUBLIC_URL": f"https://{DOMAIN}",
+                "PAYMENTS_SANDBOX_WEBHOOK_URL": (
+                    f"http://127.0.0.1:{self.web_port(0)}/webhooks/sandbox"
+                ),
                 "TESSERA_VAR_DIR": str(self.workdir / "var"),
                 "STATIC_ROOT": str(self.workdir / "static"),
                 "MEDIA_ROOT": str(self.workdir / "media"),

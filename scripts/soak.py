@@ -6,7 +6,7 @@
 Traffic goes through Nginx (HTTPS) from a pool of client threads, each signed in as its own
 user, choosing a scenario by weight on every turn. Scenarios are pluggable (`SCENARIOS`): each
 names the API operations it needs, and one whose operations the running API does not have is
-skipped with a line saying so (the wallet and events scenarios until those apps land).
+skipped with a line saying so (a deployment with some products off, TESSERA_PRODUCTS).
 
 Faults, on a timetable: every `--kill-every` seconds one web process and one worker get
 SIGKILL (the whole process group) and are started again; Redis (the cluster's own) is
@@ -18,7 +18,10 @@ Afterwards it waits (`--drain`) for the work the traffic caused, then counts fro
 database: tracked tasks sent (the upload replies' task ids) against tasks finished (their
 TaskRecord rows), duplicated notifications and deliveries for the capsules that became ready,
 files left unprocessed. Results: bench/results/soak-<time>.json and .md, and soak-latest.md.
-The exit code is 1 when a task was lost or a notification duplicated.
+The wallet's paid deposits are counted too (each credited once: a soak user's balance equals
+its completed deposits and its ledger entries), and the events' door scans (each ticket in
+once, however often the scan was retried). The exit code is 1 when a task or a credit was
+lost, or a notification, a credit or a check-in doubled.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import psycopg
@@ -74,6 +78,9 @@ class Recorder:
     task_ids: set[str] = field(default_factory=set)
     file_ids: set[str] = field(default_factory=set)
     sealed: dict[str, datetime] = field(default_factory=dict)
+    deposits_paid: set[str] = field(default_factory=set)  # wallet transaction ids
+    events: list[tuple[str, str]] = field(default_factory=list)  # (event id, host's token)
+    checked_in: set[str] = field(default_factory=set)  # ticket ids scanned in (answered ok)
 
     def add(self, scenario: str, operation: str, status: int, seconds: float) -> None:
         with self.lock:
@@ -93,6 +100,8 @@ class Session:
     peers: list[str]
     token: str = ""
     scenario: str = ""
+    hosting: str = ""  # the event this client hosts, once it made one
+    joined: set[str] = field(default_factory=set)
 
     def call(
         self, method: str, path: str, operation: str, *, auth: bool = True, **kwargs: Any
@@ -207,28 +216,111 @@ def uploads(session: Session) -> None:
                 session.recorder.task_ids.add(data["taskId"])
 
 
-def _wallet_deposit(session: Session) -> None:
-    """Once tessera.wallet lands: a deposit through the sandbox gateway and its webhook."""
+def _key(session: Session, what: str) -> dict[str, str]:
+    return {"Idempotency-Key": f"soak-{what}-{session.rng.getrandbits(64):x}"}
+
+
+def wallet(session: Session) -> None:
+    """A deposit paid on the sandbox checkout (whose signed webhook a worker settles), the
+    balance, and now and then the transaction list."""
     reply = session.call(
         "POST",
         "/api/deposits",
         "POST /api/deposits",
         json={"amount": "10.00", "currency": "ZAR"},
-        headers={"Idempotency-Key": f"soak-{session.rng.getrandbits(64):x}"},
+        headers=_key(session, "deposit"),
     )
-    if reply is not None and reply.status_code in (200, 201):
-        session.call("GET", "/api/balance", "GET /api/balance")
-
-
-def _event_join(session: Session) -> None:
-    """Once tessera.events lands: list events and ask to join one."""
-    reply = session.call("GET", "/api/events", "GET /api/events")
-    if reply is None or reply.status_code != 200:
+    if reply is None or reply.status_code != 201:
         return
-    items = (reply.json().get("data") or {}).get("items") or []
-    if items:
-        event_id = session.rng.choice(items)["id"]
-        session.call("POST", f"/api/events/{event_id}/join", "POST /api/events/{id}/join")
+    data = reply.json()["data"]
+    checkout = urlsplit(data["checkoutUrl"]).path
+    paid = session.call(
+        "POST", checkout, "POST /sandbox/checkout/{id}", auth=False, data={"action": "pay"}
+    )
+    if paid is not None and paid.status_code in (200, 303):
+        with session.recorder.lock:
+            session.recorder.deposits_paid.add(data["transactionId"])
+    session.call("GET", "/api/balance", "GET /api/balance")
+    if session.rng.random() < 0.3:
+        session.call("GET", "/api/transactions", "GET /api/transactions")
+
+
+def _host_an_event(session: Session) -> None:
+    starts = datetime.now(tz=UTC) + timedelta(days=1)
+    created = session.call(
+        "POST",
+        "/api/events",
+        "POST /api/events",
+        json={
+            "title": f"Soak party {session.rng.getrandbits(16)}",
+            "capacity": 10000,
+            "requiresApproval": False,
+            "startsAt": starts.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "endsAt": (starts + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "timezone": "Africa/Johannesburg",
+            "onlineUrl": "https://example.com/live",
+        },
+        headers=_key(session, "event"),
+    )
+    if created is None or created.status_code != 201:
+        return
+    event_id = created.json()["data"]["id"]
+    published = session.call(
+        "POST", f"/api/events/{event_id}/publish", "POST /api/events/{event_id}/publish"
+    )
+    if published is not None and published.status_code == 200:
+        session.hosting = event_id
+        with session.recorder.lock:
+            session.recorder.events.append((event_id, session.token))
+
+
+def events(session: Session) -> None:
+    """Host one free event; join others' (a free event without approval confirms at once and
+    issues a ticket), and have the host scan the ticket in, the scan retried (same nonce)."""
+    with session.recorder.lock:
+        others = [(e, token) for e, token in session.recorder.events if e != session.hosting]
+    if not session.hosting and (not others or session.rng.random() < 0.2):
+        _host_an_event(session)
+        return
+    session.call("GET", "/api/events", "GET /api/events")
+    candidates = [(e, token) for e, token in others if e not in session.joined]
+    if not candidates:
+        return
+    event_id, host_token = session.rng.choice(candidates)
+    joined = session.call(
+        "POST",
+        f"/api/events/{event_id}/requests",
+        "POST /api/events/{event_id}/requests",
+        json={},
+        headers=_key(session, "join"),
+    )
+    if joined is None or joined.status_code != 201:
+        return
+    session.joined.add(event_id)
+    tickets = session.call("GET", "/api/events/tickets", "GET /api/events/tickets")
+    if tickets is None or tickets.status_code != 200:
+        return
+    ticket = next((t for t in tickets.json()["data"]["items"] if t["eventId"] == event_id), None)
+    if ticket is None:
+        return
+    presented = {"ticket": ticket["secret"]} if ticket.get("secret") else {"code": ticket["code"]}
+    scan = {
+        **presented,
+        "nonce": f"soak-{ticket['id']}",
+        "scannedAt": datetime.now(tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "direction": "entry",
+    }
+    for _attempt in range(2):  # the door's retry: the same nonce gets the same answer
+        reply = session.call(
+            "POST",
+            f"/api/events/{event_id}/checkins",
+            "POST /api/events/{event_id}/checkins",
+            json=scan,
+            headers={"Authorization": f"Bearer {host_token}"},
+        )
+        if reply is not None and reply.status_code in (200, 201):
+            with session.recorder.lock:
+                session.recorder.checked_in.add(ticket["id"])
 
 
 SCENARIOS: list[Scenario] = [
@@ -241,8 +333,17 @@ SCENARIOS: list[Scenario] = [
         capsules,
     ),
     Scenario("uploads", 1, ("POST /api/files",), uploads),
-    Scenario("wallet", 2, ("POST /api/deposits", "GET /api/balance"), _wallet_deposit),
-    Scenario("events", 2, ("GET /api/events", "POST /api/events/{event_id}/join"), _event_join),
+    Scenario("wallet", 2, ("POST /api/deposits", "GET /api/balance"), wallet),
+    Scenario(
+        "events",
+        2,
+        (
+            "POST /api/events",
+            "POST /api/events/{event_id}/requests",
+            "POST /api/events/{event_id}/checkins",
+        ),
+        events,
+    ),
 ]
 
 
@@ -400,8 +501,17 @@ def account(cluster: Cluster, recorder: Recorder, drain: float) -> dict[str, Any
                 "WHERE kind = 'capsules.ready' AND data->>'capsuleId' = ANY(%s)",
                 (expected_ready,),
             ).fetchone()[0]  # type: ignore[index]
+            credited = conn.execute(
+                "SELECT count(*) FROM wallet_wallettransaction WHERE id = ANY(%s::uuid[]) AND "
+                "status = 'completed'",
+                (sorted(recorder.deposits_paid),),
+            ).fetchone()[0]  # type: ignore[index]
             finished = states.get("SUCCESS", 0) + states.get("FAILURE", 0)
-            done = finished == len(task_ids) and ready == notified == len(expected_ready)
+            done = (
+                finished == len(task_ids)
+                and ready == notified == len(expected_ready)
+                and credited == len(recorder.deposits_paid)
+            )
             if done or time.monotonic() > deadline:
                 break
             time.sleep(2)
@@ -417,6 +527,31 @@ def account(cluster: Cluster, recorder: Recorder, drain: float) -> dict[str, Any
             "d.notification_id WHERE n.data->>'capsuleId' = ANY(%s) GROUP BY d.notification_id,"
             " d.channel) AS per",
             (list(recorder.sealed),),
+        ).fetchone()[0]  # type: ignore[index]
+        deposits: dict[str, int] = dict(
+            conn.execute(
+                "SELECT status, count(*) FROM wallet_wallettransaction WHERE id = "
+                "ANY(%s::uuid[]) GROUP BY status",
+                (sorted(recorder.deposits_paid),),
+            ).fetchall()
+        )
+        # The soak only deposits into its own users' wallets: each balance must be exactly the
+        # sum of that user's completed deposits (a double credit or a lost one shows here) and
+        # the sum of its ledger entries.
+        wrong_wallets = conn.execute(
+            "SELECT count(*) FROM wallet_ledgeraccount a JOIN accounts_user u ON u.id = "
+            "a.owner_id WHERE a.kind = 'user_wallet' AND u.email LIKE 'soak-%%' AND "
+            "(a.balance_minor <> COALESCE((SELECT sum(t.amount_minor) FROM "
+            "wallet_wallettransaction t WHERE t.user_id = u.id AND t.currency = a.currency AND "
+            "t.kind = 'deposit' AND t.status = 'completed'), 0) OR a.balance_minor <> "
+            "COALESCE((SELECT sum(e.amount_minor) FROM wallet_ledgerentry e WHERE "
+            "e.account_id = a.id), 0))"
+        ).fetchone()[0]  # type: ignore[index]
+        double_checkins = conn.execute(
+            "SELECT COALESCE(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM events_checkin "
+            "WHERE ticket_id = ANY(%s::uuid[]) AND result = 'ok' AND direction = 'entry' "
+            "GROUP BY ticket_id) AS per",
+            (sorted(recorder.checked_in),),
         ).fetchone()[0]  # type: ignore[index]
         files: dict[str, int] = dict(
             conn.execute(
@@ -436,6 +571,13 @@ def account(cluster: Cluster, recorder: Recorder, drain: float) -> dict[str, Any
         "notifications_duplicated": int(duplicates),
         "deliveries_duplicated": int(delivery_duplicates),
         "files_by_status": files,
+        "deposits_paid": len(recorder.deposits_paid),
+        "deposits_by_status": deposits,
+        "deposits_lost": len(recorder.deposits_paid) - deposits.get("completed", 0),
+        "wallets_wrong_balance": int(wrong_wallets),
+        "events_hosted": len(recorder.events),
+        "tickets_checked_in": len(recorder.checked_in),
+        "double_checkins": int(double_checkins),
     }
 
 
@@ -471,6 +613,12 @@ def summarise(recorder: Recorder) -> dict[str, Any]:
         "p99_ms": round(_percentile(latencies, 99) * 1000, 1),
         "per_scenario": per_scenario,
         "website_cache": dict(recorder.cache_status),
+        # Replies other than 2xx/3xx by operation: what a 4xx was answering.
+        "refused_by_operation": dict(
+            sorted(
+                Counter(f"{s[2]} -> {s[3]}" for s in recorder.samples if s[3] >= 400).items()
+            )
+        ),
     }
 
 
@@ -507,6 +655,15 @@ def markdown(result: dict[str, Any]) -> str:
             f"**{a['deliveries_duplicated']}** |"
         ),
         f"| uploaded files by status | {a['files_by_status']} |",
+        (
+            f"| deposits paid / lost / by status | {a['deposits_paid']} / "
+            f"**{a['deposits_lost']}** / {a['deposits_by_status']} |"
+        ),
+        f"| soak wallets whose balance is wrong | **{a['wallets_wrong_balance']}** |",
+        (
+            f"| events hosted / tickets checked in / double check-ins | {a['events_hosted']} / "
+            f"{a['tickets_checked_in']} / **{a['double_checkins']}** |"
+        ),
         f"| website document at Nginx | {t['website_cache']} |",
         "",
         "| scenario | requests | p50 ms | p99 ms | 5xx/conn. errors |",
@@ -517,6 +674,9 @@ def markdown(result: dict[str, Any]) -> str:
         for name, s in t["per_scenario"].items()
     ]
     lines += [
+        "",
+        "Refused (4xx/5xx) by operation: "
+        + (", ".join(f"{k}: {v}" for k, v in t.get("refused_by_operation", {}).items()) or "none"),
         "",
         "Skipped scenarios: " + ("; ".join(result["skipped"]) or "none"),
         "",
@@ -621,8 +781,19 @@ def main() -> int:
     (args.out / f"soak-{stamp}.md").write_text(text)
     (args.out / "soak-latest.md").write_text(text)
     print(text)
-    bad = result["accounting"]["tasks_lost"] or result["accounting"]["notifications_duplicated"]
-    return 1 if bad or result["accounting"]["deliveries_duplicated"] else 0
+    a = result["accounting"]
+    bad = [
+        a[name]
+        for name in (
+            "tasks_lost",
+            "notifications_duplicated",
+            "deliveries_duplicated",
+            "deposits_lost",
+            "wallets_wrong_balance",
+            "double_checkins",
+        )
+    ]
+    return 1 if any(bad) else 0
 
 
 if __name__ == "__main__":

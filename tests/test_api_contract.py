@@ -4,9 +4,12 @@ bodies refuse fields they do not know."""
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from config.api import api as tessera_api
 
@@ -143,14 +146,27 @@ def test_every_creating_post_links_to_the_read_of_what_it_created(
             unlinked.append(path)
         reads[path] = gets
         for link in created.get("links", {}).values():
-            (expression,) = link["parameters"].values()
-            assert expression.startswith("$response.body#/data/"), expression
+            from_reply = [v for v in link["parameters"].values() if v.startswith("$response.")]
+            from_path = [v for v in link["parameters"].values() if v not in from_reply]
+            assert len(from_reply) == 1
+            assert from_reply[0].startswith("$response.body#/data/")
+            assert all(value.startswith("$request.path.") for value in from_path), from_path
+            assert {v.removeprefix("$request.path.") for v in from_path} <= set(
+                re.findall(r"{(\w+)}", path)
+            ), (path, from_path)
 
     assert len(creating) >= 6
     assert unlinked == [], "a 201 reply's data needs an `id` read back by a GET /{id}"
     assert reads["/api/capsules"] == [("get", "/api/capsules/{capsule_id}")]
     assert reads["/api/drafts/{draft_id}/send"] == [("get", "/api/capsules/{capsule_id}")]
     assert reads["/api/files/uploads"] == [("get", "/api/files/{file_id}")]
+    assert reads["/api/events/{event_id}/helpers"] == [
+        ("get", "/api/events/{event_id}/helpers/{user_id}")
+    ]
+    helper_links = next(r for p, r in creating if p == "/api/events/{event_id}/helpers")["links"]
+    assert {"event_id": "$request.path.event_id", "user_id": "$response.body#/data/user/id"} in [
+        link["parameters"] for link in helper_links.values()
+    ]
 
 
 def _body_properties(operation: dict[str, Any], components: dict[str, Any]) -> list[str]:
@@ -174,6 +190,24 @@ def test_a_null_for_any_field_of_any_patch_is_a_reply_not_a_500(
         "draft_id": Draft.objects.create(owner=user, title="Later", body="Words").pk,
         "recipient_id": Recipient.objects.create(owner=user, name="G", email="g@example.com").pk,
     }
+    now = timezone.now()
+    ids["venue_id"] = user_api.post(
+        "/api/venues",
+        {"name": "Hall", "address": "1 Main Rd", "latitude": -33.9, "longitude": 18.4},
+        headers={"Idempotency-Key": "venue-for-null-patch"},
+    ).json()["data"]["id"]
+    ids["event_id"] = user_api.post(
+        "/api/events",
+        {
+            "title": "Jazz night",
+            "startsAt": (now + timedelta(days=7)).isoformat(),
+            "endsAt": (now + timedelta(days=7, hours=3)).isoformat(),
+            "timezone": "Africa/Johannesburg",
+            "capacity": 50,
+            "onlineUrl": "https://example.com/live",
+        },
+        headers={"Idempotency-Key": "event-for-null-patch"},
+    ).json()["data"]["id"]
     components = schema["components"]["schemas"]
     replies = {}
     for method, path, operation in _operations(schema):

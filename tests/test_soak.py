@@ -1,6 +1,6 @@
 """The short soak: the local cluster (scripts/cluster.py) under mixed traffic for 60 s with one
-web process and one worker killed (kill -9) and restarted; no tracked task may be lost and no
-notification sent twice. The 10-minute run is `make soak` (bench/results/soak-latest.md)."""
+web process and one worker killed (kill -9) and restarted; no tracked task or paid deposit may
+be lost, and no notification, credit or check-in may happen twice. The 10-minute run is `make soak` (bench/results/soak-latest.md)."""
 
 from __future__ import annotations
 
@@ -73,4 +73,9 @@ def test_a_short_soak_with_one_kill_loses_no_task_and_duplicates_nothing(tmp_pat
     assert accounting["tasks_lost"] == 0
     assert accounting["notifications_duplicated"] == 0
     assert accounting["deliveries_duplicated"] == 0
+    assert accounting["deposits_paid"] > 0
+    assert accounting["deposits_lost"] == 0
+    assert accounting["wallets_wrong_balance"] == 0
+    assert accounting["tickets_checked_in"] > 0
+    assert accounting["double_checkins"] == 0
     assert done.returncode == 0, done.stdout[-3000:]

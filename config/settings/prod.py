@@ -28,7 +28,10 @@ require_real_delivery(
 )
 
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-SECURE_REDIRECT_EXEMPT = [r"^health/"]
+# Load balancers probe /health/ over plain HTTP; gateways call webhooks/ from inside the
+# network and would not follow a redirect of a POST (a webhook is authenticated by its
+# signature, not by the transport; from outside, Nginx's port 80 redirects everything).
+SECURE_REDIRECT_EXEMPT = [r"^health/", r"^webhooks/"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True

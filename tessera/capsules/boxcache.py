@@ -26,13 +26,12 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-import structlog
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-logger = structlog.get_logger(__name__)
+from tessera.core.outages import CACHE_CONNECTION_ERRORS, outage_report
 
 PAGE_SECONDS = 60
 VERSION_SECONDS = 24 * 3600
@@ -75,8 +74,8 @@ def page_lookup(user_id: Any, key: str) -> tuple[bytes | None, str | None]:
             if not cache.add(version_key(user_id), candidate, timeout=VERSION_SECONDS):
                 return None, cache.get(version_key(user_id))
             version = candidate
-    except Exception:  # the cache being down costs the page's query, nothing else
-        logger.warning("capsules.page_cache_unavailable", exc_info=True)
+    except CACHE_CONNECTION_ERRORS as exc:  # the cache being down costs the page's query
+        outage_report("cache", exc, event="capsules.page_cache_unavailable", level="warning")
         return None, None
     return found, str(version)
 
@@ -89,8 +88,8 @@ def page_keep(*, key: str, version: str, body: bytes, changes_at: datetime | Non
         return
     try:
         cache.set(key, (version, body), timeout=seconds)
-    except Exception:  # a page not kept is built again next time
-        logger.warning("capsules.page_cache_unavailable", exc_info=True)
+    except CACHE_CONNECTION_ERRORS as exc:  # a page not kept is built again next time
+        outage_report("cache", exc, event="capsules.page_cache_unavailable", level="warning")
 
 
 def boxes_changed(user_ids: Iterable[Any]) -> None:
@@ -107,8 +106,8 @@ def boxes_changed(user_ids: Iterable[Any]) -> None:
                 {version_key(user_id): uuid.uuid4().hex for user_id in ids},
                 timeout=VERSION_SECONDS,
             )
-        except Exception:  # pages then age out within PAGE_SECONDS
-            logger.exception("capsules.page_cache_bump_failed", users=len(ids))
+        except CACHE_CONNECTION_ERRORS as exc:  # pages then age out within PAGE_SECONDS
+            outage_report("cache", exc, event="capsules.page_cache_bump_failed")
 
     bump()
     transaction.on_commit(bump)

@@ -108,6 +108,11 @@ def venue_list(request: HttpRequest) -> Any:
     return selectors.venues_mine(owner=require_user(request))
 
 
+@venues_router.get("/{venue_id}", response=VenueOut, summary="One of your venues")
+def venue_get(request: HttpRequest, venue_id: UUID) -> Any:
+    return selectors.venue_get(owner=require_user(request), venue_id=venue_id)
+
+
 @venues_router.patch("/{venue_id}", response=VenueOut, summary="Edit a venue")
 def venue_update(request: HttpRequest, venue_id: UUID, payload: VenuePatch) -> Any:
     changes = {
@@ -182,6 +187,17 @@ def requests_mine(request: HttpRequest, filters: Query[StatusFilter]) -> Any:
     return selectors.Mapped(rows, selectors.request_view)
 
 
+@events_router.get(
+    "/requests/{request_id}",
+    response=RequestOut,
+    summary="A join request (yours, or to your event)",
+)
+def request_get(request: HttpRequest, request_id: UUID) -> Any:
+    return selectors.request_view(
+        selectors.request_get(user=require_user(request), request_id=request_id)
+    )
+
+
 @events_router.post(
     "/requests/{request_id}/cancel", response=RequestOut, summary="Withdraw, or give up your place"
 )
@@ -196,6 +212,15 @@ def request_cancel(request: HttpRequest, request_id: UUID) -> Any:
 def invites_mine(request: HttpRequest, filters: Query[StatusFilter]) -> Any:
     rows = selectors.invites_mine(user=require_user(request), status=filters.status)
     return selectors.Mapped(rows, selectors.invite_view)
+
+
+@events_router.get(
+    "/invites/{invite_id}", response=InviteOut, summary="An invitation (to you, or that you sent)"
+)
+def invite_get(request: HttpRequest, invite_id: UUID) -> Any:
+    return selectors.invite_view(
+        selectors.invite_get(user=require_user(request), invite_id=invite_id)
+    )
 
 
 @events_router.post(
@@ -476,6 +501,14 @@ def helper_add(request: HttpRequest, event_id: UUID, payload: HelperIn) -> Any:
 def helpers(request: HttpRequest, event_id: UUID) -> Any:
     rows = selectors.event_helpers_for_host(host=require_user(request), event_id=event_id)
     return selectors.Mapped(rows, selectors.helper_view)
+
+
+@events_router.get("/{event_id}/helpers/{user_id}", response=HelperOut, summary="A door helper")
+def helper_get(request: HttpRequest, event_id: UUID, user_id: UUID) -> Any:
+    helper = selectors.event_helper_get(
+        host=require_user(request), event_id=event_id, user_id=user_id
+    )
+    return selectors.helper_view(helper)
 
 
 @events_router.delete(

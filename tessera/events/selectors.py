@@ -362,6 +362,38 @@ def event_helpers_for_host(*, host: Any, event_id: Any) -> QuerySet[EventHelper]
     return EventHelper.objects.filter(event=event).select_related("user").order_by("created_at")
 
 
+def request_get(*, user: Any, request_id: Any) -> JoinRequest:
+    """A join request as its sender or the event's host sees it."""
+    found = (
+        JoinRequest.objects.select_related("event", "user")
+        .filter(Q(user=user) | Q(event__host=user), pk=request_id)
+        .first()
+    )
+    if found is None:
+        raise NotFoundError(_("The request was not found."))
+    return found
+
+
+def invite_get(*, user: Any, invite_id: Any) -> Invite:
+    """An invitation as the invited person, the inviter or the event's host sees it."""
+    found = (
+        Invite.objects.select_related("event", "inviter", "invitee")
+        .filter(Q(invitee=user) | Q(inviter=user) | Q(event__host=user), pk=invite_id)
+        .first()
+    )
+    if found is None:
+        raise NotFoundError(_("The invitation was not found."))
+    return found
+
+
+def event_helper_get(*, host: Any, event_id: Any, user_id: Any) -> EventHelper:
+    event = _hosted(host=host, event_id=event_id)
+    found = EventHelper.objects.select_related("user").filter(event=event, user_id=user_id).first()
+    if found is None:
+        raise NotFoundError(_("The helper was not found."))
+    return found
+
+
 def requests_mine(*, user: Any, status: str | None = None) -> QuerySet[JoinRequest]:
     queryset = JoinRequest.objects.filter(user=user).select_related("event", "user")
     if status:
@@ -595,6 +627,15 @@ def venues_mine(*, owner: Any) -> QuerySet[Any]:
     from tessera.events.models import Venue
 
     return Venue.objects.filter(owner=owner).order_by("name", "created_at")
+
+
+def venue_get(*, owner: Any, venue_id: Any) -> Any:
+    from tessera.events.models import Venue
+
+    venue = Venue.objects.filter(pk=venue_id, owner=owner).first()
+    if venue is None:
+        raise NotFoundError(_("The venue was not found."))
+    return venue
 
 
 def helper_view(helper: EventHelper) -> dict[str, Any]:

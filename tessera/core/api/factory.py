@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from copy import deepcopy
 from typing import Any
@@ -87,42 +88,81 @@ def _ids_in(component: str, components: dict[str, Any], readers: Iterable[str]) 
     return found
 
 
+def _path_parameters(path: str) -> list[str]:
+    return re.findall(r"{(\w+)}", path)
+
+
+def _pointer_to(parameter: str, component: str, components: dict[str, Any]) -> str | None:
+    """Where a reply of this component holds the value of an item path's last parameter:
+    `helper` for `{user_id}` is `/data/user/id`, anything with an `id` is `/data/id`."""
+    properties = components.get(component, {}).get("properties", {})
+    holder = properties.get(parameter.removesuffix("_id"))
+    ref = holder.get("$ref") if isinstance(holder, dict) else None
+    if ref and "id" in components.get(ref.rsplit("/", 1)[1], {}).get("properties", {}):
+        return f"/data/{parameter.removesuffix('_id')}/id"
+    return "/data/id" if "id" in properties else None
+
+
 def add_links(schema: dict[str, Any]) -> None:
     """OpenAPI links from each creating operation (a POST answering 201) to the operations on
-    what it created: every operation on the one path of the resource read back by a GET with
-    one path parameter whose reply holds the same component (`POST /api/capsules` →
-    `GET /api/capsules/{capsule_id}`, its PATCH, DELETE, seal…). Clients and schemathesis'
-    stateful runs follow them (`$response.body#/data/id`)."""
+    what it created: every operation on the one path of the resource read back by a GET whose
+    last path parameter names it and whose reply holds the same component (`POST /api/capsules`
+    → `GET /api/capsules/{capsule_id}`, its PATCH, DELETE, seal…). The read's other path
+    parameters come from the creating request's own path (`POST /api/events/{event_id}/helpers`
+    → `GET /api/events/{event_id}/helpers/{user_id}`). Clients and schemathesis' stateful runs
+    follow them (`$response.body#/data/id`, `$request.path.event_id`)."""
     paths = schema.get("paths", {})
     components = schema.get("components", {}).get("schemas", {})
-    readers: dict[str, tuple[str, str]] = {}  # component -> (item path, its parameter)
-    for path, item in paths.items():
-        get = item.get("get")
-        parameters = [p for p in (get or {}).get("parameters", []) if p.get("in") == "path"]
-        component = _data_ref(_response(get, 200))
-        if component and len(parameters) == 1 and path.endswith("{" + parameters[0]["name"] + "}"):
-            readers.setdefault(component, (path, parameters[0]["name"]))
-    for item in paths.values():
+    readers = _readers(paths)
+    for post_path, item in paths.items():
         created = _response(item.get("post"), 201)
         component = _data_ref(created)
         if created is None or component is None:
             continue
+        found = _ids_in(component, components, readers)
+        if component in readers:
+            pointer = _pointer_to(readers[component][1][-1], component, components)
+            if pointer:
+                found.setdefault(component, pointer)
         links: dict[str, Any] = {}
-        for held, pointer in _ids_in(component, components, readers).items():
-            if held not in readers:
-                continue
-            item_path, parameter = readers[held]
-            for path, target in paths.items():
-                if path != item_path and not path.startswith(item_path + "/"):
-                    continue
-                for operation in target.values():
-                    if isinstance(operation, dict) and "operationId" in operation:
-                        links[operation["operationId"]] = {
-                            "operationId": operation["operationId"],
-                            "parameters": {parameter: f"$response.body#{pointer}"},
-                        }
+        for held, pointer in found.items():
+            if held in readers and set(readers[held][1][:-1]) <= set(_path_parameters(post_path)):
+                links.update(_links_to(paths, *readers[held], pointer))
         if links:
             created["links"] = links
+
+
+def _readers(paths: dict[str, Any]) -> dict[str, tuple[str, list[str]]]:
+    """component -> (the path of a GET reading one of it, that path's parameters)."""
+    readers: dict[str, tuple[str, list[str]]] = {}
+    for path, item in paths.items():
+        parameters = _path_parameters(path)
+        component = _data_ref(_response(item.get("get"), 200))
+        if component and parameters and path.endswith("{" + parameters[-1] + "}"):
+            held = readers.get(component)
+            if held is None or len(parameters) < len(held[1]):
+                readers[component] = (path, parameters)
+    return readers
+
+
+def _links_to(
+    paths: dict[str, Any], item_path: str, parameters: list[str], pointer: str
+) -> dict[str, Any]:
+    values = {name: f"$request.path.{name}" for name in parameters[:-1]}
+    values[parameters[-1]] = f"$response.body#{pointer}"
+    links: dict[str, Any] = {}
+    for path, target in paths.items():
+        if path != item_path and not path.startswith(item_path + "/"):
+            continue
+        if not set(_path_parameters(path)) <= set(values):
+            continue  # needs an id this reply does not give (another nested object)
+        for operation in target.values():
+            if isinstance(operation, dict) and "operationId" in operation:
+                links[operation["operationId"]] = {
+                    "operationId": operation["operationId"],
+                    "parameters": dict(values),
+                }
+    return links
 
 
 def _wrap_success(schema: dict[str, Any] | None) -> dict[str, Any]:

@@ -180,3 +180,40 @@ def test_cancelling_an_event_gives_every_place_back_and_tells_everyone(
     again = host_api.post(f"/api/events/{event['id']}/cancel")
     assert again.status_code == 409
     assert again.json()["error"]["code"] == "event_cancelled"
+
+
+def test_what_a_post_created_is_read_back_by_the_people_it_concerns_only(
+    make_event: Any, host_api: Any, host: User, guest: User, guest_api: Any
+) -> None:
+    """The reads the creating POSTs link to: a request (its sender, the host), an invitation
+    (invited, inviter), a helper and a venue (their host/owner); anyone else gets a 404."""
+    stranger = client_for(make_user("stranger@example.com"))
+    event = make_event(requiresApproval=True)
+    request_id = guest_api.post(f"/api/events/{event['id']}/requests", {}).json()["data"]["id"]
+    for reader in (guest_api, host_api):
+        reply = reader.get(f"/api/events/requests/{request_id}")
+        assert reply.status_code == 200
+        assert reply.json()["data"]["status"] == "pending"
+    assert stranger.get(f"/api/events/requests/{request_id}").status_code == 404
+
+    invitee = make_user("invitee@example.com")
+    invite = host_api.post(f"/api/events/{event['id']}/invites", {"userId": str(invitee.pk)})
+    invite_id = invite.json()["data"]["id"]
+    for reader in (client_for(invitee), host_api):
+        reply = reader.get(f"/api/events/invites/{invite_id}")
+        assert reply.status_code == 200
+        assert reply.json()["data"]["eventId"] == event["id"]
+    assert guest_api.get(f"/api/events/invites/{invite_id}").status_code == 404
+
+    helper = host_api.post(f"/api/events/{event['id']}/helpers", {"userId": str(guest.pk)})
+    assert helper.status_code == 201, helper.json()
+    path = f"/api/events/{event['id']}/helpers/{guest.pk}"
+    assert host_api.get(path).json()["data"]["user"]["id"] == str(guest.pk)
+    assert guest_api.get(path).status_code == 404  # the helper is not the host
+    assert host_api.get(f"/api/events/{event['id']}/helpers/{invitee.pk}").status_code == 404
+
+    venue = host_api.post(
+        "/api/venues", {"name": "Hall", "address": "1 Main Rd", "latitude": 1, "longitude": 2}
+    ).json()["data"]
+    assert host_api.get(f"/api/venues/{venue['id']}").json()["data"]["name"] == "Hall"
+    assert guest_api.get(f"/api/venues/{venue['id']}").status_code == 404
