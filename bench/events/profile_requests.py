@@ -72,7 +72,7 @@ def main() -> int:
                 import io
 
                 out = io.StringIO()
-                pstats.Stats(self.profile, stream=out).sort_stats("tottime").print_stats(35)
+                pstats.Stats(self.profile, stream=out).sort_stats(os.environ.get("PROFILE_SORT", "tottime")).print_stats(45)
                 return out.getvalue()
 
         Profiler = Flat  # type: ignore[misc,assignment]  # noqa: N806
