@@ -196,9 +196,7 @@ def main() -> int:  # noqa: PLR0915 - one linear script
     parser.add_argument(
         "--port", type=int, default=0, help="the server's port (default: a free one)"
     )
-    parser.add_argument(
-        "--database", default=DB_NAME, help="the database to drop, create and seed"
-    )
+    parser.add_argument("--database", default=DB_NAME, help="the database to drop, create and seed")
     parser.add_argument("--redis-db", type=int, default=REDIS_DB, help="the Redis db to flush")
     parser.add_argument(
         "--keep-database", action="store_true", help="leave the seeded database behind"
