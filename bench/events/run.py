@@ -55,7 +55,7 @@ from cryptography.fernet import Fernet  # noqa: E402
 RESULTS = REPO / "bench" / "results"
 DB_NAME = "tessera_bench_events"
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
-REDIS_URL = "redis://127.0.0.1:6379/5"
+REDIS_DB = 5
 TARGET_P99_MS = 50.0
 DOORS = 8
 
@@ -196,7 +196,14 @@ def main() -> int:  # noqa: PLR0915 - one linear script
     parser.add_argument(
         "--port", type=int, default=0, help="the server's port (default: a free one)"
     )
+    parser.add_argument("--database", default=DB_NAME, help="the database to drop, create and seed")
+    parser.add_argument("--redis-db", type=int, default=REDIS_DB, help="the Redis db to flush")
+    parser.add_argument(
+        "--keep-database", action="store_true", help="leave the seeded database behind"
+    )
     args = parser.parse_args()
+    db_name = args.database
+    redis_url = f"redis://127.0.0.1:6379/{args.redis_db}"
 
     install_signal_handlers()
     wrk = ensure_wrk()
@@ -207,9 +214,9 @@ def main() -> int:  # noqa: PLR0915 - one linear script
     env = tessera_env(work / "static")
     env.update(
         {
-            "DATABASE_URL": f"{PG_SERVER}/{DB_NAME}",
-            "REDIS_URL": REDIS_URL,
-            "CELERY_BROKER_URL": "redis://127.0.0.1:6379/5",
+            "DATABASE_URL": f"{PG_SERVER}/{db_name}",
+            "REDIS_URL": redis_url,
+            "CELERY_BROKER_URL": redis_url,
             "CELERY_TASK_ALWAYS_EAGER": "true",
             # Production settings refuse the sandbox gateway unless allowed, with its own key.
             "PAYMENTS_SANDBOX_ALLOWED": "true",
@@ -222,10 +229,12 @@ def main() -> int:  # noqa: PLR0915 - one linear script
     )
     registry = Registry()
     try:
-        log(f"creating database {DB_NAME}, clearing Redis db 5")
-        psql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        psql(f"CREATE DATABASE {DB_NAME}")
-        subprocess.run(["redis-cli", "-n", "5", "FLUSHDB"], check=True, capture_output=True)
+        log(f"creating database {db_name}, clearing Redis db {args.redis_db}")
+        psql(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")
+        psql(f"CREATE DATABASE {db_name}")
+        subprocess.run(
+            ["redis-cli", "-n", str(args.redis_db), "FLUSHDB"], check=True, capture_output=True
+        )
         manage(["migrate", "--noinput"], env, work / "migrate.log")
         manage(["collectstatic", "--noinput"], env, work / "collectstatic.log")
         log(f"seeding {args.events:,} events and {args.tickets:,} tickets")
@@ -299,14 +308,14 @@ def main() -> int:  # noqa: PLR0915 - one linear script
             psql(
                 "SELECT count(*) FROM (SELECT ticket_id FROM events_checkin WHERE result = 'ok' "
                 "AND direction = 'entry' GROUP BY ticket_id HAVING count(*) > 1) AS d",
-                DB_NAME,
+                db_name,
             )
         )
-        inside = int(psql("SELECT count(*) FROM events_ticket WHERE inside", DB_NAME))
+        inside = int(psql("SELECT count(*) FROM events_ticket WHERE inside", db_name))
     finally:
         registry.stop_all()
         if not args.keep_database:
-            psql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+            psql(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")
 
     summary = {
         name: {
@@ -321,7 +330,7 @@ def main() -> int:  # noqa: PLR0915 - one linear script
         "started": stamp,
         "machine": machine,
         "settings": vars(args)
-        | {"doors": DOORS, "database": f"{PG_SERVER}/{DB_NAME}", "redis": REDIS_URL},
+        | {"doors": DOORS, "database": f"{PG_SERVER}/{db_name}", "redis": redis_url},
         "discovery_query": seed["discovery_query"],
         "discovery_first_page_items": found,
         "discovery": {"runs": runs, "summary": summary},

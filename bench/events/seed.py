@@ -33,7 +33,7 @@ from tessera.accounts.models import User  # noqa: E402
 from tessera.accounts.tokens import access_token_issue  # noqa: E402
 from tessera.events import selectors, services  # noqa: E402
 from tessera.events import statemachine as sm  # noqa: E402
-from tessera.events.models import Event, JoinRequest, Ticket  # noqa: E402
+from tessera.events.models import Attendance, Event, JoinRequest, Ticket  # noqa: E402
 
 CITIES = [
     (-33.9249, 18.4241),  # Cape Town
@@ -86,7 +86,7 @@ def seed_events(host: User, count: int) -> None:
         cursor.execute("ANALYZE events_event")
 
 
-def seed_door(host: User, count: int) -> tuple[Event, list[str]]:
+def seed_door(host: User, count: int, tag: str = "door") -> tuple[Event, list[str]]:
     now = timezone.now()
     event = services.event_create(
         host=host,
@@ -100,7 +100,7 @@ def seed_door(host: User, count: int) -> tuple[Event, list[str]]:
     services.event_publish(host=host, event_id=event.pk)
     key = services.organiser_active_key(host)
     guests = User.objects.bulk_create(
-        [User(email=f"door{i}@bench.local", name=f"Guest {i}") for i in range(count)]
+        [User(email=f"{tag}{i}@bench.local", name=f"Guest {i}") for i in range(count)]
     )
     requests = JoinRequest.objects.bulk_create(
         [JoinRequest(event=event, user=g, status=sm.ACCEPTED, decided_at=now) for g in guests]
@@ -114,6 +114,10 @@ def seed_door(host: User, count: int) -> tuple[Event, list[str]]:
             for i, (g, r) in enumerate(zip(guests, requests, strict=True))
         ]
     )  # fmt: skip
+    # As a confirmed place leaves it (services.tickets._confirmed): the holder is going.
+    Attendance.objects.bulk_create(
+        [Attendance(event=event, user=g, status=sm.GOING) for g in guests]
+    )
     Event.objects.filter(pk=event.pk).update(places_taken=count)
     secrets = [
         selectors.ticket_secret(Ticket.objects.select_related("event").get(pk=t.pk))

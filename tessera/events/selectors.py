@@ -8,14 +8,15 @@ import binascii
 import math
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection
-from django.db.models import Exists, F, FloatField, OuterRef, Prefetch, Q, QuerySet, Value
-from django.db.models.functions import ASin, Cos, Power, Radians, Sin, Sqrt
+from django.db.models import Exists, FloatField, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -48,12 +49,27 @@ def _interest_prefetch() -> Prefetch:
     return Prefetch("interests", queryset=event_interest_list())
 
 
+def _related_columns(name: str) -> tuple[str, ...]:
+    model: Any = Event._meta.get_field(name).related_model
+    return tuple(f"{name}__{f.name}" for f in model._meta.concrete_fields)
+
+
+@lru_cache(maxsize=1)
+def _event_columns() -> tuple[str, ...]:
+    # The tsvector is for the database alone: not read back into every event; of the host,
+    # only what a reply shows (the rest of a user row is ~20 columns per event).
+    own = tuple(f.name for f in Event._meta.concrete_fields if f.name != "search_document")
+    return (*own, "host__id", "host__name", *_related_columns("venue"), *_related_columns("cover"))
+
+
 def events_with_relations(queryset: QuerySet[Event]) -> QuerySet[Event]:
-    # The tsvector is for the database alone: not read back into every event.
+    """Events with everything a reply shows, in a fixed number of queries whatever the
+    page's size: venue, host and cover joined; interests and the cover's variants
+    prefetched (one query each, none when no event on the page has a cover)."""
     return (
         queryset.select_related("venue", "host", "cover")
-        .defer("search_document")
-        .prefetch_related(_interest_prefetch())
+        .only(*_event_columns())
+        .prefetch_related(_interest_prefetch(), "cover__variants")
     )
 
 
@@ -107,17 +123,27 @@ def _cursor_encode(event: Event, mode: str) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-def _distance_km(latitude: float, longitude: float) -> Any:
-    """Haversine distance from the point to each event's position, in SQL (both databases)."""
-    lat1, lng1 = (
-        Value(math.radians(latitude), FloatField()),
-        Value(math.radians(longitude), FloatField()),
-    )
-    lat2, lng2 = Radians(F("latitude")), Radians(F("longitude"))
-    half = Power(Sin((lat2 - lat1) / 2), 2) + Cos(lat1) * Cos(lat2) * Power(
-        Sin((lng2 - lng1) / 2), 2
-    )
-    return Value(2 * EARTH_RADIUS_KM, FloatField()) * ASin(Sqrt(half))
+# Haversine distance from a point (radians, bound) to each event's position, in SQL on both
+# databases (Django gives SQLite these functions). Written out once rather than composed from
+# ORM functions: it is compiled on every discovery request, only to filter the box's rows.
+_DISTANCE_SQL = (
+    "%s * ASIN(SQRT(POWER(SIN((RADIANS({t}.latitude) - %s) / 2), 2) + "
+    "COS(%s) * COS(RADIANS({t}.latitude)) * POWER(SIN((RADIANS({t}.longitude) - %s) / 2), 2)))"
+)
+
+
+def _distance_km(latitude: float, longitude: float) -> RawSQL:
+    lat1, lng1 = math.radians(latitude), math.radians(longitude)
+    sql = _DISTANCE_SQL.format(t=connection.ops.quote_name(Event._meta.db_table))
+    # The SQL is fixed above; the point's values are bound parameters.
+    return RawSQL(sql, (2 * EARTH_RADIUS_KM, lat1, lat1, lng1), output_field=FloatField())  # noqa: S611
+
+
+def distance_between(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """The same haversine in Python: for the page's events only, after the query."""
+    p1, p2, dlng = math.radians(lat1), math.radians(lat2), math.radians(lng2 - lng1)
+    half = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dlng / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(half))
 
 
 def _bounding_box(latitude: float, longitude: float, radius_km: float) -> Q:
@@ -224,8 +250,8 @@ def event_discover(d: Discovery) -> EventPage:
     queryset = _price(queryset, d)
     if d.latitude is not None and d.longitude is not None and d.radius_km is not None:
         queryset = queryset.filter(_bounding_box(d.latitude, d.longitude, d.radius_km))
-        queryset = queryset.annotate(distance_km=_distance_km(d.latitude, d.longitude)).filter(
-            distance_km__lte=d.radius_km
+        queryset = queryset.alias(distance=_distance_km(d.latitude, d.longitude)).filter(
+            distance__lte=d.radius_km
         )
     mode = (WORDS if connection.vendor == "postgresql" else LIKE) if d.text else ""
     if d.cursor:
@@ -250,6 +276,11 @@ def event_discover(d: Discovery) -> EventPage:
         rows = page(mode)
     more = len(rows) > size
     items = rows[:size]
+    if d.latitude is not None and d.longitude is not None:
+        for event in items:
+            event.distance_km = distance_between(  # type: ignore[attr-defined]
+                d.latitude, d.longitude, event.latitude or 0.0, event.longitude or 0.0
+            )
     return EventPage(items=items, next_cursor=_cursor_encode(items[-1], mode) if more else None)
 
 

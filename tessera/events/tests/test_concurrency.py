@@ -108,3 +108,68 @@ def test_the_database_refuses_more_places_than_the_capacity_without_the_lock() -
     )
     with pytest.raises(IntegrityError):
         Event.objects.filter(pk=event.pk).update(places_taken=F("places_taken") + 1)
+
+
+def test_one_ticket_scanned_at_many_doors_at_once_is_let_in_once() -> None:
+    """Ten doors scan the same ticket at once (each its own nonce), and one retries its own
+    nonce at the same moment: one entry, every other door `already_checked_in`, the retry
+    the same answer as its first, the attendance checked in once; then an exit."""
+    from tessera.events.models import Attendance, CheckIn
+    from tessera.events.selectors import ticket_secret
+
+    host = User.objects.create_user(email="door-host@example.com", name="Host")
+    guest = User.objects.create_user(email="door-guest@example.com", name="Guest")
+    event = services.event_create(
+        host=host,
+        title="Door race",
+        starts_at=timezone.now() + timedelta(hours=2),
+        ends_at=timezone.now() + timedelta(hours=6),
+        capacity=10,
+        online_url="https://example.com",
+        requires_approval=False,
+    )
+    services.event_publish(host=host, event_id=event.pk)
+    services.request_create(user=guest, event_id=event.pk, message="")
+    ticket = Ticket.objects.select_related("event").get(event=event, holder=guest)
+    secret = ticket_secret(ticket)
+    nonces = iter([f"door-{i}" for i in range(10)] + ["door-0"])
+    lock = __import__("threading").Lock()
+
+    def scan() -> Any:
+        with lock:
+            nonce = next(nonces)
+        return services.checkin_scan(
+            scanner=host,
+            event_id=event.pk,
+            scan=services.Scan(nonce=nonce, scanned_at=timezone.now(), ticket=secret),
+        )
+
+    outcomes = race(scan, 11, join_timeout=120)
+    assert all(not isinstance(o, Exception) for o in outcomes), outcomes
+    fresh = [o for o in outcomes if not o.replayed]
+    assert sorted(o.result for o in fresh).count("ok") == 1
+    assert {o.result for o in fresh} <= {"ok", "already_checked_in"}
+    assert CheckIn.objects.filter(event=event, result="ok", direction="entry").count() == 1
+    assert CheckIn.objects.filter(event=event).count() == 10  # one record per nonce
+    first = CheckIn.objects.get(event=event, nonce="door-0")
+    assert all(o.result == first.result for o in outcomes if o.checkin.nonce == "door-0")
+    ticket.refresh_from_db()
+    assert ticket.inside
+    attendance = Attendance.objects.get(event=event, user=guest)
+    assert attendance.status == sm.CHECKED_IN
+    assert attendance.checked_in_at is not None
+
+    out = services.checkin_scan(
+        scanner=host,
+        event_id=event.pk,
+        scan=services.Scan(
+            nonce="door-exit", scanned_at=timezone.now(), ticket=secret, direction="exit"
+        ),
+    )
+    assert out.result == "ok"
+    assert out.checkin.ticket is not None
+    assert out.checkin.ticket.holder.name == "Guest"
+    ticket.refresh_from_db()
+    attendance.refresh_from_db()
+    assert not ticket.inside
+    assert attendance.checked_out_at is not None
