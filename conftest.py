@@ -88,9 +88,22 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     skip_pg = pytest.mark.skip(
         reason="needs PostgreSQL: runs in the PostgreSQL lane (TEST_DATABASE_URL)"
     )
+    unserialized = []
     for item in items:
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(skip_pg)
+        marker = item.get_closest_marker("django_db")
+        if marker and marker.kwargs.get("transaction") and not marker.kwargs.get(
+            "serialized_rollback"
+        ):
+            unserialized.append(item.nodeid)
+    if unserialized:
+        # A flush without serialized rollback re-creates the content types (post_migrate); a
+        # serialized test after it on the same worker then loads a second copy at setup
+        # (IntegrityError on django_content_type): an order-dependent flake under xdist.
+        raise pytest.UsageError(
+            "transactional tests need serialized_rollback=True here: " + ", ".join(unserialized)
+        )
 
 
 @pytest.fixture

@@ -48,7 +48,8 @@ from benchlib.procs import Managed, Registry, install_signal_handlers, tail  # n
 
 from config.localprod import production_env  # noqa: E402
 
-NAME = "ops_cluster"
+# Two clusters on one machine (two checkouts' test runs) need other names and ports.
+NAME = os.environ.get("CLUSTER_NAME", "ops_cluster")
 DATABASE = f"tessera_{NAME}"
 VHOST = f"tessera_{NAME}"
 PG_ADMIN_URL = os.environ.get(

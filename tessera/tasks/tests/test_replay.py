@@ -12,7 +12,10 @@ from django.utils import timezone
 
 from tessera.tasks.models import TaskRecord
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Serialized rollback like every transactional test here: a flush without it re-creates the
+# content types (post_migrate), and the next serialized test, on the same xdist worker, then
+# loads its saved copy on top of them (IntegrityError on django_content_type at setup).
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def _failed(name: str, **arguments: Any) -> TaskRecord:
