@@ -194,7 +194,10 @@ def request_cancel(request: HttpRequest, request_id: UUID) -> Any:
 @events_router.get("/invites", response=list[InviteOut], summary="Your invitations")
 @paginate(PagePagination)
 def invites_mine(request: HttpRequest, filters: Query[StatusFilter]) -> Any:
-    rows = selectors.invites_mine(user=require_user(request), status=filters.status)
+    user = require_user(request)
+    # Invitations sent to a verified address before the account existed join the list.
+    services.invites_claim_pending(user=user)
+    rows = selectors.invites_mine(user=user, status=filters.status)
     return selectors.Mapped(rows, selectors.invite_view)
 
 

@@ -25,6 +25,7 @@ from tessera.core.money import amount_format, amount_parse, currency_check
 from tessera.events import keys
 from tessera.events import statemachine as sm
 from tessera.events import tickets as codes
+from tessera.events.access import can_see, door_event
 from tessera.events.errors import CoordinatesInvalidError, EventNotFoundError, RadiusInvalidError
 from tessera.events.models import (
     Attendance,
@@ -257,8 +258,6 @@ def event_discover(d: Discovery) -> EventPage:
 
 
 def event_get_for_viewer(*, user: Any, event_id: Any) -> Event:
-    from tessera.events.services.common import can_see
-
     event = events_with_relations(Event.objects.filter(pk=event_id)).first()
     if event is None or not can_see(event, user):
         raise EventNotFoundError
@@ -370,9 +369,6 @@ def requests_mine(*, user: Any, status: str | None = None) -> QuerySet[JoinReque
 
 
 def invites_mine(*, user: Any, status: str | None = None) -> QuerySet[Invite]:
-    from tessera.events.services.invites import invites_claim_pending
-
-    invites_claim_pending(user=user)
     queryset = Invite.objects.filter(invitee=user).select_related("event", "inviter", "invitee")
     if status:
         queryset = queryset.filter(status=status)
@@ -396,8 +392,6 @@ def tickets_mine(*, user: Any, status: str | None = None) -> QuerySet[Ticket]:
 
 
 def checkins_for_door(*, user: Any, event_id: Any, result: str | None = None) -> QuerySet[CheckIn]:
-    from tessera.events.services.checkins import door_event
-
     event = door_event(user=user, event_id=event_id)
     queryset = CheckIn.objects.filter(event=event).select_related("ticket", "ticket__holder")
     if result:

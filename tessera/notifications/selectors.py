@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,6 +79,15 @@ def notification_list(*, user: Any, unread: bool | None = None) -> QuerySet[Noti
     if unread is not None:
         notifications = notifications.filter(read_at__isnull=unread)
     return notifications.order_by("-created_at", "-id")
+
+
+def users_notified(*, kind: str, user_ids: Iterable[Any]) -> set[Any]:
+    """Of `user_ids`, those who have had a notification of `kind` (for "send once")."""
+    return set(
+        Notification.objects.filter(kind=kind, user_id__in=list(user_ids)).values_list(
+            "user_id", flat=True
+        )
+    )
 
 
 def notification_get_for_user(*, user: Any, notification_id: Any) -> Notification:
