@@ -14,13 +14,13 @@ import orjson
 from django.conf import settings
 from django.db import connections, router
 from django.db.models import Count, F, Q, QuerySet
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from pydantic.alias_generators import to_camel
 
 from tessera.capsules import statemachine
 from tessera.capsules.models import Capsule, CapsuleEvent, CapsuleState, Draft, Recipient
+from tessera.core.context import ClientContext
 from tessera.core.envelope import dumps
 from tessera.core.errors import InvalidCursorError, InvalidInputError, NotFoundError
 from tessera.core.metrics import Backlog
@@ -117,7 +117,7 @@ def capsule_view(
     capsule: Capsule,
     *,
     viewer: Any,
-    request: HttpRequest | None = None,
+    client: ClientContext | None = None,
     with_media: bool = True,
 ) -> dict[str, Any]:
     """One capsule as `viewer` may see it: body, media and reply only when allowed."""
@@ -127,7 +127,7 @@ def capsule_view(
     media: list[Any] | None = None
     if visible and with_media:
         media = [
-            file_ref(item.file, viewer=viewer, request=request, grant_private=True)
+            file_ref(item.file, viewer=viewer, client=client, grant_private=True)
             for item in capsule.media.select_related("file").all()
             if item.file is not None
         ]

@@ -18,6 +18,7 @@ from ninja.throttling import BaseThrottle
 
 from tessera.core.api import ApiRouter
 from tessera.core.auth import bearer_auth, require_user
+from tessera.core.context import client_context
 from tessera.core.idempotency import idempotent
 from tessera.core.pagination import PagePagination
 from tessera.core.ratelimit import RateLimit
@@ -79,7 +80,7 @@ def _image(content_type: str) -> dict[str, Any]:
 
 def _event(request: HttpRequest, event: Any, *, with_me: bool = False) -> dict[str, Any]:
     return selectors.event_view(
-        event, viewer=require_user(request), request=request, with_me=with_me
+        event, viewer=require_user(request), client=client_context(request), with_me=with_me
     )
 
 
@@ -316,7 +317,9 @@ def event_update(request: HttpRequest, event_id: UUID, payload: EventPatch) -> A
     summary="Publish (or republish a postponed event)",
 )
 def event_publish(request: HttpRequest, event_id: UUID) -> Any:
-    services.event_publish(host=require_user(request), event_id=event_id, request=request)
+    services.event_publish(
+        host=require_user(request), event_id=event_id, client=client_context(request)
+    )
     return _fresh(request, event_id)
 
 
@@ -324,7 +327,9 @@ def event_publish(request: HttpRequest, event_id: UUID) -> Any:
     "/{event_id}/postpone", response=EventDetailOut, summary="Postpone until new dates"
 )
 def event_postpone(request: HttpRequest, event_id: UUID) -> Any:
-    services.event_postpone(host=require_user(request), event_id=event_id, request=request)
+    services.event_postpone(
+        host=require_user(request), event_id=event_id, client=client_context(request)
+    )
     return _fresh(request, event_id)
 
 
@@ -332,7 +337,9 @@ def event_postpone(request: HttpRequest, event_id: UUID) -> Any:
     "/{event_id}/cancel", response=EventDetailOut, summary="Cancel: places refunded"
 )
 def event_cancel(request: HttpRequest, event_id: UUID) -> Any:
-    services.event_cancel(host=require_user(request), event_id=event_id, request=request)
+    services.event_cancel(
+        host=require_user(request), event_id=event_id, client=client_context(request)
+    )
     return _fresh(request, event_id)
 
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from tessera.core.context import ClientContext
 from tessera.core.errors import CoreErrorCode, InvalidInputError, NotFoundError
 from tessera.core.money import amount_format, amount_parse, currency_check
 from tessera.events import keys
@@ -473,7 +474,7 @@ def _distance_of(event: Event) -> float | None:
 
 
 def event_view(
-    event: Event, *, viewer: Any, request: Any = None, with_me: bool = False
+    event: Event, *, viewer: Any, client: ClientContext | None = None, with_me: bool = False
 ) -> dict[str, Any]:
     from tessera.files.selectors import file_ref
 
@@ -496,7 +497,7 @@ def event_view(
         "online_url": event.online_url,
         "host": _person(event.host),
         # Whoever may see the event may see its cover.
-        "cover": file_ref(event.cover, viewer=viewer, request=request, grant_private=True),
+        "cover": file_ref(event.cover, viewer=viewer, client=client, grant_private=True),
         "interests": list(event.interests.all()),
         "distance_km": _distance_of(event),
         "created_at": event.created_at,
@@ -506,17 +507,17 @@ def event_view(
     return view
 
 
-def request_view(request: JoinRequest) -> dict[str, Any]:
+def request_view(join_request: JoinRequest) -> dict[str, Any]:
     return {
-        "id": request.pk,
-        "event_id": request.event_id,
-        "user": _person(request.user),
-        "status": str(request.status),
-        "message": request.message,
-        "waitlisted": request.waitlisted_at is not None,
-        "waitlisted_at": request.waitlisted_at,
-        "created_at": request.created_at,
-        "decided_at": request.decided_at,
+        "id": join_request.pk,
+        "event_id": join_request.event_id,
+        "user": _person(join_request.user),
+        "status": str(join_request.status),
+        "message": join_request.message,
+        "waitlisted": join_request.waitlisted_at is not None,
+        "waitlisted_at": join_request.waitlisted_at,
+        "created_at": join_request.created_at,
+        "decided_at": join_request.decided_at,
     }
 
 

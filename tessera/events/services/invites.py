@@ -150,7 +150,7 @@ def invite_accept(*, user: Any, invite_id: Any) -> Invite:
         if request is None:
             request = JoinRequest.objects.create(event=event, user=user, invite=invite)
         if request.status == sm.PENDING and request.waitlisted_at is None:
-            _admitted_or_waitlisted(event=event, request=request, at=at)
+            _admitted_or_waitlisted(event=event, join_request=request, at=at)
         return invite
 
 

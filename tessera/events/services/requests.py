@@ -34,19 +34,19 @@ from tessera.events.services.tickets import attendance_set, live_ticket, ticket_
 ADMITTED, WAITLISTED = "accepted", "waitlisted"
 
 
-def admit(*, event: Event, request: JoinRequest, at: Any) -> str:
+def admit(*, event: Event, join_request: JoinRequest, at: Any) -> str:
     """Grant a pending request a place (the event is locked), or put it on the waitlist
     when the event is full. Returns "accepted" or "waitlisted"."""
     try:
         place_take(event)
     except EventFullError:
-        if request.waitlisted_at is None:
-            request.waitlisted_at = at
-            request.save(update_fields=["waitlisted_at", "updated_at"])
+        if join_request.waitlisted_at is None:
+            join_request.waitlisted_at = at
+            join_request.save(update_fields=["waitlisted_at", "updated_at"])
         return WAITLISTED
-    request.accept(now=at)
-    request.save()
-    ticket_issue(event=event, request=request, now=at)
+    join_request.accept(now=at)
+    join_request.save()
+    ticket_issue(event=event, join_request=join_request, now=at)
     return ADMITTED
 
 
@@ -95,7 +95,7 @@ def request_create(*, user: Any, event_id: Any, message: str = "") -> JoinReques
         except IntegrityError:
             raise RequestExistsError from None
         if invite is not None or not event.requires_approval:
-            _admitted_or_waitlisted(event=event, request=request, at=at)
+            _admitted_or_waitlisted(event=event, join_request=request, at=at)
         else:
             tell(
                 users=[event.host],
@@ -111,15 +111,15 @@ def _invited_before(event: Event, user: Any) -> bool:
     return Invite.objects.filter(event=event, invitee=user, status=sm.ACCEPTED).exists()
 
 
-def _admitted_or_waitlisted(*, event: Event, request: JoinRequest, at: Any) -> str:
-    outcome = admit(event=event, request=request, at=at)
+def _admitted_or_waitlisted(*, event: Event, join_request: JoinRequest, at: Any) -> str:
+    outcome = admit(event=event, join_request=join_request, at=at)
     kind = "events.request_accepted" if outcome == ADMITTED else "events.waitlisted"
     tell(
-        users=[request.user],
+        users=[join_request.user],
         kind=kind,
         event=event,
         extra={"paid": not event.is_free},
-        data={"requestId": str(request.pk)},
+        data={"requestId": str(join_request.pk)},
     )
     return outcome
 
@@ -148,7 +148,7 @@ def _decide_one(*, event: Event, request_id: Any, accept: bool, at: Any) -> Deci
         if not sm.REQUEST.allows("accept", str(request.status)):
             raise StateError(entity="request", state=str(request.status))
         return Decision(
-            str(request.pk), _admitted_or_waitlisted(event=event, request=request, at=at)
+            str(request.pk), _admitted_or_waitlisted(event=event, join_request=request, at=at)
         )
     if not sm.REQUEST.allows("decline", str(request.status)):
         raise StateError(entity="request", state=str(request.status))
@@ -210,7 +210,7 @@ def waitlist_promote(*, event: Event, at: Any) -> int:
         )
         if request is None:
             break
-        admit(event=event, request=request, at=at)
+        admit(event=event, join_request=request, at=at)
         tell(
             users=[request.user],
             kind="events.waitlist_promoted",

@@ -44,15 +44,15 @@ def _code_unique_create(**fields: Any) -> Ticket:
     raise RuntimeError("no free ticket code after 8 tries")  # 31^8 codes: practically never
 
 
-def ticket_issue(*, event: Event, request: JoinRequest, now: Any) -> Ticket:
+def ticket_issue(*, event: Event, join_request: JoinRequest, now: Any) -> Ticket:
     """A ticket for a place just granted (the event is locked, the place already taken):
     valid at once when the event is free, else reserved until paid or the hold lapses."""
     key = organiser_active_key(event.host)
     free = event.is_free
     ticket = _code_unique_create(
         event=event,
-        holder_id=request.user_id,
-        request=request,
+        holder_id=join_request.user_id,
+        request=join_request,
         status=sm.VALID if free else sm.RESERVED,
         key_id=key.key_id,
         issued_at=now,
