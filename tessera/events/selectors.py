@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from tessera.accounts.models import User
 from tessera.core.context import ClientContext
 from tessera.core.errors import CoreErrorCode, InvalidInputError, NotFoundError
 from tessera.core.money import amount_format, amount_parse, currency_check
@@ -258,7 +259,7 @@ def event_discover(d: Discovery) -> EventPage:
 # --- One event ------------------------------------------------------------------------------
 
 
-def event_get_for_viewer(*, user: Any, event_id: Any) -> Event:
+def event_get_for_viewer(*, user: User, event_id: Any) -> Event:
     event = events_with_relations(Event.objects.filter(pk=event_id)).first()
     if event is None or not can_see(event, user):
         raise EventNotFoundError
@@ -271,7 +272,7 @@ def price_out(minor: int, currency: str) -> dict[str, str] | None:
     return {"amount": amount_format(minor, currency), "currency": currency}
 
 
-def my_part(*, event: Event, user: Any) -> dict[str, Any]:
+def my_part(*, event: Event, user: User) -> dict[str, Any]:
     """What the viewer has to do with the event: host, request, invite, ticket, attendance."""
     user_id: Any = getattr(user, "pk", None)
     request = (
@@ -362,14 +363,14 @@ def event_helpers_for_host(*, host: Any, event_id: Any) -> QuerySet[EventHelper]
     return EventHelper.objects.filter(event=event).select_related("user").order_by("created_at")
 
 
-def requests_mine(*, user: Any, status: str | None = None) -> QuerySet[JoinRequest]:
+def requests_mine(*, user: User, status: str | None = None) -> QuerySet[JoinRequest]:
     queryset = JoinRequest.objects.filter(user=user).select_related("event", "user")
     if status:
         queryset = queryset.filter(status=status)
     return queryset.order_by("-created_at", "-id")
 
 
-def invites_mine(*, user: Any, status: str | None = None) -> QuerySet[Invite]:
+def invites_mine(*, user: User, status: str | None = None) -> QuerySet[Invite]:
     queryset = Invite.objects.filter(invitee=user).select_related("event", "inviter", "invitee")
     if status:
         queryset = queryset.filter(status=status)
@@ -385,14 +386,14 @@ def invites_pending_for_address(*, email: str, phone: str) -> bool:
     return Invite.objects.filter(match, invitee__isnull=True, status=sm.PENDING).exists()
 
 
-def tickets_mine(*, user: Any, status: str | None = None) -> QuerySet[Ticket]:
+def tickets_mine(*, user: User, status: str | None = None) -> QuerySet[Ticket]:
     queryset = Ticket.objects.filter(holder=user).select_related("event", "holder")
     if status:
         queryset = queryset.filter(status=status)
     return queryset.order_by("-created_at", "-id")
 
 
-def checkins_for_door(*, user: Any, event_id: Any, result: str | None = None) -> QuerySet[CheckIn]:
+def checkins_for_door(*, user: User, event_id: Any, result: str | None = None) -> QuerySet[CheckIn]:
     event = door_event(user=user, event_id=event_id)
     queryset = CheckIn.objects.filter(event=event).select_related("ticket", "ticket__holder")
     if result:
@@ -403,7 +404,7 @@ def checkins_for_door(*, user: Any, event_id: Any, result: str | None = None) ->
 # --- Tickets and keys -----------------------------------------------------------------------
 
 
-def ticket_get_for_holder(*, user: Any, ticket_id: Any) -> Ticket:
+def ticket_get_for_holder(*, user: User, ticket_id: Any) -> Ticket:
     ticket = (
         Ticket.objects.select_related("event", "holder").filter(pk=ticket_id, holder=user).first()
     )
@@ -450,7 +451,7 @@ def ticket_view(ticket: Ticket) -> dict[str, Any]:
     }
 
 
-def ticket_keys(*, user: Any, event_id: Any) -> dict[str, Any]:
+def ticket_keys(*, user: User, event_id: Any) -> dict[str, Any]:
     """The public keys that verify the event's tickets, as a JWKS."""
     event = event_get_for_viewer(user=user, event_id=event_id)
     rows = OrganiserKey.objects.filter(organiser__user_id=event.host_id).order_by(
@@ -464,7 +465,7 @@ def ticket_keys(*, user: Any, event_id: Any) -> dict[str, Any]:
 # --- Reply shapes ---------------------------------------------------------------------------
 
 
-def _person(user: Any) -> dict[str, Any]:
+def _person(user: User) -> dict[str, Any]:
     return {"id": user.pk, "name": user.name}
 
 

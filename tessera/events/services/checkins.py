@@ -23,6 +23,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tessera.accounts.models import User
 from tessera.core.analytics import analytics_capture
 from tessera.events import keys
 from tessera.events import statemachine as sm
@@ -287,7 +288,7 @@ def checkins_batch(*, scanner: Any, event_id: Any, scans: Sequence[Scan]) -> lis
     return outcomes
 
 
-def checkins_export(*, user: Any, event_id: Any) -> dict[str, Any]:
+def checkins_export(*, user: User, event_id: Any) -> dict[str, Any]:
     """The door list, signed (a JWS with the organiser's active key): every ticket that can
     be shown at the door, with its state, and the revoked ones."""
     event = door_event(user=user, event_id=event_id)

@@ -14,6 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tessera.accounts.models import User
 from tessera.core.errors import InvalidInputError
 from tessera.events.access import can_see, is_host
 from tessera.events.errors import (
@@ -89,7 +90,7 @@ def event_hosted(*, host: Any, event_id: Any) -> Event:
     return event
 
 
-def event_visible_locked(*, user: Any, event_id: Any) -> Event:
+def event_visible_locked(*, user: User, event_id: Any) -> Event:
     event = event_locked(event_id=event_id)
     if not can_see(event, user):
         raise EventNotFoundError

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from tessera.accounts.models import User
 from tessera.core.errors import ApplicationError, NotFoundError
 from tessera.events import statemachine as sm
 from tessera.events.errors import (
@@ -50,7 +51,7 @@ def admit(*, event: Event, join_request: JoinRequest, at: Any) -> str:
     return ADMITTED
 
 
-def _live_request(*, event: Event, user: Any) -> JoinRequest | None:
+def _live_request(*, event: Event, user: User) -> JoinRequest | None:
     return (
         JoinRequest.objects.select_for_update()
         .filter(event=event, user=user, status__in=[sm.PENDING, sm.ACCEPTED])
@@ -58,7 +59,7 @@ def _live_request(*, event: Event, user: Any) -> JoinRequest | None:
     )
 
 
-def request_create(*, user: Any, event_id: Any, message: str = "") -> JoinRequest:
+def request_create(*, user: User, event_id: Any, message: str = "") -> JoinRequest:
     """Ask for a place. Events without approval (and invited people) are admitted at once,
     or waitlisted when full; otherwise the host is told and decides."""
     at = now()
@@ -107,7 +108,7 @@ def request_create(*, user: Any, event_id: Any, message: str = "") -> JoinReques
         return request
 
 
-def _invited_before(event: Event, user: Any) -> bool:
+def _invited_before(event: Event, user: User) -> bool:
     return Invite.objects.filter(event=event, invitee=user, status=sm.ACCEPTED).exists()
 
 
@@ -222,7 +223,7 @@ def waitlist_promote(*, event: Event, at: Any) -> int:
     return promoted
 
 
-def place_give_up(*, event: Event, user: Any, at: Any, by_host: bool, reason: str) -> bool:
+def place_give_up(*, event: Event, user: User, at: Any, by_host: bool, reason: str) -> bool:
     """Cancel the person's live request and ticket (the event is locked); refund when due;
     the place goes to the waitlist. Returns whether there was anything to give up."""
     request = _live_request(event=event, user=user)
@@ -240,7 +241,7 @@ def place_give_up(*, event: Event, user: Any, at: Any, by_host: bool, reason: st
     return True
 
 
-def request_cancel(*, user: Any, request_id: Any) -> JoinRequest:
+def request_cancel(*, user: User, request_id: Any) -> JoinRequest:
     """The requester withdraws (pending) or gives up their place (accepted)."""
     at = now()
     with transaction.atomic():
@@ -256,7 +257,7 @@ def request_cancel(*, user: Any, request_id: Any) -> JoinRequest:
         return request
 
 
-def attendance_cancel(*, user: Any, event_id: Any) -> None:
+def attendance_cancel(*, user: User, event_id: Any) -> None:
     """Give up my place at an event (the same as cancelling my accepted request)."""
     at = now()
     with transaction.atomic():

@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from tessera.accounts.models import User
 from tessera.core.analytics import analytics_capture
 from tessera.core.jobs import enqueue_on_commit
 from tessera.events import statemachine as sm
@@ -19,7 +20,7 @@ from tessera.events.services.notify import tell
 from tessera.events.services.organisers import organiser_active_key
 
 
-def attendance_set(*, event: Event, user: Any, move: str, now: Any = None) -> Attendance:
+def attendance_set(*, event: Event, user: User, move: str, now: Any = None) -> Attendance:
     """Move (creating if needed) the person's one attendance row by a declared transition."""
     attendance, _created = Attendance.objects.select_for_update().get_or_create(
         event=event, user=user, defaults={"status": sm.MAYBE if move != "confirm" else sm.GOING}

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tessera.accounts.models import User
 from tessera.audit.services import audit_record
 from tessera.core.context import ClientContext
 from tessera.core.errors import CoreErrorCode, InvalidInputError
@@ -39,7 +38,7 @@ def _key_reused() -> InvalidInputError:
 
 def deposit_create(
     *,
-    user: Any,
+    user: User,
     amount_minor: int,
     currency: str,
     idempotency_key: str,

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tessera.accounts.models import User
 from tessera.audit.services import audit_record
 from tessera.core.context import ClientContext
 from tessera.core.money import amount_format
@@ -37,7 +38,7 @@ WITHDRAWAL_PURPOSE = "wallet.withdrawal"
 
 def withdrawal_create(
     *,
-    user: Any,
+    user: User,
     amount_minor: int,
     currency: str,
     bank_details: dict[str, Any],
