@@ -15,6 +15,7 @@ from django.utils.translation import ngettext
 
 from tessera.accounts import services
 from tessera.accounts.models import AuthSession, EventInterest, SocialAccount, User
+from tessera.core.context import client_context
 
 
 class UserCreationAdminForm(AdminUserCreationForm):
@@ -120,7 +121,7 @@ class UserAdmin(DjangoUserAdmin):
     def deactivate_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         count = 0
         for user in queryset.filter(is_active=True):
-            services.user_deactivate(user=user, actor=request.user, request=request)
+            services.user_deactivate(user=user, actor=request.user, client=client_context(request))
             count += 1
         self.message_user(
             request,
@@ -137,7 +138,7 @@ class UserAdmin(DjangoUserAdmin):
                 user=user,
                 reason=AuthSession.EndReason.ADMIN,
                 actor=request.user,
-                request=request,
+                client=client_context(request),
             )
         self.message_user(
             request,

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.http import HttpRequest
 
 from tessera.accounts.errors import FileNotUsableError
 from tessera.accounts.models import ProfilePicture, User
+from tessera.core.context import ClientContext
 from tessera.files.purposes import Purpose as FilePurpose
 from tessera.files.schemas import FileRefOut
 from tessera.files.selectors import file_get_attachable, file_ref
@@ -72,7 +72,7 @@ def account_media_erase(*, user: User) -> None:
         file_delete(owner=user, file_id=file_id)
 
 
-def user_media(*, user: User, request: HttpRequest | None = None) -> UserMedia:
+def user_media(*, user: User, client: ClientContext | None = None) -> UserMedia:
     pictures = (
         ProfilePicture.objects.filter(user=user)
         .select_related("file")
@@ -81,13 +81,13 @@ def user_media(*, user: User, request: HttpRequest | None = None) -> UserMedia:
     )
     avatar = None
     if user.avatar_id is not None:
-        avatar = file_ref(user.avatar, viewer=user, request=request)
+        avatar = file_ref(user.avatar, viewer=user, client=client)
     return UserMedia(
         avatar=avatar,
         profile_pictures=[
             ref
             for picture in pictures
-            if (ref := file_ref(picture.file, viewer=user, request=request)) is not None
+            if (ref := file_ref(picture.file, viewer=user, client=client)) is not None
         ],
     )
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from tessera.accounts import services
+from tessera.core.context import client_context
 from tessera.core.errors import ApplicationError
 from tessera.core.pages import page_rate_limited, page_render
 
@@ -40,7 +41,7 @@ def verify_email(request: HttpRequest) -> HttpResponse:
                 request, "accounts/verify_email.html", {**context, "failure": limited}, status=429
             )
         try:
-            services.email_verify(email=email, code=code, request=request)
+            services.email_verify(email=email, code=code, client=client_context(request))
         except ApplicationError as exc:
             return page_render(
                 request,
@@ -78,7 +79,9 @@ def reset_password(request: HttpRequest) -> HttpResponse:
             status=400,
         )
     try:
-        services.password_reset_confirm(token=token, new_password=password, request=request)
+        services.password_reset_confirm(
+            token=token, new_password=password, client=client_context(request)
+        )
     except ApplicationError as exc:
         field_error = exc.fields.get("newPassword")
         return page_render(
@@ -107,7 +110,7 @@ def reset_password(request: HttpRequest) -> HttpResponse:
 def _reset_requested(request: HttpRequest, template: str) -> HttpResponse:
     email = _field(request, "email")
     try:
-        services.password_reset_request(email=email, request=request)
+        services.password_reset_request(email=email, client=client_context(request))
     except ApplicationError as exc:
         return page_render(request, template, {"email": email, "failure": exc.message}, status=400)
     return page_render(

@@ -6,13 +6,13 @@ import uuid
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import HttpRequest
 from django.utils import timezone
 
 from tessera.accounts import media
 from tessera.accounts.authcache import auth_cache_set_me
 from tessera.accounts.models import AuthSession, EventInterest, User
 from tessera.core.auth import user_role
+from tessera.core.context import ClientContext
 from tessera.core.exports import export_sections
 
 
@@ -46,10 +46,10 @@ def user_interests(*, user: User) -> list[EventInterest]:
     return list(user.interests.order_by("position", "name"))
 
 
-def user_profile_extras(*, user: User, request: HttpRequest | None = None) -> dict[str, Any]:
+def user_profile_extras(*, user: User, client: ClientContext | None = None) -> dict[str, Any]:
     """The user's interests, avatar and pictures, JSON-ready (camelCase), for the user
     replies (GET /me keeps its whole reply in the cache: `me_reply_cached`)."""
-    user_media = media.user_media(user=user, request=request)
+    user_media = media.user_media(user=user, client=client)
     return {
         "eventInterests": [
             {

@@ -8,10 +8,9 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Count
-from django.http import HttpRequest
 
 from tessera.audit.models import AuditLog, AuditLogSummary
-from tessera.core.client_ip import client_ip
+from tessera.core.context import ClientContext
 
 
 def _valid_ip(value: str | None) -> str | None:
@@ -31,21 +30,21 @@ def audit_record(
     target_type: str = "",
     target_id: str = "",
     changes: dict[str, Any] | None = None,
-    request: HttpRequest | None = None,
+    client: ClientContext | None = None,
     ip_address: str | None = None,
     user_agent: str = "",
     request_id: str = "",
 ) -> AuditLog:
-    """One audit entry. Where it came from is read from `request`, or given as plain values
+    """One audit entry. Where it came from is read from `client`, or given as plain values
     by background tasks that act for a request (`ip_address`, `user_agent`, `request_id`)."""
     if target is not None:
         target_type = target_type or f"{target._meta.app_label}.{target._meta.model_name}"
         target_id = target_id or str(target.pk)
     actor_id = getattr(actor, "pk", None)
-    if request is not None:
-        ip_address = client_ip(request)
-        user_agent = request.META.get("HTTP_USER_AGENT", "")
-        request_id = getattr(request, "request_id", "")
+    if client is not None:
+        ip_address = client.ip_address
+        user_agent = client.user_agent
+        request_id = client.request_id
     return AuditLog.objects.create(
         actor_id=actor_id,
         action=action,

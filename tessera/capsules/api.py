@@ -29,6 +29,7 @@ from tessera.capsules.schemas import (
 )
 from tessera.core.api import ApiRouter
 from tessera.core.auth import bearer_auth, require_user
+from tessera.core.context import client_context
 from tessera.core.envelope import success_response_around
 from tessera.core.idempotency import idempotent
 from tessera.core.pagination import PagePagination
@@ -39,7 +40,9 @@ recipients_router = ApiRouter(auth=bearer_auth)
 
 
 def _view(request: HttpRequest, capsule: Any) -> dict[str, Any]:
-    return selectors.capsule_view(capsule, viewer=require_user(request), request=request)
+    return selectors.capsule_view(
+        capsule, viewer=require_user(request), client=client_context(request)
+    )
 
 
 @capsules_router.post("", response={201: CapsuleOut}, summary="Write a capsule (a draft)")

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from tessera.accounts import services as accounts
+from tessera.core.context import client_context
 from tessera.core.errors import ApplicationError
 from tessera.core.pages import page_rate_limited, page_render
 
@@ -44,7 +45,7 @@ def invitation(request: HttpRequest) -> HttpResponse:
             email=str(context["email"]),
             password=request.POST.get("password", ""),
             name=str(context["name"]),
-            request=request,
+            client=client_context(request),
         )
     except ApplicationError as exc:
         return page_render(

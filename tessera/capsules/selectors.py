@@ -14,13 +14,14 @@ import orjson
 from django.conf import settings
 from django.db import connections, router
 from django.db.models import Count, F, Q, QuerySet
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from pydantic.alias_generators import to_camel
 
+from tessera.accounts.models import User
 from tessera.capsules import statemachine
 from tessera.capsules.models import Capsule, CapsuleEvent, CapsuleState, Draft, Recipient
+from tessera.core.context import ClientContext
 from tessera.core.envelope import dumps
 from tessera.core.errors import InvalidCursorError, InvalidInputError, NotFoundError
 from tessera.core.metrics import Backlog
@@ -36,7 +37,7 @@ def _state_q(state: str, now: datetime) -> Q:
 _CAPSULE_FIELDS = tuple(field.name for field in Capsule._meta.concrete_fields)
 
 
-def _box(*, user: Any, box: str, state: str | None, now: datetime) -> QuerySet[Capsule]:
+def _box(*, user: User, box: str, state: str | None, now: datetime) -> QuerySet[Capsule]:
     """The capsules of `user`'s inbox or outbox, filtered by the reader's state; unordered."""
     if box == "inbox":
         capsules = Capsule.objects.filter(receiver=user).exclude(state=CapsuleState.DRAFT)
@@ -47,7 +48,7 @@ def _box(*, user: Any, box: str, state: str | None, now: datetime) -> QuerySet[C
     return capsules
 
 
-def capsule_list(*, user: Any, box: str, state: str | None = None) -> QuerySet[Capsule]:
+def capsule_list(*, user: User, box: str, state: str | None = None) -> QuerySet[Capsule]:
     capsules = _box(user=user, box=box, state=state, now=timezone.now())
     # Of the two people only id and name are shown: loading every user column (password
     # hash, a dozen timestamps) was most of a list page's database-to-Python cost.
@@ -58,7 +59,7 @@ def capsule_list(*, user: Any, box: str, state: str | None = None) -> QuerySet[C
     )
 
 
-def verified_addresses(user: Any) -> tuple[str, str]:
+def verified_addresses(user: User) -> tuple[str, str]:
     """`user`'s email and phone number, each only once proven (email by its code, phone by
     its OTP), else ""."""
     email = (getattr(user, "email", None) or "").lower()
@@ -78,7 +79,7 @@ def _pending_q(*, email: str, phone: str) -> Q:
     return match & Q(receiver__isnull=True)
 
 
-def pending_claims(*, user: Any) -> QuerySet[Capsule]:
+def pending_claims(*, user: User) -> QuerySet[Capsule]:
     """Capsules sent to `user`'s verified email or phone before they had an account."""
     email, phone = verified_addresses(user)
     if not email and not phone:
@@ -86,7 +87,7 @@ def pending_claims(*, user: Any) -> QuerySet[Capsule]:
     return Capsule.objects.filter(_pending_q(email=email, phone=phone))
 
 
-def capsule_get_for_viewer(*, user: Any, capsule_id: Any) -> Capsule:
+def capsule_get_for_viewer(*, user: User, capsule_id: Any) -> Capsule:
     """The sender sees their capsule in any state; the receiver once sealed; others 404."""
     capsule = Capsule.objects.select_related("sender", "receiver").filter(pk=capsule_id).first()
     if capsule is None:
@@ -107,7 +108,7 @@ def content_visible(capsule: Capsule, *, viewer: Any, now: datetime) -> bool:
     return state == CapsuleState.UNFOLDING and capsule.allow_early_view
 
 
-def _person(user: Any) -> dict[str, Any] | None:
+def _person(user: User | None) -> dict[str, Any] | None:
     if user is None:
         return None
     return {"id": user.pk, "name": user.name}
@@ -117,7 +118,7 @@ def capsule_view(
     capsule: Capsule,
     *,
     viewer: Any,
-    request: HttpRequest | None = None,
+    client: ClientContext | None = None,
     with_media: bool = True,
 ) -> dict[str, Any]:
     """One capsule as `viewer` may see it: body, media and reply only when allowed."""
@@ -127,7 +128,7 @@ def capsule_view(
     media: list[Any] | None = None
     if visible and with_media:
         media = [
-            file_ref(item.file, viewer=viewer, request=request, grant_private=True)
+            file_ref(item.file, viewer=viewer, client=client, grant_private=True)
             for item in capsule.media.select_related("file").all()
             if item.file is not None
         ]
@@ -477,7 +478,7 @@ def _after_q(created_at: datetime, capsule_id: Any) -> Q:
 
 def capsule_page(
     *,
-    user: Any,
+    user: User,
     box: str,
     state: str | None,
     page: int,
@@ -561,7 +562,7 @@ def capsule_page(
 
 def _capsule_page_in_python(
     *,
-    user: Any,
+    user: User,
     box: str,
     state: str | None,
     after: tuple[datetime, uuid.UUID] | None,

@@ -30,7 +30,7 @@ from tessera.content.models import (
     Partner,
     SeoEntry,
 )
-from tessera.files.admin import StoreImagesAdminMixin
+from tessera.files.admin_mixins import StoreImagesAdminMixin
 from tessera.files.fields import StoredFileField
 from tessera.files.models import StoredFile
 

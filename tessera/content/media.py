@@ -23,12 +23,10 @@ from PIL import Image
 
 from tessera.content.errors import ContentErrorCode
 from tessera.core.errors import ApplicationError
-from tessera.files.names import file_name_clean
 from tessera.files.purposes import Purpose, Visibility, policy_for
 from tessera.files.schemas import FileRefOut
 from tessera.files.selectors import file_ref
-from tessera.files.services import file_upload
-from tessera.files.uploads import ReceivedFile, StreamAccumulator
+from tessera.files.services import file_receive, file_upload
 
 ACCEPTED_TYPES = "image/png,image/jpeg,image/webp"
 # Errors Pillow raises on a file it cannot read; the files checks then name the problem.
@@ -76,19 +74,6 @@ def image_limits_check(*, size: int, path: str) -> None:
         )
 
 
-def _received(content: IO[bytes], name: str) -> ReceivedFile:
-    """A copy on local disk, hashed and with its head and tail kept, as the files API makes."""
-    accumulator = StreamAccumulator(name)
-    try:
-        content.seek(0)
-        while chunk := content.read(256 * 1024):
-            accumulator.write(chunk)
-    except BaseException:
-        accumulator.discard()
-        raise
-    return accumulator.finish()
-
-
 def _refusal(error: ApplicationError) -> ValidationError:
     return ValidationError(
         _("This file cannot be used as an image: %(reason)s") % {"reason": error.message},
@@ -100,7 +85,7 @@ def content_image_store(*, content: IO[bytes], name: str) -> Any:
     """Check and store one image; returns the `StoredFile` (processing until its variants are
     made). Any refusal is a `ValidationError` with the reason, and nothing is stored."""
     try:
-        received = _received(content, file_name_clean(name))
+        received = file_receive(content=content, name=name)
     except ApplicationError as error:
         raise _refusal(error) from error
     try:

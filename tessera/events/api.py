@@ -18,6 +18,7 @@ from ninja.throttling import BaseThrottle
 
 from tessera.core.api import ApiRouter
 from tessera.core.auth import bearer_auth, require_user
+from tessera.core.context import client_context
 from tessera.core.idempotency import idempotent
 from tessera.core.pagination import PagePagination
 from tessera.core.ratelimit import RateLimit
@@ -79,7 +80,7 @@ def _image(content_type: str) -> dict[str, Any]:
 
 def _event(request: HttpRequest, event: Any, *, with_me: bool = False) -> dict[str, Any]:
     return selectors.event_view(
-        event, viewer=require_user(request), request=request, with_me=with_me
+        event, viewer=require_user(request), client=client_context(request), with_me=with_me
     )
 
 
@@ -210,7 +211,10 @@ def request_cancel(request: HttpRequest, request_id: UUID) -> Any:
 @events_router.get("/invites", response=list[InviteOut], summary="Your invitations")
 @paginate(PagePagination)
 def invites_mine(request: HttpRequest, filters: Query[StatusFilter]) -> Any:
-    rows = selectors.invites_mine(user=require_user(request), status=filters.status)
+    user = require_user(request)
+    # Invitations sent to a verified address before the account existed join the list.
+    services.invites_claim_pending(user=user)
+    rows = selectors.invites_mine(user=user, status=filters.status)
     return selectors.Mapped(rows, selectors.invite_view)
 
 
@@ -338,7 +342,9 @@ def event_update(request: HttpRequest, event_id: UUID, payload: EventPatch) -> A
     summary="Publish (or republish a postponed event)",
 )
 def event_publish(request: HttpRequest, event_id: UUID) -> Any:
-    services.event_publish(host=require_user(request), event_id=event_id, request=request)
+    services.event_publish(
+        host=require_user(request), event_id=event_id, client=client_context(request)
+    )
     return _fresh(request, event_id)
 
 
@@ -346,7 +352,9 @@ def event_publish(request: HttpRequest, event_id: UUID) -> Any:
     "/{event_id}/postpone", response=EventDetailOut, summary="Postpone until new dates"
 )
 def event_postpone(request: HttpRequest, event_id: UUID) -> Any:
-    services.event_postpone(host=require_user(request), event_id=event_id, request=request)
+    services.event_postpone(
+        host=require_user(request), event_id=event_id, client=client_context(request)
+    )
     return _fresh(request, event_id)
 
 
@@ -354,7 +362,9 @@ def event_postpone(request: HttpRequest, event_id: UUID) -> Any:
     "/{event_id}/cancel", response=EventDetailOut, summary="Cancel: places refunded"
 )
 def event_cancel(request: HttpRequest, event_id: UUID) -> Any:
-    services.event_cancel(host=require_user(request), event_id=event_id, request=request)
+    services.event_cancel(
+        host=require_user(request), event_id=event_id, client=client_context(request)
+    )
     return _fresh(request, event_id)
 
 

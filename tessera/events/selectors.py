@@ -21,11 +21,14 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from tessera.accounts.models import User
+from tessera.core.context import ClientContext
 from tessera.core.errors import CoreErrorCode, InvalidInputError, NotFoundError
 from tessera.core.money import amount_format, amount_parse, currency_check
 from tessera.events import keys
 from tessera.events import statemachine as sm
 from tessera.events import tickets as codes
+from tessera.events.access import can_see, door_event
 from tessera.events.errors import CoordinatesInvalidError, EventNotFoundError, RadiusInvalidError
 from tessera.events.models import (
     Attendance,
@@ -287,9 +290,7 @@ def event_discover(d: Discovery) -> EventPage:
 # --- One event ------------------------------------------------------------------------------
 
 
-def event_get_for_viewer(*, user: Any, event_id: Any) -> Event:
-    from tessera.events.services.common import can_see
-
+def event_get_for_viewer(*, user: User, event_id: Any) -> Event:
     event = events_with_relations(Event.objects.filter(pk=event_id)).first()
     if event is None or not can_see(event, user):
         raise EventNotFoundError
@@ -302,7 +303,7 @@ def price_out(minor: int, currency: str) -> dict[str, str] | None:
     return {"amount": amount_format(minor, currency), "currency": currency}
 
 
-def my_part(*, event: Event, user: Any) -> dict[str, Any]:
+def my_part(*, event: Event, user: User) -> dict[str, Any]:
     """What the viewer has to do with the event: host, request, invite, ticket, attendance."""
     user_id: Any = getattr(user, "pk", None)
     request = (
@@ -393,7 +394,7 @@ def event_helpers_for_host(*, host: Any, event_id: Any) -> QuerySet[EventHelper]
     return EventHelper.objects.filter(event=event).select_related("user").order_by("created_at")
 
 
-def request_get(*, user: Any, request_id: Any) -> JoinRequest:
+def request_get(*, user: User, request_id: Any) -> JoinRequest:
     """A join request as its sender or the event's host sees it."""
     found = (
         JoinRequest.objects.select_related("event", "user")
@@ -405,7 +406,7 @@ def request_get(*, user: Any, request_id: Any) -> JoinRequest:
     return found
 
 
-def invite_get(*, user: Any, invite_id: Any) -> Invite:
+def invite_get(*, user: User, invite_id: Any) -> Invite:
     """An invitation as the invited person, the inviter or the event's host sees it."""
     found = (
         Invite.objects.select_related("event", "inviter", "invitee")
@@ -425,17 +426,14 @@ def event_helper_get(*, host: Any, event_id: Any, user_id: Any) -> EventHelper:
     return found
 
 
-def requests_mine(*, user: Any, status: str | None = None) -> QuerySet[JoinRequest]:
+def requests_mine(*, user: User, status: str | None = None) -> QuerySet[JoinRequest]:
     queryset = JoinRequest.objects.filter(user=user).select_related("event", "user")
     if status:
         queryset = queryset.filter(status=status)
     return queryset.order_by("-created_at", "-id")
 
 
-def invites_mine(*, user: Any, status: str | None = None) -> QuerySet[Invite]:
-    from tessera.events.services.invites import invites_claim_pending
-
-    invites_claim_pending(user=user)
+def invites_mine(*, user: User, status: str | None = None) -> QuerySet[Invite]:
     queryset = Invite.objects.filter(invitee=user).select_related("event", "inviter", "invitee")
     if status:
         queryset = queryset.filter(status=status)
@@ -451,16 +449,14 @@ def invites_pending_for_address(*, email: str, phone: str) -> bool:
     return Invite.objects.filter(match, invitee__isnull=True, status=sm.PENDING).exists()
 
 
-def tickets_mine(*, user: Any, status: str | None = None) -> QuerySet[Ticket]:
+def tickets_mine(*, user: User, status: str | None = None) -> QuerySet[Ticket]:
     queryset = Ticket.objects.filter(holder=user).select_related("event", "holder")
     if status:
         queryset = queryset.filter(status=status)
     return queryset.order_by("-created_at", "-id")
 
 
-def checkins_for_door(*, user: Any, event_id: Any, result: str | None = None) -> QuerySet[CheckIn]:
-    from tessera.events.services.checkins import door_event
-
+def checkins_for_door(*, user: User, event_id: Any, result: str | None = None) -> QuerySet[CheckIn]:
     event = door_event(user=user, event_id=event_id)
     queryset = CheckIn.objects.filter(event=event).select_related("ticket", "ticket__holder")
     if result:
@@ -471,7 +467,7 @@ def checkins_for_door(*, user: Any, event_id: Any, result: str | None = None) ->
 # --- Tickets and keys -----------------------------------------------------------------------
 
 
-def ticket_get_for_holder(*, user: Any, ticket_id: Any) -> Ticket:
+def ticket_get_for_holder(*, user: User, ticket_id: Any) -> Ticket:
     ticket = (
         Ticket.objects.select_related("event", "holder").filter(pk=ticket_id, holder=user).first()
     )
@@ -518,7 +514,7 @@ def ticket_view(ticket: Ticket) -> dict[str, Any]:
     }
 
 
-def ticket_keys(*, user: Any, event_id: Any) -> dict[str, Any]:
+def ticket_keys(*, user: User, event_id: Any) -> dict[str, Any]:
     """The public keys that verify the event's tickets, as a JWKS."""
     event = event_get_for_viewer(user=user, event_id=event_id)
     rows = OrganiserKey.objects.filter(organiser__user_id=event.host_id).order_by(
@@ -532,7 +528,7 @@ def ticket_keys(*, user: Any, event_id: Any) -> dict[str, Any]:
 # --- Reply shapes ---------------------------------------------------------------------------
 
 
-def _person(user: Any) -> dict[str, Any]:
+def _person(user: User) -> dict[str, Any]:
     return {"id": user.pk, "name": user.name}
 
 
@@ -542,7 +538,7 @@ def _distance_of(event: Event) -> float | None:
 
 
 def event_view(
-    event: Event, *, viewer: Any, request: Any = None, with_me: bool = False
+    event: Event, *, viewer: Any, client: ClientContext | None = None, with_me: bool = False
 ) -> dict[str, Any]:
     from tessera.files.selectors import file_ref
 
@@ -565,7 +561,7 @@ def event_view(
         "online_url": event.online_url,
         "host": _person(event.host),
         # Whoever may see the event may see its cover.
-        "cover": file_ref(event.cover, viewer=viewer, request=request, grant_private=True),
+        "cover": file_ref(event.cover, viewer=viewer, client=client, grant_private=True),
         "interests": list(event.interests.all()),
         "distance_km": _distance_of(event),
         "created_at": event.created_at,
@@ -575,17 +571,17 @@ def event_view(
     return view
 
 
-def request_view(request: JoinRequest) -> dict[str, Any]:
+def request_view(join_request: JoinRequest) -> dict[str, Any]:
     return {
-        "id": request.pk,
-        "event_id": request.event_id,
-        "user": _person(request.user),
-        "status": str(request.status),
-        "message": request.message,
-        "waitlisted": request.waitlisted_at is not None,
-        "waitlisted_at": request.waitlisted_at,
-        "created_at": request.created_at,
-        "decided_at": request.decided_at,
+        "id": join_request.pk,
+        "event_id": join_request.event_id,
+        "user": _person(join_request.user),
+        "status": str(join_request.status),
+        "message": join_request.message,
+        "waitlisted": join_request.waitlisted_at is not None,
+        "waitlisted_at": join_request.waitlisted_at,
+        "created_at": join_request.created_at,
+        "decided_at": join_request.decided_at,
     }
 
 

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from tessera.files import selectors
+from tessera.files.admin_mixins import StoreImagesAdminMixin
 from tessera.files.models import FileVariant, StoredFile
 from tessera.files.processing import objects_delete
-from tessera.files.storage import file_store
 
 
 class SizeFilter(admin.SimpleListFilter):
@@ -59,36 +58,6 @@ def _preview_url(obj: StoredFile) -> str | None:
         return None
     thumbnail = ref.variants.thumbnail
     return thumbnail.url if thumbnail is not None else ref.url
-
-
-class StoreImagesAdminMixin:
-    """For admin pages that show images from the file store. The admin's
-    Content-Security-Policy allows images from this site only; with S3 the previews come from
-    the bucket or the CDN, so those pages allow that origin too."""
-
-    def _allow_store_images(self, response: HttpResponse) -> HttpResponse:
-        origin = file_store().image_origin()
-        if origin:
-            response["Content-Security-Policy"] = settings.CONTENT_SECURITY_POLICY.replace(
-                "img-src 'self'", f"img-src 'self' {origin}"
-            )
-        return response
-
-    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
-        return self._allow_store_images(
-            super().changelist_view(request, extra_context)  # type: ignore[misc]
-        )
-
-    def changeform_view(
-        self,
-        request: HttpRequest,
-        object_id: str | None = None,
-        form_url: str = "",
-        extra_context: Any = None,
-    ) -> Any:
-        return self._allow_store_images(
-            super().changeform_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
-        )
 
 
 @admin.register(StoredFile)

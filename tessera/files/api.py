@@ -14,6 +14,7 @@ from ninja.throttling import BaseThrottle
 
 from tessera.core.api import ApiRouter
 from tessera.core.auth import bearer_auth, require_user
+from tessera.core.context import client_context
 from tessera.core.idempotency import idempotent
 from tessera.core.pagination import PagePagination
 from tessera.core.ratelimit import RateLimit
@@ -68,7 +69,8 @@ class _RenderedPage:
         return int(self.files.count())
 
     def __getitem__(self, window: slice) -> list[FileOut]:
-        return [selectors.file_out(stored, request=self.request) for stored in self.files[window]]
+        client = client_context(self.request)
+        return [selectors.file_out(stored, client=client) for stored in self.files[window]]
 
 
 @router.post(
@@ -92,7 +94,7 @@ def file_upload(request: HttpRequest, params: Query[UploadParams]) -> Any:
         )
     finally:
         received.close()
-    return Status(201, selectors.file_out(stored, request=request))
+    return Status(201, selectors.file_out(stored, client=client_context(request)))
 
 
 @router.get("", response=list[FileOut], summary="Your files, newest first")
@@ -128,7 +130,7 @@ def file_direct_upload_start(request: HttpRequest, payload: DirectUploadIn) -> A
     return Status(
         201,
         DirectUploadOut(
-            file=selectors.file_out(started.file, request=request),
+            file=selectors.file_out(started.file, client=client_context(request)),
             upload=DirectUploadTargetOut(
                 method=started.upload.method,
                 url=request.build_absolute_uri(url) if url.startswith("/") else url,
@@ -142,7 +144,7 @@ def file_direct_upload_start(request: HttpRequest, payload: DirectUploadIn) -> A
 @router.get("/{file_id}", response=FileOut, summary="One of your files: metadata and links")
 def file_detail(request: HttpRequest, file_id: UUID) -> Any:
     stored = selectors.file_get_for_owner(owner=require_user(request), file_id=file_id)
-    return selectors.file_out(stored, request=request)
+    return selectors.file_out(stored, client=client_context(request))
 
 
 @router.post(
@@ -152,7 +154,7 @@ def file_detail(request: HttpRequest, file_id: UUID) -> Any:
 )
 def file_complete(request: HttpRequest, file_id: UUID) -> Any:
     stored = services.file_complete(owner=require_user(request), file_id=file_id)
-    return selectors.file_out(stored, request=request)
+    return selectors.file_out(stored, client=client_context(request))
 
 
 @router.delete("/{file_id}", response={204: None}, summary="Delete one of your files")

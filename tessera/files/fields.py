@@ -12,7 +12,8 @@ another purpose. Ownership is checked where the reference is set, in the app's s
 
     event.cover = file_get_attachable(owner=user, file_id=cover_id, purpose=Purpose.EVENT_COVER)
 
-and the reply renders it with `file_ref(event.cover, viewer=request.auth, request=request)`.
+and the reply renders it with
+`file_ref(event.cover, viewer=request.auth, client=client_context(request))`.
 A file that no row refers to any more is removed by the daily cleanup once its purpose's
 `unattached_ttl_hours` has passed (see `purposes.py`).
 """

@@ -8,9 +8,9 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
-from django.http import HttpRequest
 from django.utils import timezone
 
+from tessera.core.context import ClientContext
 from tessera.files.errors import (
     FileNotAttachableError,
     FilePurposeMismatchError,
@@ -84,10 +84,8 @@ def _download_name(stored: StoredFile, variant: FileVariant | None) -> str:
     return f"{stem}-{variant.name}{extension}"
 
 
-def _absolute(url: str, request: HttpRequest | None) -> str:
-    if request is not None and url.startswith("/"):
-        return request.build_absolute_uri(url)
-    return url
+def _absolute(url: str, client: ClientContext | None) -> str:
+    return client.absolute(url) if client is not None else url
 
 
 def _link(
@@ -96,7 +94,7 @@ def _link(
     key: str,
     content_type: str,
     name: str,
-    request: HttpRequest | None,
+    client: ClientContext | None,
 ) -> str:
     store = file_store()
     if stored.is_public:
@@ -109,14 +107,14 @@ def _link(
             attachment=not content_type.startswith(_INLINE_PREFIXES),
             expires_in=settings.FILES_PRIVATE_URL_TTL_SECONDS,
         )
-    return _absolute(url, request)
+    return _absolute(url, client)
 
 
 def file_ref(
     stored: StoredFile | None,
     *,
     viewer: Any = None,
-    request: HttpRequest | None = None,
+    client: ClientContext | None = None,
     grant_private: bool = False,
 ) -> FileRefOut | None:
     """How another app's reply shows an attached file.
@@ -128,7 +126,7 @@ def file_ref(
     if stored is None:
         return None
     allowed = stored.is_public or grant_private or _is_owner(stored, viewer)
-    return FileRefOut(**_ref_fields(stored, request=request, with_links=allowed))
+    return FileRefOut(**_ref_fields(stored, client=client, with_links=allowed))
 
 
 def _is_owner(stored: StoredFile, viewer: Any) -> bool:
@@ -137,7 +135,7 @@ def _is_owner(stored: StoredFile, viewer: Any) -> bool:
 
 
 def _ref_fields(
-    stored: StoredFile, *, request: HttpRequest | None, with_links: bool
+    stored: StoredFile, *, client: ClientContext | None, with_links: bool
 ) -> dict[str, Any]:
     ready = stored.status == StoredFile.Status.READY and with_links
     variants: dict[str, VariantOut] = {}
@@ -149,7 +147,7 @@ def _ref_fields(
                     key=variant.storage_key,
                     content_type=variant.content_type,
                     name=_download_name(stored, variant),
-                    request=request,
+                    client=client,
                 ),
                 content_type=variant.content_type,
                 width=variant.width,
@@ -162,7 +160,7 @@ def _ref_fields(
             key=stored.storage_key,
             content_type=stored.content_type,
             name=stored.original_name,
-            request=request,
+            client=client,
         )
         if ready
         else None
@@ -185,11 +183,11 @@ def _ref_fields(
     }
 
 
-def file_out(stored: StoredFile, *, request: HttpRequest | None = None) -> FileOut:
+def file_out(stored: StoredFile, *, client: ClientContext | None = None) -> FileOut:
     """The file as its owner sees it: metadata, state and links."""
     processing = stored.status == StoredFile.Status.PROCESSING
     return FileOut(
-        **_ref_fields(stored, request=request, with_links=True),
+        **_ref_fields(stored, client=client, with_links=True),
         visibility=stored.visibility,
         original_name=stored.original_name,
         size=stored.size,

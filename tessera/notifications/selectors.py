@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import QuerySet
 
 from tessera.core.metrics import Backlog
@@ -72,32 +74,45 @@ def template_render_one(
     )
 
 
-def notification_list(*, user: Any, unread: bool | None = None) -> QuerySet[Notification]:
+def notification_list(
+    *, user: AbstractBaseUser, unread: bool | None = None
+) -> QuerySet[Notification]:
     """The user's notifications, newest first; `unread` keeps only unread (or only read)."""
-    notifications = Notification.objects.filter(user=user)
+    notifications = Notification.objects.filter(user_id=user.pk)
     if unread is not None:
         notifications = notifications.filter(read_at__isnull=unread)
     return notifications.order_by("-created_at", "-id")
 
 
-def notification_get_for_user(*, user: Any, notification_id: Any) -> Notification:
+def users_notified(*, kind: str, user_ids: Iterable[Any]) -> set[Any]:
+    """Of `user_ids`, those who have had a notification of `kind` (for "send once")."""
+    return set(
+        Notification.objects.filter(kind=kind, user_id__in=list(user_ids)).values_list(
+            "user_id", flat=True
+        )
+    )
+
+
+def notification_get_for_user(*, user: AbstractBaseUser, notification_id: Any) -> Notification:
     """The notification if it is `user`'s; anyone else's is the same 404 as none."""
-    notification = Notification.objects.filter(pk=notification_id, user=user).first()
+    notification = Notification.objects.filter(pk=notification_id, user_id=user.pk).first()
     if notification is None:
         raise NotificationNotFoundError
     return notification
 
 
-def preference_list(*, user: Any) -> QuerySet[NotificationPreference]:
-    return NotificationPreference.objects.filter(user=user).order_by("kind", "channel")
+def preference_list(*, user: AbstractBaseUser) -> QuerySet[NotificationPreference]:
+    return NotificationPreference.objects.filter(user_id=user.pk).order_by("kind", "channel")
 
 
-def preference_channels_enabled(*, user: Any, kind: str, channels: list[str]) -> set[str]:
+def preference_channels_enabled(
+    *, user: AbstractBaseUser, kind: str, channels: list[str]
+) -> set[str]:
     """Which of `channels` the user accepts for `kind`: an exact rule beats "*", else on."""
     rules = {
         (rule.kind, rule.channel): rule.enabled
         for rule in NotificationPreference.objects.filter(
-            user=user, kind__in=[kind, ALL_KINDS], channel__in=channels
+            user_id=user.pk, kind__in=[kind, ALL_KINDS], channel__in=channels
         )
     }
     return {

@@ -9,6 +9,7 @@ from typing import Any
 
 import structlog
 from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -52,7 +53,7 @@ def _queue(
     kind: str = "",
     language: str = "",
     critical: bool,
-    user: Any = None,
+    user: AbstractBaseUser | None = None,
     notification: Notification | None = None,
 ) -> Delivery:
     if rendered is not None:
@@ -63,7 +64,7 @@ def _queue(
             rendered.language,
         )
     delivery = Delivery.objects.create(
-        user=user,
+        user_id=user.pk if user is not None else None,
         notification=notification,
         kind=kind,
         channel=channel,
@@ -79,7 +80,7 @@ def _queue(
 
 def notify(
     *,
-    user: Any,
+    user: AbstractBaseUser,
     kind: str,
     context: dict[str, Any] | None = None,
     channels: Iterable[str] | None = None,
@@ -194,7 +195,7 @@ def send_email(
         )
 
 
-def notification_mark_read(*, user: Any, notification_id: Any) -> Notification:
+def notification_mark_read(*, user: AbstractBaseUser, notification_id: Any) -> Notification:
     """Mark one of the user's notifications read; reading it again keeps the first time."""
     with transaction.atomic():
         notification = notification_get_for_user(user=user, notification_id=notification_id)
@@ -204,11 +205,11 @@ def notification_mark_read(*, user: Any, notification_id: Any) -> Notification:
     return notification
 
 
-def notification_mark_all_read(*, user: Any) -> int:
+def notification_mark_all_read(*, user: AbstractBaseUser) -> int:
     """Mark every unread notification of the user read; return how many changed."""
     now = timezone.now()
     with transaction.atomic():
-        return Notification.objects.filter(user=user, read_at__isnull=True).update(
+        return Notification.objects.filter(user_id=user.pk, read_at__isnull=True).update(
             read_at=now, updated_at=now
         )
 
@@ -221,7 +222,7 @@ class PreferenceSpec:
 
 
 def preference_set_all(
-    *, user: Any, preferences: Iterable[PreferenceSpec]
+    *, user: AbstractBaseUser, preferences: Iterable[PreferenceSpec]
 ) -> list[NotificationPreference]:
     """Replace the user's channel preferences with `preferences` (rules not listed go)."""
     specs = list(preferences)
@@ -241,12 +242,12 @@ def preference_set_all(
     with transaction.atomic():
         existing = {
             (rule.kind, rule.channel): rule
-            for rule in NotificationPreference.objects.select_for_update().filter(user=user)
+            for rule in NotificationPreference.objects.select_for_update().filter(user_id=user.pk)
         }
         saved: list[NotificationPreference] = []
         for spec in specs:
             rule = existing.pop((spec.kind, spec.channel), None) or NotificationPreference(
-                user=user, kind=spec.kind, channel=spec.channel
+                user_id=user.pk, kind=spec.kind, channel=spec.channel
             )
             rule.enabled = spec.enabled
             rule.full_clean(validate_unique=False, validate_constraints=False)

@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from tessera.core.context import client_context
 from tessera.core.errors import ApplicationError
 from tessera.core.money import amount_format, amount_parse, currency_check
 from tessera.wallet import services
@@ -179,7 +180,7 @@ class WalletTransactionAdmin(ReadOnlyAdmin):
                     direction=data["direction"],
                     reason=data["reason"],
                     counter_account=data["counter_account"],
-                    request=request,
+                    client=client_context(request),
                 )
             except ApplicationError as exc:
                 form.add_error(None, exc.message)

@@ -17,6 +17,7 @@ from ninja.responses import Status
 
 from tessera.core.api import ApiRouter
 from tessera.core.auth import bearer_auth, require_user
+from tessera.core.context import client_context
 from tessera.core.idempotency import HEADER, idempotent
 from tessera.core.money import amount_parse, currency_check
 from tessera.core.pagination import CursorPagination
@@ -56,7 +57,7 @@ def deposit_create(request: HttpRequest, payload: DepositIn) -> Any:
         amount_minor=amount_minor,
         currency=currency,
         idempotency_key=request.headers[HEADER],
-        request=request,
+        client=client_context(request),
     )
     return Status(201, tx)
 
@@ -76,7 +77,7 @@ def withdrawal_create(request: HttpRequest, payload: WithdrawalIn) -> Any:
         currency=currency,
         bank_details=payload.bank_details.model_dump(),
         idempotency_key=request.headers[HEADER],
-        request=request,
+        client=client_context(request),
     )
     return Status(201, tx)
 

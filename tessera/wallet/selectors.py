@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import QuerySet, Sum
 
+from tessera.accounts.models import User
 from tessera.payments.selectors import as_uuid
 from tessera.wallet.errors import TransactionNotFoundError
 from tessera.wallet.models import (
@@ -18,7 +19,7 @@ from tessera.wallet.models import (
 )
 
 
-def balance_list(*, user: Any) -> list[dict[str, Any]]:
+def balance_list(*, user: User) -> list[dict[str, Any]]:
     """The user's wallets, one per currency, with what is on its way out."""
     in_flight = {
         row["currency"]: row["total"]
@@ -42,7 +43,7 @@ def balance_list(*, user: Any) -> list[dict[str, Any]]:
 
 def transaction_list(
     *,
-    user: Any,
+    user: User,
     kind: str | None = None,
     status: str | None = None,
     currency: str | None = None,
@@ -63,7 +64,7 @@ def transaction_list(
     return queryset
 
 
-def transaction_get(*, user: Any, transaction_id: Any) -> WalletTransaction:
+def transaction_get(*, user: User, transaction_id: Any) -> WalletTransaction:
     """One of the user's transactions; anyone else's is indistinguishable from none."""
     key = as_uuid(transaction_id)
     tx = WalletTransaction.objects.filter(pk=key, user=user).first() if key else None

@@ -23,6 +23,7 @@ from tessera.accounts.schemas import (
     VerifyOtpIn,
 )
 from tessera.core.auth import bearer_auth, require_user
+from tessera.core.context import client_context
 
 router = AuthRouter()
 
@@ -47,7 +48,7 @@ def me_email_change(request: HttpRequest, payload: EmailChangeIn) -> Status[Emai
         user=require_user(request),
         email=payload.email,
         current_password=payload.current_password,
-        request=request,
+        client=client_context(request),
     )
     return Status(
         202,
@@ -73,7 +74,10 @@ def me_email_change(request: HttpRequest, payload: EmailChangeIn) -> Status[Emai
 )
 def me_email_confirm(request: HttpRequest, payload: EmailChangeConfirmIn) -> UserOut:
     user = services.email_change_confirm(
-        user=require_user(request), email=payload.email, code=payload.code, request=request
+        user=require_user(request),
+        email=payload.email,
+        code=payload.code,
+        client=client_context(request),
     )
     return user_out(user, request)
 
@@ -96,7 +100,7 @@ def me_phone_change(request: HttpRequest, payload: PhoneChangeIn) -> Status[Code
         user=require_user(request),
         phone_number=payload.phone_number,
         current_password=payload.current_password,
-        request=request,
+        client=client_context(request),
     )
     return Status(202, code_sent_out(sent))
 
@@ -113,6 +117,6 @@ def me_phone_confirm(request: HttpRequest, payload: VerifyOtpIn) -> UserOut:
         user=require_user(request),
         phone_number=payload.phone_number,
         otp_code=payload.otp_code,
-        request=request,
+        client=client_context(request),
     )
     return user_out(user, request)

@@ -22,6 +22,7 @@ from tessera.accounts.schemas import (
     VerifyEmailIn,
 )
 from tessera.core.auth import bearer_auth, require_user
+from tessera.core.context import client_context
 
 router = AuthRouter()
 
@@ -34,7 +35,10 @@ router = AuthRouter()
 )
 def register(request: HttpRequest, payload: RegisterIn) -> Status[DetailOut]:
     services.account_register(
-        email=payload.email, password=payload.password, name=payload.name, request=request
+        email=payload.email,
+        password=payload.password,
+        name=payload.name,
+        client=client_context(request),
     )
     return Status(
         202,
@@ -45,7 +49,9 @@ def register(request: HttpRequest, payload: RegisterIn) -> Status[DetailOut]:
 @router.post("/verify-email", response=EmailVerifiedOut, throttle=VERIFY_LIMIT)
 def verify_email(request: HttpRequest, payload: VerifyEmailIn) -> EmailVerifiedOut:
     """Verify an email address with the single-use code (or link) that was emailed."""
-    user = services.email_verify(email=payload.email, code=payload.code, request=request)
+    user = services.email_verify(
+        email=payload.email, code=payload.code, client=client_context(request)
+    )
     return EmailVerifiedOut(email=user.email or "", email_verified=True)
 
 
@@ -57,7 +63,7 @@ def verify_email(request: HttpRequest, payload: VerifyEmailIn) -> EmailVerifiedO
     summary="Email a new verification code to your address",
 )
 def verify_email_resend(request: HttpRequest) -> Status[DetailOut]:
-    services.email_verification_resend(user=require_user(request), request=request)
+    services.email_verification_resend(user=require_user(request), client=client_context(request))
     return Status(
         202, DetailOut(detail=_("If your address still needs verifying, a code is on its way."))
     )
@@ -70,7 +76,7 @@ def verify_email_resend(request: HttpRequest) -> Status[DetailOut]:
     summary="Email a password reset link (valid one hour, single use)",
 )
 def password_forgot(request: HttpRequest, payload: EmailIn) -> Status[DetailOut]:
-    services.password_reset_request(email=payload.email, request=request)
+    services.password_reset_request(email=payload.email, client=client_context(request))
     return Status(
         202, DetailOut(detail=_("If an account has this address, a reset link is on its way."))
     )
@@ -84,7 +90,7 @@ def password_forgot(request: HttpRequest, payload: EmailIn) -> Status[DetailOut]
 )
 def password_reset(request: HttpRequest, payload: ResetPasswordIn) -> DetailOut:
     services.password_reset_confirm(
-        token=payload.token, new_password=payload.new_password, request=request
+        token=payload.token, new_password=payload.new_password, client=client_context(request)
     )
     return DetailOut(detail=_("Your password was reset. Log in with the new one."))
 
@@ -100,6 +106,6 @@ def password_change(request: HttpRequest, payload: ChangePasswordIn) -> DetailOu
         user=require_user(request),
         current_password=payload.current_password,
         new_password=payload.new_password,
-        request=request,
+        client=client_context(request),
     )
     return DetailOut(detail=_("Your password was changed. Your other sessions were ended."))

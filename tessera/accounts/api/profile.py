@@ -20,6 +20,7 @@ from tessera.accounts.schemas import (
     UserOut,
 )
 from tessera.core.auth import bearer_auth, require_user
+from tessera.core.context import client_context
 from tessera.core.envelope import dumps, success_response_around
 from tessera.core.idempotency import idempotent
 from tessera.tasks.services import task_start
@@ -61,7 +62,9 @@ def me_update(request: HttpRequest, payload: ProfilePatchIn) -> UserOut:
     changes = services.ProfileChanges(
         **{key: value for key, value in values.items() if field_for.get(key, key) in sent}
     )
-    user = services.profile_update(user=require_user(request), changes=changes, request=request)
+    user = services.profile_update(
+        user=require_user(request), changes=changes, client=client_context(request)
+    )
     return user_out(user, request)
 
 
@@ -81,7 +84,7 @@ def complete_profile(request: HttpRequest, payload: CompleteProfileIn) -> UserOu
         profile_picture_ids=payload.profile_pictures,
         bio=payload.bio,
         location=payload.location,
-        request=request,
+        client=client_context(request),
     )
     return user_out(user, request)
 
@@ -123,7 +126,9 @@ def me_export(request: HttpRequest) -> Status[ExportStartedOut]:
 )
 def me_delete_code(request: HttpRequest) -> CodeSentOut:
     return code_sent_out(
-        services.account_delete_code_send(user=require_user(request), request=request)
+        services.account_delete_code_send(
+            user=require_user(request), client=client_context(request)
+        )
     )
 
 
@@ -145,6 +150,6 @@ def me_delete(request: HttpRequest, payload: AccountDeleteIn | None = None) -> S
         user=require_user(request),
         password=payload.password if payload is not None else None,
         otp_code=payload.otp_code if payload is not None else None,
-        request=request,
+        client=client_context(request),
     )
     return Status(204, None)

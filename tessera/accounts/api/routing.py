@@ -15,6 +15,7 @@ from tessera.accounts.models import User
 from tessera.accounts.schemas import CodeSentOut, TokenPairOut, UserOut
 from tessera.core.api import ApiRouter
 from tessera.core.auth import user_role
+from tessera.core.context import client_context
 from tessera.core.ratelimit import RateLimit
 
 # Operation ids were `tessera_accounts_api_<function>` while every route lived in one
@@ -54,7 +55,8 @@ def per_user(rate: str) -> list[BaseThrottle]:
 
 
 def user_out(user: User, request: HttpRequest | None = None) -> UserOut:
-    extras = selectors.user_profile_extras(user=user, request=request)
+    client = client_context(request) if request is not None else None
+    extras = selectors.user_profile_extras(user=user, client=client)
     return UserOut(
         id=user.pk,
         email=user.email,

@@ -11,6 +11,7 @@ from tessera.accounts.api.routing import AuthRouter, pair_out
 from tessera.accounts.models import AuthSession
 from tessera.accounts.schemas import LogoutAllOut, RefreshIn, SessionOut, TokenPairOut
 from tessera.core.auth import bearer_auth, require_user
+from tessera.core.context import client_context
 
 router = AuthRouter()
 
@@ -18,7 +19,10 @@ router = AuthRouter()
 @router.post("/refresh", response=TokenPairOut, summary="Rotate the refresh token for a new pair")
 def refresh(request: HttpRequest, payload: RefreshIn) -> TokenPairOut:
     return pair_out(
-        request, services.session_refresh(refresh_token=payload.refresh_token, request=request)
+        request,
+        services.session_refresh(
+            refresh_token=payload.refresh_token, client=client_context(request)
+        ),
     )
 
 
@@ -30,7 +34,7 @@ def logout(request: HttpRequest) -> Status[None]:
             user=user,
             session_id=user.auth_session_id,
             reason=AuthSession.EndReason.LOGOUT,
-            request=request,
+            client=client_context(request),
         )
     return Status(204, None)
 
@@ -38,7 +42,9 @@ def logout(request: HttpRequest) -> Status[None]:
 @router.post("/logout-all", response=LogoutAllOut, auth=bearer_auth, summary="End every session")
 def logout_all(request: HttpRequest) -> LogoutAllOut:
     ended = services.sessions_end_all(
-        user=require_user(request), reason=AuthSession.EndReason.LOGOUT_ALL, request=request
+        user=require_user(request),
+        reason=AuthSession.EndReason.LOGOUT_ALL,
+        client=client_context(request),
     )
     return LogoutAllOut(ended=ended)
 
@@ -73,6 +79,6 @@ def session_delete(request: HttpRequest, session_id: UUID) -> Status[None]:
         user=require_user(request),
         session_id=session_id,
         reason=AuthSession.EndReason.ENDED_BY_USER,
-        request=request,
+        client=client_context(request),
     )
     return Status(204, None)

@@ -24,6 +24,7 @@ from tessera.accounts.schemas import (
     VerifyOtpIn,
 )
 from tessera.accounts.services.lockout import DEVICE_COOKIE
+from tessera.core.context import client_context
 
 router = AuthRouter()
 
@@ -34,7 +35,9 @@ Purpose = services.otp.Purpose
 def signup(request: HttpRequest, payload: PhoneIn) -> CodeSentOut:
     return code_sent_out(
         services.otp_send(
-            phone_number=payload.phone_number, purpose=Purpose.PHONE_SIGNUP, request=request
+            phone_number=payload.phone_number,
+            purpose=Purpose.PHONE_SIGNUP,
+            client=client_context(request),
         )
     )
 
@@ -52,7 +55,7 @@ def verify_otp(request: HttpRequest, payload: VerifyOtpIn) -> TokenPairOut:
             phone_number=payload.phone_number,
             otp_code=payload.otp_code,
             purpose=Purpose.PHONE_SIGNUP,
-            request=request,
+            client=client_context(request),
         ),
     )
 
@@ -75,13 +78,15 @@ def login(request: HttpRequest, payload: Body[LoginIn], response: HttpResponse) 
     if isinstance(payload, PhoneIn):
         return code_sent_out(
             services.otp_send(
-                phone_number=payload.phone_number, purpose=Purpose.PHONE_LOGIN, request=request
+                phone_number=payload.phone_number,
+                purpose=Purpose.PHONE_LOGIN,
+                client=client_context(request),
             )
         )
     pair = services.login_password(
         email=payload.email,
         password=payload.password,
-        request=request,
+        client=client_context(request),
         device_token=request.COOKIES.get(DEVICE_COOKIE),
     )
     # The device cookie makes this client known to the account next time: it skips the
@@ -111,6 +116,6 @@ def verify_login(request: HttpRequest, payload: VerifyOtpIn) -> TokenPairOut:
             phone_number=payload.phone_number,
             otp_code=payload.otp_code,
             purpose=Purpose.PHONE_LOGIN,
-            request=request,
+            client=client_context(request),
         ),
     )

@@ -15,6 +15,7 @@ from tessera.accounts.schemas import (
     SocialTokenIn,
     TokenPairOut,
 )
+from tessera.core.context import client_context
 
 router = AuthRouter()
 
@@ -43,7 +44,10 @@ def social_callback(
     return pair_out(
         request,
         services.social_login_with_code(
-            provider=provider, code=payload.code, state=payload.state, request=request
+            provider=provider,
+            code=payload.code,
+            state=payload.state,
+            client=client_context(request),
         ),
     )
 
@@ -63,6 +67,6 @@ def social_token(
             provider=provider,
             access_token=payload.access_token,
             id_token=payload.id_token,
-            request=request,
+            client=client_context(request),
         ),
     )

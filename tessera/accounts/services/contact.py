@@ -18,7 +18,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
@@ -52,6 +51,7 @@ from tessera.accounts.services.passwords import (
 )
 from tessera.accounts.services.sessions import _ip
 from tessera.audit.services import audit_record
+from tessera.core.context import ClientContext
 from tessera.core.links import site_url
 from tessera.notifications.selectors import template_render
 from tessera.notifications.services import notify, send_sms
@@ -106,7 +106,7 @@ def _seconds(delta: timedelta) -> int:
 
 
 def email_change_request(
-    *, user: User, email: str, current_password: str = "", request: HttpRequest | None = None
+    *, user: User, email: str, current_password: str = "", client: ClientContext | None = None
 ) -> EmailChangeSent:
     """Email a code (and a link) to the new address; the account keeps its address until
     `email_change_confirm`."""
@@ -129,7 +129,7 @@ def email_change_request(
             code=code,
             hashed=code_hash(purpose=Purpose.EMAIL_CHANGE, target=target, code=code),
             delivered=not taken,
-            ip_address=_ip(request),
+            ip_address=_ip(client),
             per_user=True,
         )
         if not taken:
@@ -152,7 +152,7 @@ def email_change_request(
             actor=user,
             target=user,
             changes={"email": email_mask(target), "delivered": not taken},
-            request=request,
+            client=client,
         )
     return EmailChangeSent(
         email=new_email,
@@ -163,7 +163,7 @@ def email_change_request(
 
 
 def email_change_confirm(
-    *, user: User, email: str, code: str, request: HttpRequest | None = None
+    *, user: User, email: str, code: str, client: ClientContext | None = None
 ) -> User:
     """Apply the new address with the code sent to it (once); it becomes verified."""
     new_email = email_normalize(email)
@@ -181,7 +181,7 @@ def email_change_confirm(
         if not result.accepted:
             failure = InvalidVerificationCodeError
             _audit_failure(
-                user=user, kind="email", address=email_mask(target), result=result, request=request
+                user=user, kind="email", address=email_mask(target), result=result, client=client
             )
         else:
             account = User.objects.select_for_update().get(pk=user.pk)
@@ -198,7 +198,7 @@ def email_change_confirm(
                     masked=(email_mask(old_email) if old_email else None, email_mask(target)),
                     channel="email",
                     old=old_email or "",
-                    request=request,
+                    client=client,
                 )
                 changed = account
             else:
@@ -213,7 +213,7 @@ def phone_change_request(
     user: User,
     phone_number: str,
     current_password: str = "",
-    request: HttpRequest | None = None,
+    client: ClientContext | None = None,
 ) -> CodeSent:
     """Text a code to the new number (E.164), within the number's caps; the account keeps its
     number until `phone_change_confirm`."""
@@ -221,7 +221,7 @@ def phone_change_request(
     if user.phone_number == number:
         raise AddressUnchangedError(field="phoneNumber")
     _password_confirm(user=user, current_password=current_password)
-    ip_cap(request)
+    ip_cap(client)
     with transaction.atomic():
         advisory_lock(f"otp:{number}")
         taken = User.objects.filter(phone_number=number).exclude(pk=user.pk).exists()
@@ -230,13 +230,13 @@ def phone_change_request(
             purpose=Purpose.PHONE_CHANGE,
             user=user,
             deliver=not taken,
-            request=request,
+            client=client,
             per_user=True,
         )
 
 
 def phone_change_confirm(
-    *, user: User, phone_number: str, otp_code: str, request: HttpRequest | None = None
+    *, user: User, phone_number: str, otp_code: str, client: ClientContext | None = None
 ) -> User:
     """Apply the new number with the code texted to it (once); it becomes verified."""
     number = phone_normalize(phone_number)
@@ -253,7 +253,7 @@ def phone_change_confirm(
         if not result.accepted:
             failure = OtpAttemptsExceededError if result.burned else OtpInvalidError
             _audit_failure(
-                user=user, kind="phone", address=phone_mask(number), result=result, request=request
+                user=user, kind="phone", address=phone_mask(number), result=result, client=client
             )
         else:
             account = User.objects.select_for_update().get(pk=user.pk)
@@ -269,7 +269,7 @@ def phone_change_confirm(
                     masked=(phone_mask(old_number) if old_number else None, phone_mask(number)),
                     channel="sms",
                     old=old_number or "",
-                    request=request,
+                    client=client,
                 )
                 changed = account
             else:
@@ -302,7 +302,7 @@ def _retire_codes(*, user: User, purposes: list[str]) -> None:
 
 
 def _audit_failure(
-    *, user: User, kind: str, address: str, result: CheckResult, request: HttpRequest | None
+    *, user: User, kind: str, address: str, result: CheckResult, client: ClientContext | None
 ) -> None:
     audit_record(
         action=f"account.{kind}_change.failed",
@@ -313,7 +313,7 @@ def _audit_failure(
             "attempts": result.record.attempts if result.record is not None else None,
             "burned": result.burned,
         },
-        request=request,
+        client=client,
     )
 
 
@@ -325,7 +325,7 @@ def _after_address_change(
     masked: tuple[str | None, str],
     channel: str,
     old: str,
-    request: HttpRequest | None,
+    client: ClientContext | None,
 ) -> None:
     """What follows an applied change of address: codes tied to the old one stop working,
     the audit log records it (masked), and the old address is told."""
@@ -335,12 +335,12 @@ def _after_address_change(
         actor=account,
         target=account,
         changes={"from": masked[0], "to": masked[1]},
-        request=request,
+        client=client,
     )
-    _tell_old_address(user=account, channel=channel, old=old, request=request)
+    _tell_old_address(user=account, channel=channel, old=old, client=client)
 
 
-def _tell_old_address(*, user: User, channel: str, old: str, request: HttpRequest | None) -> None:
+def _tell_old_address(*, user: User, channel: str, old: str, client: ClientContext | None) -> None:
     """A security alert in the app and to the address the account no longer has."""
     with translation.override(user.language):
         if channel == "email":
@@ -351,7 +351,7 @@ def _tell_old_address(*, user: User, channel: str, old: str, request: HttpReques
             event = gettext("Your phone number was changed to %(address)s") % {
                 "address": phone_mask(user.phone_number or "")
             }
-    context = {"name": user.name, "event": event, "ip_address": _ip(request) or ""}
+    context = {"name": user.name, "event": event, "ip_address": _ip(client) or ""}
     notify(user=user, kind="security.alert", critical=True, channels=["in_app"], context=context)
     if not old:
         return

@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone, translation
 
 from tessera.accounts.errors import (
@@ -30,6 +29,7 @@ from tessera.accounts.services.sessions import TokenPair, _ip, session_start
 from tessera.audit.services import audit_record
 from tessera.core import ratelimit
 from tessera.core.analytics import AnalyticsEvent, analytics_capture
+from tessera.core.context import ClientContext
 from tessera.core.errors import RateLimitedError
 from tessera.notifications.selectors import template_render
 from tessera.notifications.services import send_sms
@@ -47,10 +47,10 @@ class CodeSent:
     code_length: int
 
 
-def ip_cap(request: HttpRequest | None) -> None:
-    if request is None or not ratelimit.request_limits_enabled():
+def ip_cap(client: ClientContext | None) -> None:
+    if client is None or not ratelimit.request_limits_enabled():
         return
-    decision = ratelimit.hit(settings.AUTH_OTP_IP_RATE, "auth-otp-ip", f"ip:{_ip(request)}")
+    decision = ratelimit.hit(settings.AUTH_OTP_IP_RATE, "auth-otp-ip", f"ip:{_ip(client)}")
     if not decision.allowed:
         raise RateLimitedError(retry_after=decision.retry_after)
 
@@ -59,22 +59,20 @@ def _seconds_until(moment: datetime) -> int:
     return max(1, math.ceil((moment - timezone.now()).total_seconds()))
 
 
-def otp_send(*, phone_number: str, purpose: str, request: HttpRequest | None = None) -> CodeSent:
+def otp_send(*, phone_number: str, purpose: str, client: ClientContext | None = None) -> CodeSent:
     """Send a code for `purpose` (phone_signup or phone_login) to `phone_number`.
 
     At most one code per `AUTH_OTP_RESEND_SECONDS` and `AUTH_OTP_MAX_PER_NUMBER_PER_HOUR`
     codes an hour per number (every phone purpose together), and a per-address cap.
     """
     number = phone_normalize(phone_number)
-    ip_cap(request)
+    ip_cap(client)
     with transaction.atomic():
         # Two requests for one number run one after the other, so the caps hold exactly.
         advisory_lock(f"otp:{number}")
         user = User.objects.filter(phone_number=number).first()
         deliver = purpose == Purpose.PHONE_SIGNUP or (user is not None and user.is_active)
-        return otp_issue(
-            number=number, purpose=purpose, user=user, deliver=deliver, request=request
-        )
+        return otp_issue(number=number, purpose=purpose, user=user, deliver=deliver, client=client)
 
 
 def otp_issue(
@@ -83,7 +81,7 @@ def otp_issue(
     purpose: str,
     user: User | None,
     deliver: bool,
-    request: HttpRequest | None = None,
+    client: ClientContext | None = None,
     per_user: bool = False,
 ) -> CodeSent:
     """Record a code for the E.164 `number` and text it when `deliver`, within the number's
@@ -119,7 +117,7 @@ def otp_issue(
         code=code,
         hashed=code_hash(purpose=purpose, target=number, code=code),
         delivered=deliver,
-        ip_address=_ip(request),
+        ip_address=_ip(client),
         per_user=per_user,
     )
     if deliver:
@@ -136,7 +134,7 @@ def otp_issue(
         actor=user,
         target=issued.record,
         changes={"purpose": purpose, "phone": phone_mask(number), "delivered": deliver},
-        request=request,
+        client=client,
     )
     return CodeSent(
         phone_number=number,
@@ -147,7 +145,7 @@ def otp_issue(
 
 
 def otp_verify(
-    *, phone_number: str, otp_code: str, purpose: str, request: HttpRequest | None = None
+    *, phone_number: str, otp_code: str, purpose: str, client: ClientContext | None = None
 ) -> TokenPair:
     """Trade a code for a token pair. A sign-up code creates the account on first use."""
     number = phone_normalize(phone_number)
@@ -167,7 +165,7 @@ def otp_verify(
             if user.phone_verified_at is None:
                 user.phone_verified_at = timezone.now()
                 user.save(update_fields=["phone_verified_at", "updated_at"])
-            pair = session_start(user=user, method=purpose, request=request)
+            pair = session_start(user=user, method=purpose, client=client)
         else:
             failure = OtpAttemptsExceededError if result.burned else OtpInvalidError
             audit_record(
@@ -181,7 +179,7 @@ def otp_verify(
                     "attempts": result.record.attempts if result.record else None,
                     "burned": result.burned,
                 },
-                request=request,
+                client=client,
             )
     if failure is not None or pair is None:
         raise (failure or OtpInvalidError)()

@@ -17,7 +17,6 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
@@ -44,6 +43,7 @@ from tessera.accounts.services.codes import (
 from tessera.accounts.services.sessions import TokenPair, _ip, session_start, sessions_end_all
 from tessera.audit.services import audit_record
 from tessera.core.analytics import AnalyticsEvent, analytics_capture
+from tessera.core.context import ClientContext
 from tessera.core.jobs import enqueue_on_commit
 from tessera.core.links import site_base_url, site_url
 from tessera.notifications.selectors import template_render
@@ -82,7 +82,7 @@ def _send_template_email(*, to: str, key: str, language: str, context: dict[str,
     )
 
 
-def _email_verification_send(*, user: User, request: HttpRequest | None) -> None:
+def _email_verification_send(*, user: User, client: ClientContext | None) -> None:
     assert user.email is not None  # noqa: S101 - callers only pass users with an email
     code = code_generate(EMAIL_CODE_LENGTH)
     target = user.email.lower()
@@ -93,7 +93,7 @@ def _email_verification_send(*, user: User, request: HttpRequest | None) -> None
         ttl_seconds=settings.AUTH_EMAIL_VERIFICATION_TTL_SECONDS,
         code=code,
         hashed=code_hash(purpose=Purpose.EMAIL_VERIFY, target=target, code=code),
-        ip_address=_ip(request),
+        ip_address=_ip(client),
     )
     link = site_url(
         "/verify-email", {"email": user.email, "code": code, "lang": _link_language(user)}
@@ -112,7 +112,7 @@ class Registered:
 
 
 def account_register(
-    *, email: str, password: str, name: str, request: HttpRequest | None = None
+    *, email: str, password: str, name: str, client: ClientContext | None = None
 ) -> Registered:
     """Create an account with a password and send a verification code to its email.
 
@@ -129,8 +129,8 @@ def account_register(
                 user = User.objects.create_user(
                     email=normalized, password=password, name=name.strip(), language=language
                 )
-                _email_verification_send(user=user, request=request)
-                audit_record(action="auth.registered", actor=user, target=user, request=request)
+                _email_verification_send(user=user, client=client)
+                audit_record(action="auth.registered", actor=user, target=user, client=client)
                 analytics_capture(
                     distinct_id=user.pk,
                     event=AnalyticsEvent.USER_SIGNED_UP,
@@ -157,7 +157,7 @@ def account_register(
             actor=None,
             target=existing,
             changes={"email": email_mask(normalized)},
-            request=request,
+            client=client,
         )
     return Registered(email=normalized)
 
@@ -166,14 +166,14 @@ def login_password(
     *,
     email: str,
     password: str,
-    request: HttpRequest | None = None,
+    client: ClientContext | None = None,
     device_token: str | None = None,
 ) -> TokenPair:
     """Log in with email and password. Failures lock the (account, address) pair and slow
     the account down for unknown clients (`lockout`); `device_token` is the device cookie
     of an earlier login, and the pair returned carries the new one to set."""
     normalized = email.strip().lower()
-    ip = _ip(request) or "unknown"
+    ip = _ip(client) or "unknown"
     state = lockout.lockout_check(email=normalized, ip=ip, device_token=device_token)
     if state.locked:
         raise AccountLockedError(retry_after=state.retry_after)
@@ -194,7 +194,7 @@ def login_password(
             target_type="" if user else "email",
             target_id="" if user else email_mask(normalized),
             changes={"method": "password", "email": email_mask(normalized)},
-            request=request,
+            client=client,
         )
         for happened, action, detail in (
             (outcome.locked, "auth.lockout", {"seconds": settings.AUTH_LOCKOUT_SECONDS}),
@@ -212,27 +212,27 @@ def login_password(
                     target_type="" if user else "email",
                     target_id="" if user else email_mask(normalized),
                     changes={"email": email_mask(normalized), "ip": ip, **detail},
-                    request=request,
+                    client=client,
                 )
         raise InvalidCredentialsError
     assert user is not None  # noqa: S101 - ok implies a user
     lockout.lockout_clear_account(email=normalized, ip=ip)
-    pair = session_start(user=user, method="password", request=request)
+    pair = session_start(user=user, method="password", client=client)
     return replace(
         pair, device_token=lockout.device_token_issue(email=normalized, previous=device_token)
     )
 
 
-def email_verification_resend(*, user: User, request: HttpRequest | None = None) -> bool:
+def email_verification_resend(*, user: User, client: ClientContext | None = None) -> bool:
     """Send a new verification code; False when there is nothing to verify."""
     if not user.email or user.email_verified_at is not None:
         return False
     with transaction.atomic():
-        _email_verification_send(user=user, request=request)
+        _email_verification_send(user=user, client=client)
     return True
 
 
-def email_verify(*, email: str, code: str, request: HttpRequest | None = None) -> User:
+def email_verify(*, email: str, code: str, client: ClientContext | None = None) -> User:
     """Mark the email verified with its single-use code (from the email or its link)."""
     target = email.strip().lower()
     verified: User | None = None
@@ -249,14 +249,14 @@ def email_verify(*, email: str, code: str, request: HttpRequest | None = None) -
             if (user.email or "").lower() == target:
                 user.email_verified_at = timezone.now()
                 user.save(update_fields=["email_verified_at", "updated_at"])
-                audit_record(action="auth.email.verified", actor=user, target=user, request=request)
+                audit_record(action="auth.email.verified", actor=user, target=user, client=client)
                 verified = user
     if verified is None:
         raise InvalidVerificationCodeError
     return verified
 
 
-def password_reset_request(*, email: str, request: HttpRequest | None = None) -> None:
+def password_reset_request(*, email: str, client: ClientContext | None = None) -> None:
     """Ask for a reset link for `email`. The request does the same work whether or not an
     account has the address (it queues `password_reset_send` after commit, which decides), so
     neither the reply nor its timing says whether the address exists."""
@@ -265,9 +265,9 @@ def password_reset_request(*, email: str, request: HttpRequest | None = None) ->
     enqueue_on_commit(
         send_task,
         email=email.strip().lower(),
-        ip_address=_ip(request),
-        user_agent=(request.META.get("HTTP_USER_AGENT", "") if request is not None else "")[:500],
-        request_id=getattr(request, "request_id", "") if request is not None else "",
+        ip_address=_ip(client),
+        user_agent=(client.user_agent if client is not None else "")[:500],
+        request_id=client.request_id if client is not None else "",
         # Links are built in the worker, which has no request: hand it the base this one has.
         link_base=site_base_url(),
     )
@@ -324,7 +324,7 @@ def password_reset_send(
 
 
 def password_reset_confirm(
-    *, token: str, new_password: str, request: HttpRequest | None = None
+    *, token: str, new_password: str, client: ClientContext | None = None
 ) -> User:
     """Set a new password with a reset token (once), ending every session of the account."""
     if not token or len(token) > 200:
@@ -351,9 +351,9 @@ def password_reset_confirm(
         record.save(update_fields=["state", "used_at", "updated_at"])
         user.set_password(new_password)
         user.save(update_fields=["password", "updated_at"])
-        sessions_end_all(user=user, reason=AuthSession.EndReason.PASSWORD_CHANGED, request=request)
-        audit_record(action="auth.password.reset", actor=user, target=user, request=request)
-        _alert(user=user, event=gettext("Your password was reset"), request=request)
+        sessions_end_all(user=user, reason=AuthSession.EndReason.PASSWORD_CHANGED, client=client)
+        audit_record(action="auth.password.reset", actor=user, target=user, client=client)
+        _alert(user=user, event=gettext("Your password was reset"), client=client)
     lockout.lockout_clear_account(email=user.email or "")
     return user
 
@@ -363,7 +363,7 @@ def password_change(
     user: User,
     current_password: str,
     new_password: str,
-    request: HttpRequest | None = None,
+    client: ClientContext | None = None,
 ) -> User:
     """Change the password (the current one is required when there is one) and end every
     other session."""
@@ -380,18 +380,18 @@ def password_change(
             user=user,
             reason=AuthSession.EndReason.PASSWORD_CHANGED,
             except_session_id=user.auth_session_id,
-            request=request,
+            client=client,
         )
-        audit_record(action="auth.password.changed", actor=user, target=user, request=request)
-        _alert(user=user, event=gettext("Your password was changed"), request=request)
+        audit_record(action="auth.password.changed", actor=user, target=user, client=client)
+        _alert(user=user, event=gettext("Your password was changed"), client=client)
     return user
 
 
-def _alert(*, user: User, event: str, request: HttpRequest | None) -> None:
+def _alert(*, user: User, event: str, client: ClientContext | None) -> None:
     notify(
         user=user,
         kind="security.alert",
         critical=True,
         channels=["in_app", "email"],
-        context={"name": user.name, "event": event, "ip_address": _ip(request) or ""},
+        context={"name": user.name, "event": event, "ip_address": _ip(client) or ""},
     )

@@ -9,7 +9,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from tessera.accounts.authcache import auth_cache_invalidate
@@ -22,7 +21,7 @@ from tessera.accounts.models import AuthSession, RefreshToken, User
 from tessera.accounts.tokens import access_token_issue, refresh_token_hash, refresh_token_new
 from tessera.audit.services import audit_record
 from tessera.core.analytics import AnalyticsEvent, analytics_capture
-from tessera.core.client_ip import client_ip
+from tessera.core.context import ClientContext
 from tessera.notifications.services import notify
 
 
@@ -38,17 +37,16 @@ class TokenPair:
     device_token: str = ""
 
 
-def _device(request: HttpRequest | None) -> str:
-    if request is None:
+def _device(client: ClientContext | None) -> str:
+    if client is None:
         return ""
-    return " ".join(request.META.get("HTTP_USER_AGENT", "").split())[:200]
+    return " ".join(client.user_agent.split())[:200]
 
 
-def _ip(request: HttpRequest | None) -> str | None:
-    if request is None:
+def _ip(client: ClientContext | None) -> str | None:
+    if client is None:
         return None
-    address = client_ip(request)
-    return address if address and address != "unknown" else None
+    return client.known_ip
 
 
 def _refresh_lifetime() -> timedelta:
@@ -66,15 +64,15 @@ def _pair(*, user: User, session: AuthSession, refresh_token: str) -> TokenPair:
     )
 
 
-def session_start(*, user: User, method: str, request: HttpRequest | None = None) -> TokenPair:
+def session_start(*, user: User, method: str, client: ClientContext | None = None) -> TokenPair:
     """Sign `user` in on a new session; called by every login flow inside its transaction."""
     now = timezone.now()
     with transaction.atomic():
         session = AuthSession.objects.create(
             user=user,
             method=method,
-            device=_device(request),
-            ip_address=_ip(request),
+            device=_device(client),
+            ip_address=_ip(client),
             last_used_at=now,
             expires_at=now + _refresh_lifetime(),
         )
@@ -88,7 +86,7 @@ def session_start(*, user: User, method: str, request: HttpRequest | None = None
             actor=user,
             target=user,
             changes={"method": method, "session_id": str(session.pk)},
-            request=request,
+            client=client,
         )
         analytics_capture(
             distinct_id=user.pk, event=AnalyticsEvent.USER_LOGGED_IN, properties={"method": method}
@@ -105,7 +103,7 @@ def _revoke(*, sessions: Any, reason: str) -> int:
     )
 
 
-def session_refresh(*, refresh_token: str, request: HttpRequest | None = None) -> TokenPair:
+def session_refresh(*, refresh_token: str, client: ClientContext | None = None) -> TokenPair:
     """Trade a refresh token for a new pair. The old token dies; presenting it again ends
     its whole session (every token of the family), writes an audit entry and alerts the user.
 
@@ -138,7 +136,7 @@ def session_refresh(*, refresh_token: str, request: HttpRequest | None = None) -
                     actor=user,
                     target=session,
                     changes={"token_id": str(token.pk), "rotated_at": token.used_at.isoformat()},
-                    request=request,
+                    client=client,
                 )
                 notify(
                     user=user,
@@ -147,7 +145,7 @@ def session_refresh(*, refresh_token: str, request: HttpRequest | None = None) -
                     context={
                         "name": user.name,
                         "event": "A sign-in token was used twice, so that session was ended",
-                        "ip_address": _ip(request) or "",
+                        "ip_address": _ip(client) or "",
                     },
                 )
             reused = session
@@ -159,7 +157,7 @@ def session_refresh(*, refresh_token: str, request: HttpRequest | None = None) -
             new_token, new_hash = refresh_token_new()
             session.expires_at = now + _refresh_lifetime()
             session.last_used_at = now
-            session.ip_address = _ip(request) or session.ip_address
+            session.ip_address = _ip(client) or session.ip_address
             session.save(update_fields=["expires_at", "last_used_at", "ip_address", "updated_at"])
             RefreshToken.objects.create(
                 session=session, token_hash=new_hash, expires_at=session.expires_at
@@ -170,7 +168,7 @@ def session_refresh(*, refresh_token: str, request: HttpRequest | None = None) -
 
 
 def session_end(
-    *, user: User, session_id: uuid.UUID, reason: str, request: HttpRequest | None = None
+    *, user: User, session_id: uuid.UUID, reason: str, client: ClientContext | None = None
 ) -> None:
     """End one of `user`'s sessions; another user's session is a 404, like a missing one."""
     with transaction.atomic():
@@ -185,7 +183,7 @@ def session_end(
             target_type="accounts.authsession",
             target_id=str(session_id),
             changes={"reason": reason},
-            request=request,
+            client=client,
         )
 
 
@@ -195,7 +193,7 @@ def sessions_end_all(
     reason: str,
     except_session_id: uuid.UUID | None = None,
     actor: Any = None,
-    request: HttpRequest | None = None,
+    client: ClientContext | None = None,
 ) -> int:
     """End every session of `user` (but `except_session_id`); returns how many ended."""
     with transaction.atomic():
@@ -208,7 +206,7 @@ def sessions_end_all(
             actor=actor if actor is not None else user,
             target=user,
             changes={"reason": reason, "ended": ended},
-            request=request,
+            client=client,
         )
     return ended
 

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
@@ -30,6 +29,7 @@ from tessera.accounts.services.sessions import TokenPair, session_start, session
 from tessera.accounts.social import SocialProfile, provider_get
 from tessera.audit.services import audit_record
 from tessera.core.analytics import AnalyticsEvent, analytics_capture
+from tessera.core.context import ClientContext
 
 STATE_SALT = "tessera.accounts.social.state"
 
@@ -56,7 +56,7 @@ def social_authorization_start(*, provider: str, redirect_uri: str) -> Authoriza
 
 
 def social_login_with_code(
-    *, provider: str, code: str, state: str, request: HttpRequest | None = None
+    *, provider: str, code: str, state: str, client: ClientContext | None = None
 ) -> TokenPair:
     """The web flow's second half: check `state`, trade `code` for the person, sign in."""
     adapter = provider_get(provider)
@@ -68,20 +68,20 @@ def social_login_with_code(
         raise InvalidOAuthStateError
     tokens = adapter.exchange_code(code=code, redirect_uri=str(data.get("r", "")))
     profile = adapter.profile_from_tokens(tokens, nonce=str(data.get("n", "")))
-    return social_login(profile=profile, request=request)
+    return social_login(profile=profile, client=client)
 
 
 def social_login_with_token(
-    *, provider: str, access_token: str, id_token: str, request: HttpRequest | None = None
+    *, provider: str, access_token: str, id_token: str, client: ClientContext | None = None
 ) -> TokenPair:
     """The mobile flow: the app signed in with the provider's SDK and sends its token."""
     profile = provider_get(provider).profile_from_app_token(
         access_token=access_token, id_token=id_token
     )
-    return social_login(profile=profile, request=request)
+    return social_login(profile=profile, client=client)
 
 
-def social_login(*, profile: SocialProfile, request: HttpRequest | None = None) -> TokenPair:
+def social_login(*, profile: SocialProfile, client: ClientContext | None = None) -> TokenPair:
     method = f"social_{profile.provider}"
     with transaction.atomic():
         # The same identity signing in twice at once links or creates one account.
@@ -93,7 +93,7 @@ def social_login(*, profile: SocialProfile, request: HttpRequest | None = None) 
             .first()
         )
         if account is None:
-            account = _link_or_create(profile=profile, request=request)
+            account = _link_or_create(profile=profile, client=client)
         user = account.user
         if not user.is_active:
             raise AccountDisabledError
@@ -101,10 +101,10 @@ def social_login(*, profile: SocialProfile, request: HttpRequest | None = None) 
         account.email = profile.email[:254]
         account.extra_data = profile.extra
         account.save(update_fields=["last_login_at", "email", "extra_data", "updated_at"])
-        return session_start(user=user, method=method, request=request)
+        return session_start(user=user, method=method, client=client)
 
 
-def _link_or_create(*, profile: SocialProfile, request: HttpRequest | None) -> SocialAccount:
+def _link_or_create(*, profile: SocialProfile, client: ClientContext | None) -> SocialAccount:
     user = None
     if profile.email_verified:
         user = User.objects.select_for_update().filter(email__iexact=profile.email).first()
@@ -113,21 +113,19 @@ def _link_or_create(*, profile: SocialProfile, request: HttpRequest | None) -> S
             user.set_unusable_password()
             user.email_verified_at = timezone.now()
             user.save(update_fields=["password", "email_verified_at", "updated_at"])
-            sessions_end_all(
-                user=user, reason=AuthSession.EndReason.ACCOUNT_LINKED, request=request
-            )
+            sessions_end_all(user=user, reason=AuthSession.EndReason.ACCOUNT_LINKED, client=client)
         audit_record(
             action="auth.social.linked",
             actor=user,
             target=user,
             changes={"provider": profile.provider},
-            request=request,
+            client=client,
         )
         _alert(
             user=user,
             event=gettext("Sign-in with %(provider)s was linked to your account")
             % {"provider": profile.provider.title()},
-            request=request,
+            client=client,
         )
     else:
         user = _user_for_profile(profile)
@@ -136,7 +134,7 @@ def _link_or_create(*, profile: SocialProfile, request: HttpRequest | None) -> S
             actor=user,
             target=user,
             changes={"provider": profile.provider},
-            request=request,
+            client=client,
         )
     return SocialAccount.objects.create(
         user=user,

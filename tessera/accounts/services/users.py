@@ -10,7 +10,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from tessera.accounts import media
@@ -29,6 +28,7 @@ from tessera.accounts.services.codes import code_check
 from tessera.accounts.services.otp import CodeSent, ip_cap, otp_issue
 from tessera.accounts.services.sessions import sessions_end_all
 from tessera.audit.services import audit_record
+from tessera.core.context import ClientContext
 
 UNSET: Any = object()
 
@@ -82,7 +82,7 @@ _PLAIN_FIELDS = ("name", "language", "birth_date", "gender", "bio", "location")
 
 
 def profile_update(
-    *, user: User, changes: ProfileChanges, request: HttpRequest | None = None
+    *, user: User, changes: ProfileChanges, client: ClientContext | None = None
 ) -> User:
     """Apply the given profile fields; validates them as the model and Loopin's rules say."""
     with transaction.atomic():
@@ -115,7 +115,7 @@ def profile_update(
                 actor=user,
                 target=user,
                 changes={"fields": updated},
-                request=request,
+                client=client,
             )
     return user
 
@@ -134,7 +134,7 @@ def profile_complete(
     profile_picture_ids: Sequence[uuid.UUID],
     bio: str = "",
     location: str = "",
-    request: HttpRequest | None = None,
+    client: ClientContext | None = None,
 ) -> User:
     """Loopin's complete-profile: every required field at once; marks the profile complete."""
     with transaction.atomic():
@@ -149,7 +149,7 @@ def profile_complete(
                 event_interest_ids=event_interest_ids,
                 profile_picture_ids=profile_picture_ids,
             ),
-            request=request,
+            client=client,
         )
         if user.profile_completed_at is None:
             user.profile_completed_at = timezone.now()
@@ -157,13 +157,13 @@ def profile_complete(
     return user
 
 
-def account_delete_code_send(*, user: User, request: HttpRequest | None = None) -> CodeSent:
+def account_delete_code_send(*, user: User, client: ClientContext | None = None) -> CodeSent:
     """Text a one-time code that confirms DELETE /me to the account's verified number (for
     accounts without a password), within the number's code caps."""
     number = user.phone_number
     if not number or user.phone_verified_at is None:
         raise NoPhoneNumberError
-    ip_cap(request)
+    ip_cap(client)
     with transaction.atomic():
         advisory_lock(f"otp:{number}")
         return otp_issue(
@@ -171,13 +171,13 @@ def account_delete_code_send(*, user: User, request: HttpRequest | None = None) 
             purpose=VerificationCode.Purpose.ACCOUNT_DELETE,
             user=user,
             deliver=True,
-            request=request,
+            client=client,
             per_user=True,
         )
 
 
 def _deletion_confirm(
-    *, user: User, password: str | None, otp_code: str | None, request: HttpRequest | None
+    *, user: User, password: str | None, otp_code: str | None, client: ClientContext | None
 ) -> str:
     """How the person proved it is them: "password", "otp" or "recent_sign_in". A stolen
     access token alone is not enough to erase an account."""
@@ -201,7 +201,7 @@ def _deletion_confirm(
                     actor=user,
                     target=user,
                     changes={"confirmation": "otp", "burned": result.burned},
-                    request=request,
+                    client=client,
                 )
         if not result.accepted:
             raise (OtpAttemptsExceededError if result.burned else OtpInvalidError)()
@@ -222,7 +222,7 @@ def account_delete(
     user: User,
     password: str | None = None,
     otp_code: str | None = None,
-    request: HttpRequest | None = None,
+    client: ClientContext | None = None,
 ) -> User:
     """Erase the person and keep the row: money and audit records point at it.
 
@@ -233,12 +233,10 @@ def account_delete(
     sessions go; the account is disabled and named "Deleted user". Audit entries stay, with
     the actor still pointing at this (now anonymous) row.
     """
-    confirmation = _deletion_confirm(
-        user=user, password=password, otp_code=otp_code, request=request
-    )
+    confirmation = _deletion_confirm(user=user, password=password, otp_code=otp_code, client=client)
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
-        sessions_end_all(user=user, reason=AuthSession.EndReason.ACCOUNT_DELETED, request=request)
+        sessions_end_all(user=user, reason=AuthSession.EndReason.ACCOUNT_DELETED, client=client)
         media.account_media_erase(user=user)
         user.social_accounts.all().delete()
         VerificationCode.objects.filter(user=user).delete()
@@ -265,19 +263,17 @@ def account_delete(
             actor=user,
             target=user,
             changes={"confirmation": confirmation},
-            request=request,
+            client=client,
         )
     return user
 
 
-def user_deactivate(*, user: User, actor: Any, request: HttpRequest | None = None) -> User:
+def user_deactivate(*, user: User, actor: Any, client: ClientContext | None = None) -> User:
     """The admin's action: disable the account and end its sessions."""
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(is_active=False, updated_at=timezone.now())
         user.is_active = False
         auth_cache_invalidate(user.pk)
-        sessions_end_all(
-            user=user, reason=AuthSession.EndReason.ADMIN, actor=actor, request=request
-        )
-        audit_record(action="account.deactivated", actor=actor, target=user, request=request)
+        sessions_end_all(user=user, reason=AuthSession.EndReason.ADMIN, actor=actor, client=client)
+        audit_record(action="account.deactivated", actor=actor, target=user, client=client)
     return user

@@ -9,6 +9,7 @@ from django.test import RequestFactory
 from tessera.audit.models import AuditLog, AuditLogSummary
 from tessera.audit.services import audit_record, audit_summarise_day
 from tessera.audit.tasks import summarise_daily
+from tessera.core.context import client_context
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +25,7 @@ def test_audit_record_captures_actor_target_and_request_context(user: Any) -> No
         actor=user,
         target=user,
         changes={"reason": "bad password"},
-        request=request,
+        client=client_context(request),
     )
 
     stored = AuditLog.objects.get(pk=entry.pk)

@@ -4,8 +4,7 @@ claiming, on an inbox's first page, the capsules waiting for the reader's verifi
 
 from __future__ import annotations
 
-from typing import Any
-
+from tessera.accounts.models import User
 from tessera.capsules import boxcache, selectors
 from tessera.capsules.services.invitations import capsules_claim_pending
 from tessera.core.envelope import dumps
@@ -13,7 +12,7 @@ from tessera.core.envelope import dumps
 
 def box_page_body(
     *,
-    user: Any,
+    user: User,
     box: str,
     state: str | None,
     page: int,

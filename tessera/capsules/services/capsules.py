@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
+from tessera.accounts.models import User
 from tessera.capsules import statemachine
 from tessera.capsules.analytics import capsule_opened_capture, capsule_sealed_capture
 from tessera.capsules.errors import CapsuleStateError, MediaInvalidError, ReplyNotAllowedError
@@ -160,7 +161,7 @@ def _catch_up(capsule: Capsule, now: datetime) -> None:
         enqueue_on_commit(_notify_task(), batch_size=100)
 
 
-def capsule_open(*, user: Any, capsule_id: Any) -> Capsule:
+def capsule_open(*, user: User, capsule_id: Any) -> Capsule:
     """READY → OPENED, by the receiver only (the sender gets a 409, strangers a 404)."""
     now = _now()
     with transaction.atomic():
@@ -185,7 +186,7 @@ def capsule_open(*, user: Any, capsule_id: Any) -> Capsule:
         return capsule
 
 
-def capsule_reply(*, user: Any, capsule_id: Any, body: str) -> Capsule:
+def capsule_reply(*, user: User, capsule_id: Any, body: str) -> Capsule:
     """The receiver's one reply, when the sender allowed it, once the capsule is open."""
     now = _now()
     with transaction.atomic():

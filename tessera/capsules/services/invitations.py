@@ -4,7 +4,6 @@ and attaching their capsules once they sign up and verify that address or number
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -12,6 +11,7 @@ from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from tessera.accounts.models import User
 from tessera.capsules import boxcache
 from tessera.capsules.models import Capsule, Recipient
 from tessera.capsules.selectors import pending_claims, verified_addresses
@@ -123,7 +123,7 @@ def capsule_invite_pending(capsule: Capsule) -> None:
         _invite(capsule)
 
 
-def capsules_claim_pending(*, user: Any) -> int:
+def capsules_claim_pending(*, user: User) -> int:
     """Attach capsules sent to `user`'s verified email or phone before they had an account.
 
     Called where the receiver first reads their inbox, so sign-up needs no hook."""

@@ -7,6 +7,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from tessera.accounts.models import User
 from tessera.accounts.selectors import user_get, user_get_by_email
 from tessera.audit.services import audit_record
 from tessera.core.errors import NotFoundError
@@ -19,7 +20,7 @@ from tessera.events.services.tickets import attendance_set, live_ticket
 RSVP_MOVES = {sm.MAYBE: "rsvp_maybe", sm.NOT_GOING: "rsvp_not_going"}
 
 
-def attendance_rsvp(*, user: Any, event_id: Any, status: str) -> Attendance:
+def attendance_rsvp(*, user: User, event_id: Any, status: str) -> Attendance:
     """Maybe / not going, for someone without a place (a place is given up by cancelling)."""
     with transaction.atomic():
         event = event_visible_locked(user=user, event_id=event_id)

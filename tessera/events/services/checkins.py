@@ -25,12 +25,13 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tessera.accounts.models import User
 from tessera.core.analytics import analytics_capture
 from tessera.events import keys
 from tessera.events import statemachine as sm
 from tessera.events import tickets as secrets
+from tessera.events.access import door_event
 from tessera.events.errors import (
-    EventNotFoundError,
     NonceReusedError,
     ScanTimeInvalidError,
     TicketOrCodeRequiredError,
@@ -45,7 +46,7 @@ from tessera.events.models import (
     ScanResult,
     Ticket,
 )
-from tessera.events.services.common import is_helper, is_host, now
+from tessera.events.services.common import now
 from tessera.events.services.organisers import organiser_active_key
 from tessera.events.services.tickets import attendance_set
 
@@ -70,14 +71,6 @@ class ScanOutcome:
     @property
     def result(self) -> str:
         return str(self.checkin.result)
-
-
-def door_event(*, user: Any, event_id: Any) -> Event:
-    """The event, for its host or a helper they named; anyone else gets a 404."""
-    event = Event.objects.filter(pk=event_id).first()
-    if event is None or not (is_host(event, user) or is_helper(event, user)):
-        raise EventNotFoundError
-    return event
 
 
 def scans_checked(scans: Sequence[Scan], *, at: datetime) -> None:
@@ -444,7 +437,7 @@ def checkins_batch(*, scanner: Any, event_id: Any, scans: Sequence[Scan]) -> lis
     return outcomes
 
 
-def checkins_export(*, user: Any, event_id: Any) -> dict[str, Any]:
+def checkins_export(*, user: User, event_id: Any) -> dict[str, Any]:
     """The door list, signed (a JWS with the organiser's active key): every ticket that can
     be shown at the door, with its state, and the revoked ones."""
     event = door_event(user=user, event_id=event_id)

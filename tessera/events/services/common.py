@@ -14,15 +14,16 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tessera.accounts.models import User
 from tessera.core.errors import InvalidInputError
-from tessera.events import statemachine as sm
+from tessera.events.access import can_see, is_host
 from tessera.events.errors import (
     EventFullError,
     EventNotFoundError,
     StateError,
     TimezoneInvalidError,
 )
-from tessera.events.models import Event, EventHelper, Invite, Ticket, Visibility
+from tessera.events.models import Event
 
 UNSET: Any = object()
 
@@ -81,34 +82,6 @@ def event_locked(*, event_id: Any) -> Event:
     return event
 
 
-def is_host(event: Event, user: Any) -> bool:
-    return bool(event.host_id == getattr(user, "pk", None))
-
-
-def is_helper(event: Event, user: Any) -> bool:
-    user_id: Any = getattr(user, "pk", None)
-    return user_id is not None and EventHelper.objects.filter(event=event, user_id=user_id).exists()
-
-
-def can_see(event: Event, user: Any) -> bool:
-    """Who can see an event: its host; anyone, once a public one is out of draft; for a
-    private one, the people invited, holding a ticket or asked to help."""
-    if is_host(event, user):
-        return True
-    if event.status == sm.DRAFT:
-        return False
-    if event.visibility == Visibility.PUBLIC:
-        return True
-    user_id: Any = getattr(user, "pk", None)
-    if user_id is None:
-        return False
-    return (
-        Invite.objects.filter(event=event, invitee_id=user_id).exists()
-        or Ticket.objects.filter(event=event, holder_id=user_id).exists()
-        or EventHelper.objects.filter(event=event, user_id=user_id).exists()
-    )
-
-
 def event_hosted(*, host: Any, event_id: Any) -> Event:
     """The host's own event, locked; anyone else's is a 404."""
     event = event_locked(event_id=event_id)
@@ -117,7 +90,7 @@ def event_hosted(*, host: Any, event_id: Any) -> Event:
     return event
 
 
-def event_visible_locked(*, user: Any, event_id: Any) -> Event:
+def event_visible_locked(*, user: User, event_id: Any) -> Event:
     event = event_locked(event_id=event_id)
     if not can_see(event, user):
         raise EventNotFoundError

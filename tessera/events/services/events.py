@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from tessera.accounts.selectors import event_interest_list
 from tessera.audit.services import audit_record
+from tessera.core.context import ClientContext
 from tessera.core.errors import InvalidInputError, NotFoundError
 from tessera.core.money import amount_parse, currency_check
 from tessera.events import statemachine as sm
@@ -316,7 +317,7 @@ def event_tell_people_now(*, event_id: Any, kind: str, user_ids: Sequence[Any]) 
         return tell(users=users, kind=kind, event=event)
 
 
-def event_publish(*, host: Any, event_id: Any, request: Any = None) -> Event:
+def event_publish(*, host: Any, event_id: Any, client: ClientContext | None = None) -> Event:
     """DRAFT or POSTPONED → PUBLISHED; the start must be ahead. Republishing a postponed
     event tells its people the new dates."""
     at = now()
@@ -330,13 +331,13 @@ def event_publish(*, host: Any, event_id: Any, request: Any = None) -> Event:
         organiser_active_key(host)  # tickets can be signed from now on
         event.publish(now=at)
         event.save()
-        audit_record(action="events.event.published", actor=host, target=event, request=request)
+        audit_record(action="events.event.published", actor=host, target=event, client=client)
         if was == sm.POSTPONED:
             _tell_people(event, "events.changed")
         return event
 
 
-def event_postpone(*, host: Any, event_id: Any, request: Any = None) -> Event:
+def event_postpone(*, host: Any, event_id: Any, client: ClientContext | None = None) -> Event:
     """PUBLISHED → POSTPONED: places and tickets stay; the new dates come with publishing."""
     with transaction.atomic():
         event = event_hosted(host=host, event_id=event_id)
@@ -344,12 +345,12 @@ def event_postpone(*, host: Any, event_id: Any, request: Any = None) -> Event:
             raise StateError(entity="event", state=str(event.status))
         event.postpone()
         event.save()
-        audit_record(action="events.event.postponed", actor=host, target=event, request=request)
+        audit_record(action="events.event.postponed", actor=host, target=event, client=client)
         _tell_people(event, "events.postponed")
         return event
 
 
-def event_cancel(*, host: Any, event_id: Any, request: Any = None) -> Event:
+def event_cancel(*, host: Any, event_id: Any, client: ClientContext | None = None) -> Event:
     """→ CANCELLED: every place is given back, paid tickets are refunded in full, unpaid
     orders are cancelled, and everyone is told."""
     at = now()
@@ -380,7 +381,7 @@ def event_cancel(*, host: Any, event_id: Any, request: Any = None) -> Event:
             actor=host,
             target=event,
             changes={"people": len(people)},
-            request=request,
+            client=client,
         )
         _tell_people(event, "events.cancelled", people)
         return event

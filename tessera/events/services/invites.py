@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
+from tessera.accounts.models import User
 from tessera.accounts.selectors import user_get, user_get_by_email, user_get_by_verified_phone
 from tessera.core.errors import NotFoundError
 from tessera.events import statemachine as sm
@@ -120,7 +121,7 @@ def invite_create(
         return invite
 
 
-def _my_invite(*, user: Any, invite_id: Any) -> Invite:
+def _my_invite(*, user: User, invite_id: Any) -> Invite:
     invites_claim_pending(user=user)
     invite = Invite.objects.filter(pk=invite_id, invitee=user).first()
     if invite is None:
@@ -128,7 +129,7 @@ def _my_invite(*, user: Any, invite_id: Any) -> Invite:
     return invite
 
 
-def invite_accept(*, user: Any, invite_id: Any) -> Invite:
+def invite_accept(*, user: User, invite_id: Any) -> Invite:
     """Accepting is joining: the place is granted at once (or the waitlist, when full),
     whether or not the event asks for approval."""
     at = now()
@@ -150,11 +151,11 @@ def invite_accept(*, user: Any, invite_id: Any) -> Invite:
         if request is None:
             request = JoinRequest.objects.create(event=event, user=user, invite=invite)
         if request.status == sm.PENDING and request.waitlisted_at is None:
-            _admitted_or_waitlisted(event=event, request=request, at=at)
+            _admitted_or_waitlisted(event=event, join_request=request, at=at)
         return invite
 
 
-def invite_decline(*, user: Any, invite_id: Any) -> Invite:
+def invite_decline(*, user: User, invite_id: Any) -> Invite:
     at = now()
     with transaction.atomic():
         invite = _my_invite(user=user, invite_id=invite_id)
@@ -166,13 +167,13 @@ def invite_decline(*, user: Any, invite_id: Any) -> Invite:
         return invite
 
 
-def _verified(user: Any) -> tuple[str, str]:
+def _verified(user: User) -> tuple[str, str]:
     email = (user.email or "").lower() if user.email_verified_at else ""
     phone = user.phone_number or "" if user.phone_verified_at else ""
     return email, phone
 
 
-def invites_claim_pending(*, user: Any) -> int:
+def invites_claim_pending(*, user: User) -> int:
     """Attach invitations sent to this person's verified email or phone before they had an
     account. Called when they sign up or verify an address (`signals.py`), and again when
     they list their invitations."""

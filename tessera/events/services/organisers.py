@@ -6,13 +6,14 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from tessera.accounts.models import User
 from tessera.audit.services import audit_record
 from tessera.events import keys
 from tessera.events.models import Organiser, OrganiserKey
 from tessera.events.services.common import now
 
 
-def organiser_for(user: Any) -> Organiser:
+def organiser_for(user: User) -> Organiser:
     organiser = Organiser.objects.filter(user=user).first()
     if organiser is not None:
         return organiser
@@ -23,7 +24,7 @@ def organiser_for(user: Any) -> Organiser:
         return Organiser.objects.get(user=user)
 
 
-def organiser_active_key(user: Any) -> OrganiserKey:
+def organiser_active_key(user: User) -> OrganiserKey:
     """The key that signs the organiser's new tickets, made on first use."""
     organiser = organiser_for(user)
     key = OrganiserKey.objects.filter(organiser=organiser, active=True).first()
@@ -42,7 +43,7 @@ def organiser_active_key(user: Any) -> OrganiserKey:
         return OrganiserKey.objects.get(organiser=organiser, active=True)
 
 
-def organiser_key_rotate(*, user: Any, actor: Any = None) -> OrganiserKey:
+def organiser_key_rotate(*, user: User, actor: Any = None) -> OrganiserKey:
     """A new active key; the old one is retired but still verifies the tickets it signed
     and keeps signing them when they are shown); new tickets use the new key."""
     with transaction.atomic():

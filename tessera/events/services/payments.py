@@ -16,6 +16,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from tessera.accounts.models import User
 from tessera.core.errors import NotFoundError
 from tessera.core.jobs import enqueue_on_commit
 from tessera.events import statemachine as sm
@@ -30,7 +31,7 @@ from tessera.payments.hooks import OrderEvent, PaymentHandler
 PURPOSE = "events.ticket"
 
 
-def _reserved(*, user: Any, ticket_id: Any) -> Ticket:
+def _reserved(*, user: User, ticket_id: Any) -> Ticket:
     ticket = (
         Ticket.objects.select_for_update(of=("self",))
         .select_related("event")
@@ -46,7 +47,7 @@ def _reserved(*, user: Any, ticket_id: Any) -> Ticket:
 
 def ticket_checkout(
     *,
-    user: Any,
+    user: User,
     ticket_id: Any,
     success_url: str | None = None,
     failure_url: str | None = None,

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from tessera.accounts.models import User
 from tessera.core.errors import ApplicationError, NotFoundError
 from tessera.events import statemachine as sm
 from tessera.events.errors import (
@@ -34,23 +35,23 @@ from tessera.events.services.tickets import attendance_set, live_ticket, ticket_
 ADMITTED, WAITLISTED = "accepted", "waitlisted"
 
 
-def admit(*, event: Event, request: JoinRequest, at: Any) -> str:
+def admit(*, event: Event, join_request: JoinRequest, at: Any) -> str:
     """Grant a pending request a place (the event is locked), or put it on the waitlist
     when the event is full. Returns "accepted" or "waitlisted"."""
     try:
         place_take(event)
     except EventFullError:
-        if request.waitlisted_at is None:
-            request.waitlisted_at = at
-            request.save(update_fields=["waitlisted_at", "updated_at"])
+        if join_request.waitlisted_at is None:
+            join_request.waitlisted_at = at
+            join_request.save(update_fields=["waitlisted_at", "updated_at"])
         return WAITLISTED
-    request.accept(now=at)
-    request.save()
-    ticket_issue(event=event, request=request, now=at)
+    join_request.accept(now=at)
+    join_request.save()
+    ticket_issue(event=event, join_request=join_request, now=at)
     return ADMITTED
 
 
-def _live_request(*, event: Event, user: Any) -> JoinRequest | None:
+def _live_request(*, event: Event, user: User) -> JoinRequest | None:
     return (
         JoinRequest.objects.select_for_update()
         .filter(event=event, user=user, status__in=[sm.PENDING, sm.ACCEPTED])
@@ -58,7 +59,7 @@ def _live_request(*, event: Event, user: Any) -> JoinRequest | None:
     )
 
 
-def request_create(*, user: Any, event_id: Any, message: str = "") -> JoinRequest:
+def request_create(*, user: User, event_id: Any, message: str = "") -> JoinRequest:
     """Ask for a place. Events without approval (and invited people) are admitted at once,
     or waitlisted when full; otherwise the host is told and decides."""
     at = now()
@@ -95,7 +96,7 @@ def request_create(*, user: Any, event_id: Any, message: str = "") -> JoinReques
         except IntegrityError:
             raise RequestExistsError from None
         if invite is not None or not event.requires_approval:
-            _admitted_or_waitlisted(event=event, request=request, at=at)
+            _admitted_or_waitlisted(event=event, join_request=request, at=at)
         else:
             tell(
                 users=[event.host],
@@ -107,19 +108,19 @@ def request_create(*, user: Any, event_id: Any, message: str = "") -> JoinReques
         return request
 
 
-def _invited_before(event: Event, user: Any) -> bool:
+def _invited_before(event: Event, user: User) -> bool:
     return Invite.objects.filter(event=event, invitee=user, status=sm.ACCEPTED).exists()
 
 
-def _admitted_or_waitlisted(*, event: Event, request: JoinRequest, at: Any) -> str:
-    outcome = admit(event=event, request=request, at=at)
+def _admitted_or_waitlisted(*, event: Event, join_request: JoinRequest, at: Any) -> str:
+    outcome = admit(event=event, join_request=join_request, at=at)
     kind = "events.request_accepted" if outcome == ADMITTED else "events.waitlisted"
     tell(
-        users=[request.user],
+        users=[join_request.user],
         kind=kind,
         event=event,
         extra={"paid": not event.is_free},
-        data={"requestId": str(request.pk)},
+        data={"requestId": str(join_request.pk)},
     )
     return outcome
 
@@ -148,7 +149,7 @@ def _decide_one(*, event: Event, request_id: Any, accept: bool, at: Any) -> Deci
         if not sm.REQUEST.allows("accept", str(request.status)):
             raise StateError(entity="request", state=str(request.status))
         return Decision(
-            str(request.pk), _admitted_or_waitlisted(event=event, request=request, at=at)
+            str(request.pk), _admitted_or_waitlisted(event=event, join_request=request, at=at)
         )
     if not sm.REQUEST.allows("decline", str(request.status)):
         raise StateError(entity="request", state=str(request.status))
@@ -210,7 +211,7 @@ def waitlist_promote(*, event: Event, at: Any) -> int:
         )
         if request is None:
             break
-        admit(event=event, request=request, at=at)
+        admit(event=event, join_request=request, at=at)
         tell(
             users=[request.user],
             kind="events.waitlist_promoted",
@@ -222,7 +223,7 @@ def waitlist_promote(*, event: Event, at: Any) -> int:
     return promoted
 
 
-def place_give_up(*, event: Event, user: Any, at: Any, by_host: bool, reason: str) -> bool:
+def place_give_up(*, event: Event, user: User, at: Any, by_host: bool, reason: str) -> bool:
     """Cancel the person's live request and ticket (the event is locked); refund when due;
     the place goes to the waitlist. Returns whether there was anything to give up."""
     request = _live_request(event=event, user=user)
@@ -240,7 +241,7 @@ def place_give_up(*, event: Event, user: Any, at: Any, by_host: bool, reason: st
     return True
 
 
-def request_cancel(*, user: Any, request_id: Any) -> JoinRequest:
+def request_cancel(*, user: User, request_id: Any) -> JoinRequest:
     """The requester withdraws (pending) or gives up their place (accepted)."""
     at = now()
     with transaction.atomic():
@@ -256,7 +257,7 @@ def request_cancel(*, user: Any, request_id: Any) -> JoinRequest:
         return request
 
 
-def attendance_cancel(*, user: Any, event_id: Any) -> None:
+def attendance_cancel(*, user: User, event_id: Any) -> None:
     """Give up my place at an event (the same as cancelling my accepted request)."""
     at = now()
     with transaction.atomic():

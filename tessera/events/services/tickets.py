@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from tessera.accounts.models import User
 from tessera.core.analytics import analytics_capture
 from tessera.core.jobs import enqueue_on_commit
 from tessera.events import statemachine as sm
@@ -19,7 +20,7 @@ from tessera.events.services.notify import tell
 from tessera.events.services.organisers import organiser_active_key
 
 
-def attendance_set(*, event: Event, user: Any, move: str, now: Any = None) -> Attendance:
+def attendance_set(*, event: Event, user: User, move: str, now: Any = None) -> Attendance:
     """Move (creating if needed) the person's one attendance row by a declared transition."""
     attendance, _created = Attendance.objects.select_for_update().get_or_create(
         event=event, user=user, defaults={"status": sm.MAYBE if move != "confirm" else sm.GOING}
@@ -44,15 +45,15 @@ def _code_unique_create(**fields: Any) -> Ticket:
     raise RuntimeError("no free ticket code after 8 tries")  # 31^8 codes: practically never
 
 
-def ticket_issue(*, event: Event, request: JoinRequest, now: Any) -> Ticket:
+def ticket_issue(*, event: Event, join_request: JoinRequest, now: Any) -> Ticket:
     """A ticket for a place just granted (the event is locked, the place already taken):
     valid at once when the event is free, else reserved until paid or the hold lapses."""
     key = organiser_active_key(event.host)
     free = event.is_free
     ticket = _code_unique_create(
         event=event,
-        holder_id=request.user_id,
-        request=request,
+        holder_id=join_request.user_id,
+        request=join_request,
         status=sm.VALID if free else sm.RESERVED,
         key_id=key.key_id,
         issued_at=now,

@@ -6,11 +6,11 @@ import uuid
 from typing import Any
 
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tessera.audit.services import audit_record
+from tessera.core.context import ClientContext
 from tessera.core.errors import PermissionDeniedError
 from tessera.core.money import amount_format, currency_check
 from tessera.wallet.errors import AdjustmentInvalidError
@@ -39,7 +39,7 @@ def ledger_adjust(
     direction: str,
     reason: str,
     counter_account: str = AccountKind.ADJUSTMENTS,
-    request: HttpRequest | None = None,
+    client: ClientContext | None = None,
 ) -> WalletTransaction:
     """Credit or debit a user's wallet against the platform's adjustments (or fees)
     account. Only staff with `wallet.make_adjustment`; a debit never takes the wallet below
@@ -96,7 +96,7 @@ def ledger_adjust(
                 "counter_account": counter_account,
                 "reason": reason,
             },
-            request=request,
+            client=client,
         )
         settled(tx)
     return tx

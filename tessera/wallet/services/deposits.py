@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tessera.accounts.models import User
 from tessera.audit.services import audit_record
+from tessera.core.context import ClientContext
 from tessera.core.errors import CoreErrorCode, InvalidInputError
 from tessera.core.money import amount_format
 from tessera.payments import services as payments
@@ -39,11 +38,11 @@ def _key_reused() -> InvalidInputError:
 
 def deposit_create(
     *,
-    user: Any,
+    user: User,
     amount_minor: int,
     currency: str,
     idempotency_key: str,
-    request: HttpRequest | None = None,
+    client: ClientContext | None = None,
 ) -> WalletTransaction:
     """A pending deposit with a checkout at the gateway (`checkout_url`). Credited exactly
     once when the gateway reports it paid; failed, cancelled or expired otherwise. The same
@@ -71,7 +70,7 @@ def deposit_create(
                     actor=user,
                     target=tx,
                     changes={"amount": amount_format(amount_minor, currency), "currency": currency},
-                    request=request,
+                    client=client,
                 )
         except IntegrityError:
             tx = WalletTransaction.objects.get(**lookup)

@@ -6,11 +6,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tessera.accounts.models import User
 from tessera.audit.services import audit_record
+from tessera.core.context import ClientContext
 from tessera.core.money import amount_format
 from tessera.payments import services as payments
 from tessera.payments.hooks import PayoutEvent
@@ -37,12 +38,12 @@ WITHDRAWAL_PURPOSE = "wallet.withdrawal"
 
 def withdrawal_create(
     *,
-    user: Any,
+    user: User,
     amount_minor: int,
     currency: str,
     bank_details: dict[str, Any],
     idempotency_key: str,
-    request: HttpRequest | None = None,
+    client: ClientContext | None = None,
 ) -> WalletTransaction:
     """Reserve the amount at once (wallet → payouts in flight) and create the payout, in one
     transaction under the wallet's row lock: `processing`. Completed when the payout is;
@@ -114,7 +115,7 @@ def withdrawal_create(
                 "currency": currency,
                 "bank_details": tx.bank_details_masked,
             },
-            request=request,
+            client=client,
         )
     return tx
 
