@@ -93,8 +93,10 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(skip_pg)
         marker = item.get_closest_marker("django_db")
-        if marker and marker.kwargs.get("transaction") and not marker.kwargs.get(
-            "serialized_rollback"
+        if (
+            marker
+            and marker.kwargs.get("transaction")
+            and not marker.kwargs.get("serialized_rollback")
         ):
             unserialized.append(item.nodeid)
     if unserialized:

@@ -615,9 +615,7 @@ def summarise(recorder: Recorder) -> dict[str, Any]:
         "website_cache": dict(recorder.cache_status),
         # Replies other than 2xx/3xx by operation: what a 4xx was answering.
         "refused_by_operation": dict(
-            sorted(
-                Counter(f"{s[2]} -> {s[3]}" for s in recorder.samples if s[3] >= 400).items()
-            )
+            sorted(Counter(f"{s[2]} -> {s[3]}" for s in recorder.samples if s[3] >= 400).items())
         ),
     }
 

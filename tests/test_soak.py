@@ -1,6 +1,7 @@
 """The short soak: the local cluster (scripts/cluster.py) under mixed traffic for 60 s with one
 web process and one worker killed (kill -9) and restarted; no tracked task or paid deposit may
-be lost, and no notification, credit or check-in may happen twice. The 10-minute run is `make soak` (bench/results/soak-latest.md)."""
+be lost, and no notification, credit or check-in may happen twice. The 10-minute run is
+`make soak` (bench/results/soak-latest.md)."""
 
 from __future__ import annotations
 

@@ -30,8 +30,9 @@ from tessera.core.analytics import analytics_capture
 from tessera.events import keys
 from tessera.events import statemachine as sm
 from tessera.events import tickets as secrets
-from tessera.events.access import door_event
+from tessera.events.access import door_event, is_host
 from tessera.events.errors import (
+    EventNotFoundError,
     NonceReusedError,
     ScanTimeInvalidError,
     TicketOrCodeRequiredError,
