@@ -238,7 +238,7 @@ def _apply(*, event: Event, scanner: Any, scan: Scan, offline: bool, at: datetim
     return ScanOutcome(checkin=checkin, replayed=False)
 
 
-def _door_for_scan(*, user: Any, event_id: Any, nonce: str) -> tuple[Event, bool]:
+def _door_for_scan(*, user: User, event_id: Any, nonce: str) -> tuple[Event, bool]:
     """The event for its host or a helper (anyone else: 404), and whether the nonce is
     already recorded: one statement (the helper and the nonce as EXISTS)."""
     event = (
