@@ -47,6 +47,8 @@ from benchlib.measure import wait_for_quiet  # noqa: E402
 from benchlib.procs import free_port  # noqa: E402
 from benchlib.stack import granian_command  # noqa: E402
 
+from config.localprod import production_env  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 RESULTS = REPO / "bench" / "results"
 VENV_BIN = REPO / ".venv" / "bin"
@@ -294,7 +296,12 @@ def main() -> int:  # noqa: PLR0915 - one linear script
         "LOG_LEVEL": "INFO",
         "TESSERA_VAR_DIR": str(work / "var"),
     }
-    tessera_env = {**base_env, "DJANGO_SETTINGS_MODULE": "config.settings.prod"}
+    # Production's own refusals (a sandbox payment gateway, console delivery) are satisfied
+    # the one way the local runs do (config/localprod.py).
+    tessera_env = {
+        **base_env,
+        **production_env(DJANGO_SECRET_KEY=secret, DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost"),
+    }
     drf_env = {**base_env, "DJANGO_SETTINGS_MODULE": "bench.auth.drf_me.settings"}
 
     def on_signal(signum: int, _frame: Any) -> None:
