@@ -123,14 +123,25 @@ PARITY: dict[str, ParityRoute] = {
             Case("unknown-section", "not_found", _DOC + "nope/", status=422, at_edge=False),
             Case("below-a-section", "not_found", _DOC + "heroes/x/", status=404, at_edge=False),
             Case("post", "method", _DOC, method="POST", status=405, at_edge=False),
-            Case("delete-section", "method", _DOC + "heroes/", method="DELETE", status=405,
-                 at_edge=False),
+            Case(
+                "delete-section",
+                "method",
+                _DOC + "heroes/",
+                method="DELETE",
+                status=405,
+                at_edge=False,
+            ),
             Case("language-fr", "language", _DOC, "lang=fr", status=422, at_edge=False),
             Case("language-empty", "language", _DOC, "lang=", status=422, at_edge=False),
             Case("sections", "other", _DOC, "sections=heroes,seo", at_edge=False),
             Case("unknown-parameter", "other", _DOC, "lang=en&debug=1", at_edge=False),
-            Case("language-cookie", "other", _DOC, meta={"HTTP_COOKIE": "django_language=ar"},
-                 at_edge=False),
+            Case(
+                "language-cookie",
+                "other",
+                _DOC,
+                meta={"HTTP_COOKIE": "django_language=ar"},
+                at_edge=False,
+            ),
         ),
     ),
 }
@@ -186,7 +197,7 @@ def test_the_edge_replies_as_django_does(
     assert _envelope(body) == _envelope(expected[2])
     assert _stable(headers) == _stable(expected[1])
     if case.kind in {"ok", "head", "not_modified"}:
-        assert DOCUMENT_HEADERS <= set(headers)
+        assert set(headers) >= DOCUMENT_HEADERS
     if case.method == "HEAD" or status == 304:
         assert body == b""
     if case.method == "HEAD" and status == 200:
@@ -202,7 +213,7 @@ def test_every_edge_route_has_cases_of_every_kind() -> None:
     for prefix in settings.EDGE_ROUTES:
         assert prefix in PARITY, f"{prefix} has no parity cases"
         kinds = {case.kind for case in PARITY[prefix].cases}
-        assert REQUIRED_KINDS <= kinds, f"{prefix} lacks {sorted(REQUIRED_KINDS - kinds)}"
+        assert kinds >= REQUIRED_KINDS, f"{prefix} lacks {sorted(REQUIRED_KINDS - kinds)}"
         assert all(case.path.startswith(prefix) for case in PARITY[prefix].cases)
 
 
