@@ -44,15 +44,20 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "bench"))
 from benchlib.measure import wait_for_quiet  # noqa: E402
+from benchlib.procs import free_port  # noqa: E402
 from benchlib.stack import granian_command  # noqa: E402
+
+from config.localprod import production_env  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 RESULTS = REPO / "bench" / "results"
 VENV_BIN = REPO / ".venv" / "bin"
 PYTHON = str(VENV_BIN / "python")
-DB_NAME = "tessera_bench_auth"
+# A shared machine: BENCH_DB_NAME, BENCH_REDIS_DB and BENCH_PORTS name this run's own.
+DB_NAME = os.environ.get("BENCH_DB_NAME", "tessera_bench_auth")
 DB_URL = f"postgresql://postgres@127.0.0.1:5432/{DB_NAME}"
-REDIS_URL = "redis://127.0.0.1:6379/12"
+REDIS_DB = os.environ.get("BENCH_REDIS_DB", "12")
+REDIS_URL = f"redis://127.0.0.1:6379/{REDIS_DB}"
 PACKAGES = (
     "django",
     "django-ninja",
@@ -181,14 +186,6 @@ def wait_ready(url: str, headers: dict[str, str], timeout: float = 60) -> None:
     raise RuntimeError(f"{url} did not become ready: {last!r}")
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 # --- wrk ------------------------------------------------------------------------------------
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
@@ -299,7 +296,12 @@ def main() -> int:  # noqa: PLR0915 - one linear script
         "LOG_LEVEL": "INFO",
         "TESSERA_VAR_DIR": str(work / "var"),
     }
-    tessera_env = {**base_env, "DJANGO_SETTINGS_MODULE": "config.settings.prod"}
+    # Production's own refusals (a sandbox payment gateway, console delivery) are satisfied
+    # the one way the local runs do (config/localprod.py).
+    tessera_env = {
+        **base_env,
+        **production_env(DJANGO_SECRET_KEY=secret, DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost"),
+    }
     drf_env = {**base_env, "DJANGO_SETTINGS_MODULE": "bench.auth.drf_me.settings"}
 
     def on_signal(signum: int, _frame: Any) -> None:
@@ -309,11 +311,11 @@ def main() -> int:  # noqa: PLR0915 - one linear script
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     try:
-        log(f"creating database {DB_NAME} and clearing Redis db 12")
+        log(f"creating database {DB_NAME} and clearing Redis db {REDIS_DB}")
         _psql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
         _psql(f"CREATE DATABASE {DB_NAME}")
         subprocess.run(
-            ["redis-cli", "-n", "12", "FLUSHDB"], check=True, capture_output=True, text=True
+            ["redis-cli", "-n", REDIS_DB, "FLUSHDB"], check=True, capture_output=True, text=True
         )
         subprocess.run(
             [PYTHON, "manage.py", "migrate", "--noinput"],

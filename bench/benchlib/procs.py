@@ -26,8 +26,26 @@ class BenchError(RuntimeError):
     """A benchmark could not run (a server did not start, a tool is missing, ...)."""
 
 
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    """A TCP port on 127.0.0.1 that nothing listens on right now: any free one, or the first
+    free one of `BENCH_PORTS` ("18200-18299") when set (a shared machine's own range)."""
+    span = os.environ.get("BENCH_PORTS", "")
+    if span:
+        low, _, high = span.partition("-")
+        for port in range(int(low), int(high or low) + 1):
+            if port in _handed_out:
+                continue
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                try:
+                    sock.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+            _handed_out.add(port)
+            return port
+        raise BenchError(f"no free port in BENCH_PORTS={span}")
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])

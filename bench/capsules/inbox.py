@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -50,9 +51,11 @@ from benchlib.wrk import ensure_wrk, wrk_version  # noqa: E402
 from benchlib.wrk import run_wrk as wrk_once  # noqa: E402
 
 RESULTS = REPO / "bench" / "results"
-DB_NAME = "tessera_bench_inbox"
+# A shared machine: BENCH_DB_NAME, BENCH_REDIS_DB and BENCH_PORTS name this run's own.
+DB_NAME = os.environ.get("BENCH_DB_NAME", "tessera_bench_inbox")
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
-REDIS_URL = "redis://127.0.0.1:6379/10"
+REDIS_DB = os.environ.get("BENCH_REDIS_DB", "10")
+REDIS_URL = f"redis://127.0.0.1:6379/{REDIS_DB}"
 TARGET_P99_MS = 30.0
 
 
@@ -128,10 +131,10 @@ def main() -> int:  # noqa: PLR0915 - one linear script
     )
     registry = Registry()
     try:
-        log(f"creating database {DB_NAME}, clearing Redis db 10")
+        log(f"creating database {DB_NAME}, clearing Redis db {REDIS_DB}")
         psql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
         psql(f"CREATE DATABASE {DB_NAME}")
-        subprocess.run(["redis-cli", "-n", "10", "FLUSHDB"], check=True, capture_output=True)
+        subprocess.run(["redis-cli", "-n", REDIS_DB, "FLUSHDB"], check=True, capture_output=True)
         manage(["migrate", "--noinput"], env, work / "migrate.log")
         manage(["collectstatic", "--noinput"], env, work / "collectstatic.log")
 

@@ -253,13 +253,14 @@ RATE_LIMIT_DEFAULT = env.str("RATE_LIMIT_DEFAULT", default="60/minute")
 RATE_LIMIT_STORAGE_URL = env.str("RATE_LIMIT_STORAGE_URL", default=REDIS_URL)
 RATE_LIMIT_EXEMPT_PATHS = ["/api/docs", "/api/openapi.json"]
 
-# The edge (tessera/core/edge.py): public GET replies ready in a Redis cache are answered
-# before Django's request cycle. Off without Redis (the embedded default answers in Django).
+# The edge (tessera/core/edge.py): public, unauthenticated GET replies ready in a Redis cache
+# are answered before Django's request cycle. Off without Redis (the embedded default answers
+# in Django). Only public documents: a route that needs credentials goes through Django and
+# Ninja's authentication, the one place they are checked (docs/decisions/0032). Every route
+# here needs a parity case in tests/test_edge_parity.py.
 EDGE_ENABLED = env.bool("EDGE_ENABLED", default=bool(REDIS_URL))
 EDGE_ROUTES = {
     "/api/website-data/": "tessera.content.edge.website_data",
-    "/api/auth/me": "tessera.accounts.edge.me",
-    "/api/capsules": "tessera.capsules.edge.box_page",
 }
 TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
 

@@ -15,8 +15,7 @@ from __future__ import annotations
 import pickle
 import time
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -49,8 +48,6 @@ class AuthCacheRead:
     entry: dict[str, Any] | None
     generation: str
     me: dict[str, Any] | None
-    # Values of the caller's own keys read in the same round trip (`also`), by key.
-    also: dict[str, Any] = field(default_factory=dict)
 
 
 def auth_cache_invalidate(user_id: Any) -> None:
@@ -66,10 +63,10 @@ def auth_cache_invalidate(user_id: Any) -> None:
     transaction.on_commit(bump)
 
 
-def auth_cache_get(*, session_id: Any, user_id: Any, also: Sequence[str] = ()) -> AuthCacheRead:
+def auth_cache_get(*, session_id: Any, user_id: Any) -> AuthCacheRead:
     if settings.AUTH_SESSION_CACHE_SECONDS <= 0:
         return AuthCacheRead(None, "", None)
-    keys = [_entry_key(session_id), _generation_key(user_id), _me_key(user_id), *also]
+    keys = [_entry_key(session_id), _generation_key(user_id), _me_key(user_id)]
     values = cache.get_many(keys)
     generation = values.get(keys[1])
     if generation is None:
@@ -89,7 +86,7 @@ def auth_cache_get(*, session_id: Any, user_id: Any, also: Sequence[str] = ()) -
     me = values.get(keys[2])
     if not (isinstance(me, dict) and me.get("generation") == generation):
         me = None
-    return AuthCacheRead(entry, str(generation), me, {k: values[k] for k in also if k in values})
+    return AuthCacheRead(entry, str(generation), me)
 
 
 def entry_user_values(entry: dict[str, Any]) -> list[Any]:
@@ -110,7 +107,7 @@ def auth_cache_set(
             "generation": generation,
             "user_id": str(user_id),
             "expires_at": min(expires_at, time.time() + timeout),
-            # Pickled apart: the edge checks the entry without unpickling the user.
+            # Pickled apart: the entry is checked without unpickling the user.
             "user": pickle.dumps(user_values, protocol=pickle.HIGHEST_PROTOCOL),
         },
         timeout=timeout,

@@ -73,10 +73,7 @@ def user_profile_extras(*, user: User, client: ClientContext | None = None) -> d
 def me_reply_cached(*, user: User, host: str) -> bytes | None:
     """The JSON of the user's GET /me reply, if the authentication cache held it for this
     user's current generation and this host (read with the session, `authcache`)."""
-    return me_reply_from_snapshot(user.auth_cached_me, host=host)
-
-
-def me_reply_from_snapshot(snapshot: dict[str, Any] | None, *, host: str) -> bytes | None:
+    snapshot = user.auth_cached_me
     if snapshot is None or snapshot.get("host") != host:
         return None
     body = snapshot.get("body")

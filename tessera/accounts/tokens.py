@@ -14,7 +14,6 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,7 +23,6 @@ from django.conf import settings
 from django.utils import timezone
 
 from tessera.accounts.authcache import (
-    AuthCacheRead,
     auth_cache_get,
     auth_cache_set,
     entry_user_values,
@@ -141,24 +139,6 @@ def _uuid(value: Any) -> uuid.UUID | None:
         return uuid.UUID(str(value))
     except ValueError:
         return None
-
-
-def access_token_cached(
-    token: str, *, also: Callable[[uuid.UUID], Sequence[str]] | None = None
-) -> tuple[uuid.UUID, AuthCacheRead] | None:
-    """For the edge (`accounts/edge.py`, `capsules/edge.py`): the user id and the cache read
-    of a valid token whose session entry is current (the same checks as
-    `access_token_verify`'s cached branch); None whenever the full check is needed. `also`
-    names the caller's own keys for that user, read in the same round trip."""
-    claims = access_token_claims(token)
-    if claims is None or "sid" not in claims:
-        return None
-    user_id, session_id = _uuid(claims["sub"]), _uuid(claims["sid"])
-    if user_id is None or session_id is None:
-        return None
-    extra = also(user_id) if also is not None else ()
-    read = auth_cache_get(session_id=session_id, user_id=user_id, also=extra)
-    return (user_id, read) if read.entry is not None else None
 
 
 def access_token_verify(token: str) -> User | None:

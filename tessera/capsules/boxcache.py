@@ -1,6 +1,6 @@
 """Pages of a box (inbox or outbox) kept ready in the cache, as the bytes the API sends.
 
-Keys, in Django's default cache (Redis in production, read by the edge too):
+Keys, in Django's default cache (Redis in production):
 
 - `capsules:box-version:v1:<user>` — a random version, replaced whenever a capsule in one
   of the user's boxes, or the user, changes (`boxes_changed`, from `signals.py` and the

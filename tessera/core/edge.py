@@ -1,14 +1,18 @@
-"""The edge: a few public GET routes whose replies sit ready in the cache, answered at the
-WSGI layer before Django's request cycle (docs/decisions/0012-edge-for-cached-documents.md).
+"""The edge: a few public, unauthenticated GET routes whose replies sit ready in the cache,
+answered at the WSGI layer before Django's request cycle
+(docs/decisions/0012-edge-for-cached-documents.md).
 
-Django answers `/api/ping` in about 140 µs of CPU; a reply that is one Redis read away costs
+Django answers `/api/ping` in about 140 µs of CPU; a reply that is one cache read away costs
 a fraction of that without the request object, the request signals, URL resolution and
 Ninja. An app registers a handler for a path prefix in `EDGE_ROUTES`; the handler gets an
 `EdgeRequest` and returns an `EdgeReply`, or None to let Django answer (a cold cache, a
 query parameter it does not know, anything that would be an error). The edge then adds what
 `ApiMiddleware` adds to every API reply — request id, security headers, `Content-Language`,
 `Vary`, the default per-IP rate limit, the access log and the request metrics — so a client
-cannot tell which path answered (tests compare the two).
+cannot tell which path answered (tests/test_edge_parity.py compares the two for every route).
+
+Nothing that needs credentials is answered here: signed-in reads go through Django, where
+Ninja's authentication is the one place a token is checked (docs/decisions/0032).
 
 A HEAD is answered as the GET, without the body (as `ApiRoutingMiddleware` does in Django).
 Requests the edge leaves to Django whole: any other method, a browser's cross-origin call
@@ -32,7 +36,6 @@ from django.utils.module_loading import import_string
 
 from tessera.core import ratelimit
 from tessera.core.client_ip import client_ip_from_meta
-from tessera.core.envelope import JSON_CONTENT_TYPE, success_body_around
 from tessera.core.logging import AccessLog
 from tessera.core.metrics import observe_request
 from tessera.core.middleware import (
@@ -72,18 +75,6 @@ class EdgeReply:
     body: bytes
     headers: list[tuple[str, str]] = field(default_factory=list)
     route: str = ""
-    user_id: str | None = None  # for the access log, when the reply is a user's
-
-
-def user_reply(data: bytes, *, route: str, user_id: Any) -> EdgeReply:
-    """A 200 in the success envelope around `data` (JSON already serialised), for a user."""
-    return EdgeReply(
-        status=200,
-        body=success_body_around(data),
-        headers=[("Content-Type", JSON_CONTENT_TYPE)],
-        route=route,
-        user_id=str(user_id),
-    )
 
 
 @dataclass(slots=True)
@@ -285,7 +276,7 @@ class EdgeApp:
             route=reply.route or None,
             status=reply.status,
             duration_ms=round(elapsed * 1000, 2),
-            user_id=reply.user_id,
+            user_id=None,  # the edge answers no one signed in
             ip=answered.client_ip,
         )
         return [body]

@@ -1,5 +1,6 @@
-"""Box pages kept in the cache (tessera/capsules/boxcache.py) and answered at the edge
-(tessera/capsules/edge.py): never a page older than the last change a reader could see."""
+"""Box pages kept in the cache (tessera/capsules/boxcache.py), served by Django with Ninja's
+one token check (docs/decisions/0032): never a page older than the last change a reader
+could see."""
 
 from __future__ import annotations
 
@@ -15,12 +16,11 @@ from django.test.utils import CaptureQueriesContext
 from tessera.capsules import boxcache
 from tessera.capsules.models import Capsule, CapsuleState
 from tessera.capsules.tests.factories import make_capsule
-from tessera.core.edge import EdgeApp
+from tessera.core import edge
 from tests.fixtures import ApiClient, CountingApp, wsgi_get
 
 pytestmark = pytest.mark.django_db
 
-ROUTES = {"/api/capsules": "tessera.capsules.edge.box_page"}
 PER_REPLY = {"x-request-id", "date"}
 
 
@@ -152,13 +152,15 @@ def test_with_the_cache_down_the_box_is_read_from_the_database(
     assert len(items(ApiClient(token=token))) == 1
 
 
-# --- At the edge ------------------------------------------------------------------------------
+# --- Through the production WSGI stack -------------------------------------------------------
 
 
 @pytest.fixture
-def edge(django_app: CountingApp, settings: Any) -> EdgeApp:
+def stack(django_app: CountingApp, settings: Any) -> Any:
+    """The edge in front of Django, as config/wsgi.py builds it in production."""
     settings.RATE_LIMIT_ENABLED = False
-    return EdgeApp(django_app, routes=ROUTES)
+    settings.EDGE_ENABLED = True
+    return edge.wrap(django_app)
 
 
 def login(email: str, password: str) -> dict[str, str]:
@@ -177,19 +179,21 @@ def payload(body: bytes) -> Any:
     "query",
     ["box=inbox", "", "box=outbox", "box=inbox&pageSize=2", "box=inbox&page=2&pageSize=2"],
 )
-def test_a_kept_page_is_answered_at_the_edge_as_the_view_would(
-    edge: EdgeApp, django_app: CountingApp, user: Any, other_user: Any, query: str
+def test_a_kept_page_is_served_by_django_as_it_was_built(
+    stack: Any, django_app: CountingApp, user: Any, other_user: Any, query: str
 ) -> None:
     for _ in range(3):
         make_capsule(sender=other_user, receiver=user)
         make_capsule(sender=user, receiver=other_user)
     auth = login("ada@example.com", "correct horse battery")
-    first = wsgi_get(edge, "/api/capsules", query, **auth)  # the view answers and keeps it
-    assert (first[0], django_app.calls) == (200, 1)
+    first = wsgi_get(stack, "/api/capsules", query, **auth)  # built and kept
+    assert first[0] == 200
 
-    status, headers, body = wsgi_get(edge, "/api/capsules", query, **auth)
+    with CaptureQueriesContext(connection) as captured:
+        status, headers, body = wsgi_get(stack, "/api/capsules", query, **auth)
 
-    assert django_app.calls == 1
+    assert django_app.calls == 2  # nothing signed in is answered at the edge
+    assert capsule_queries(captured) == []
     assert status == 200
     assert payload(body) == payload(first[2])
     assert {k: v for k, v in headers.items() if k not in PER_REPLY} == {
@@ -197,35 +201,44 @@ def test_a_kept_page_is_answered_at_the_edge_as_the_view_would(
     }
 
 
-def test_a_cursor_page_is_answered_at_the_edge(
-    edge: EdgeApp, django_app: CountingApp, user: Any, other_user: Any
-) -> None:
+def test_head_on_a_kept_page_is_the_get_without_its_body(stack: Any, user: Any) -> None:
+    auth = login("ada@example.com", "correct horse battery")
+    get = wsgi_get(stack, "/api/capsules", **auth)
+    wsgi_get(stack, "/api/capsules", **auth)
+
+    status, headers, body = wsgi_get(stack, "/api/capsules", method="HEAD", **auth)
+
+    assert (status, body) == (200, b"")
+    assert headers["content-length"] == str(len(get[2]))
+
+
+def test_a_cursor_page_is_kept(stack: Any, user: Any, other_user: Any) -> None:
     for _ in range(3):
         make_capsule(sender=other_user, receiver=user)
     auth = login("ada@example.com", "correct horse battery")
-    cursor = orjson.loads(wsgi_get(edge, "/api/capsules", "pageSize=2", **auth)[2])["data"][
+    cursor = orjson.loads(wsgi_get(stack, "/api/capsules", "pageSize=2", **auth)[2])["data"][
         "nextCursor"
     ]
-    first = wsgi_get(edge, "/api/capsules", f"pageSize=2&cursor={cursor}", **auth)
-    calls = django_app.calls
+    first = wsgi_get(stack, "/api/capsules", f"pageSize=2&cursor={cursor}", **auth)
 
-    again = wsgi_get(edge, "/api/capsules", f"pageSize=2&cursor={cursor}", **auth)
+    with CaptureQueriesContext(connection) as captured:
+        again = wsgi_get(stack, "/api/capsules", f"pageSize=2&cursor={cursor}", **auth)
 
-    assert django_app.calls == calls
+    assert capsule_queries(captured) == []
     assert payload(again[2]) == payload(first[2])
     assert len(payload(again[2])["data"]["items"]) == 1
 
 
-def test_a_change_is_seen_at_the_edge_at_once(edge: EdgeApp, user: Any, other_user: Any) -> None:
+def test_a_change_is_seen_at_once(stack: Any, user: Any, other_user: Any) -> None:
     capsule = make_capsule(sender=other_user, receiver=user, unlock_in=timedelta(seconds=-5))
     auth = login("ada@example.com", "correct horse battery")
-    wsgi_get(edge, "/api/capsules", **auth)
-    assert wsgi_get(edge, "/api/capsules", **auth)[0] == 200
+    wsgi_get(stack, "/api/capsules", **auth)
+    assert wsgi_get(stack, "/api/capsules", **auth)[0] == 200
 
-    opened = wsgi_get(edge, f"/api/capsules/{capsule.pk}/open", method="POST", **auth)
+    opened = wsgi_get(stack, f"/api/capsules/{capsule.pk}/open", method="POST", **auth)
     assert opened[0] == 200, opened[2]
 
-    data = orjson.loads(wsgi_get(edge, "/api/capsules", **auth)[2])["data"]
+    data = orjson.loads(wsgi_get(stack, "/api/capsules", **auth)[2])["data"]
     assert [item["state"] for item in data["items"]] == [CapsuleState.OPENED]
 
 
@@ -245,27 +258,44 @@ def test_a_change_is_seen_at_the_edge_at_once(edge: EdgeApp, user: Any, other_us
         ("box=inbox&extra=1", 200),
     ],
 )
-def test_anything_else_goes_to_the_view(
-    edge: EdgeApp, django_app: CountingApp, user: Any, query: str, status: int
+def test_other_forms_are_validated_as_always(
+    stack: Any, user: Any, query: str, status: int
 ) -> None:
     auth = login("ada@example.com", "correct horse battery")
-    wsgi_get(edge, "/api/capsules", **auth)
-    calls = django_app.calls
+    wsgi_get(stack, "/api/capsules", **auth)
 
-    answered = wsgi_get(edge, "/api/capsules", query, **auth)
+    answered = wsgi_get(stack, "/api/capsules", query, **auth)
 
     assert answered[0] == status, answered[2]
-    assert django_app.calls == calls + 1
 
 
-def test_a_page_kept_for_one_user_is_never_anothers(
-    edge: EdgeApp, django_app: CountingApp, user: Any, other_user: Any
-) -> None:
+def test_a_page_kept_for_one_user_is_never_anothers(stack: Any, user: Any, other_user: Any) -> None:
     make_capsule(sender=other_user, receiver=user)
     ada = login("ada@example.com", "correct horse battery")
     grace = login("grace@example.com", "another long pass")
-    wsgi_get(edge, "/api/capsules", **ada)
-    assert len(payload(wsgi_get(edge, "/api/capsules", **ada)[2])["data"]["items"]) == 1
+    wsgi_get(stack, "/api/capsules", **ada)
+    assert len(payload(wsgi_get(stack, "/api/capsules", **ada)[2])["data"]["items"]) == 1
 
-    assert payload(wsgi_get(edge, "/api/capsules", **grace)[2])["data"]["items"] == []
-    assert wsgi_get(edge, "/api/capsules", HTTP_AUTHORIZATION="Bearer x.y.z")[0] == 401
+    assert payload(wsgi_get(stack, "/api/capsules", **grace)[2])["data"]["items"] == []
+
+
+@pytest.mark.parametrize("authorization", ["", "Bearer x.y.z", "Basic YWRhOnB3"])
+def test_a_kept_page_needs_a_valid_token(stack: Any, user: Any, authorization: str) -> None:
+    auth = login("ada@example.com", "correct horse battery")
+    wsgi_get(stack, "/api/capsules", **auth)
+
+    status, _headers, body = wsgi_get(stack, "/api/capsules", HTTP_AUTHORIZATION=authorization)
+
+    assert status == 401
+    assert orjson.loads(body)["error"]["code"] == "not_authenticated"
+
+
+def test_a_kept_page_is_refused_once_the_session_ends(stack: Any, user: Any) -> None:
+    auth = login("ada@example.com", "correct horse battery")
+    wsgi_get(stack, "/api/capsules", **auth)
+    assert wsgi_get(stack, "/api/capsules", **auth)[0] == 200
+
+    token = auth["HTTP_AUTHORIZATION"].split()[1]
+    assert ApiClient(token=token).post("/api/auth/logout").status_code == 204
+
+    assert wsgi_get(stack, "/api/capsules", **auth)[0] == 401
