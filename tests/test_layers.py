@@ -33,8 +33,6 @@ PUBLIC = {
     "fields",
     "admin_mixins",
 }
-# Being removed by issue 13, item 25 (the edge keeps only the public website document).
-BEING_REMOVED = {"tessera.accounts.edge", "tessera.capsules.edge"}
 NOT_MODULES = {"__init__", "__pycache__", "migrations", "tests", "templates", "static"}
 
 
@@ -66,7 +64,7 @@ def test_every_module_of_an_app_is_public_or_private() -> None:
             ):
                 continue
             dotted = f"tessera.{app.name}.{name}"
-            if name not in PUBLIC and dotted not in private[app.name] | BEING_REMOVED:
+            if name not in PUBLIC and dotted not in private[app.name]:
                 unlisted.append(dotted)
     assert not unlisted, (
         "List these in their app's private-modules contract in pyproject.toml (or, if other "
