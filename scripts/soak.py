@@ -109,7 +109,7 @@ class Session:
         headers = dict(kwargs.pop("headers", {}) or {})
         headers["Host"] = DOMAIN
         if auth and self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
+            headers.setdefault("Authorization", f"Bearer {self.token}")  # a host's, at the door
         started = time.perf_counter()
         try:
             reply = self.client.request(method, path, headers=headers, **kwargs)
