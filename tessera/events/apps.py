@@ -1,11 +1,12 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class EventsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "tessera.events"
     label = "events"
-    verbose_name = "Events and attendance"
+    verbose_name = _("Events and attendance")
 
     def ready(self) -> None:
         from tessera.events import signals

@@ -1,11 +1,12 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class WalletConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "tessera.wallet"
     label = "wallet"
-    verbose_name = "Wallet"
+    verbose_name = _("Wallet")
 
     def ready(self) -> None:
         from tessera.payments.hooks import register
