@@ -9,8 +9,10 @@ class WalletConfig(AppConfig):
     verbose_name = _("Wallet")
 
     def ready(self) -> None:
+        from tessera.core.exports import export_contributor_register
         from tessera.payments.hooks import register
         from tessera.wallet import metrics  # noqa: F401 - registers the collectors
+        from tessera.wallet.export import account_export
         from tessera.wallet.handlers import (
             DEPOSIT_PURPOSE,
             WITHDRAWAL_PURPOSE,
@@ -20,3 +22,4 @@ class WalletConfig(AppConfig):
 
         register(DEPOSIT_PURPOSE, WalletDeposits())
         register(WITHDRAWAL_PURPOSE, WalletWithdrawals())
+        export_contributor_register("wallet", account_export)
