@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from tessera.core.models import BaseModel
@@ -21,9 +22,28 @@ from tessera.events import statemachine as sm
 from tessera.files.fields import StoredFileField
 from tessera.files.purposes import Purpose
 
+STATE_LABELS = {
+    sm.DRAFT: _("Draft"),
+    sm.PUBLISHED: _("Published"),
+    sm.CANCELLED: _("Cancelled"),
+    sm.COMPLETED: _("Completed"),
+    sm.POSTPONED: _("Postponed"),
+    sm.PENDING: _("Pending"),
+    sm.ACCEPTED: _("Accepted"),
+    sm.DECLINED: _("Declined"),
+    sm.EXPIRED: _("Expired"),
+    sm.GOING: _("Going"),
+    sm.NOT_GOING: _("Not going"),
+    sm.MAYBE: _("Maybe"),
+    sm.CHECKED_IN: _("Checked in"),
+    sm.RESERVED: _("Reserved"),
+    sm.VALID: _("Valid"),
+    sm.REVOKED: _("Revoked"),
+}
 
-def _choices(*states: str) -> list[tuple[str, str]]:
-    return [(state, state.replace("_", " ").capitalize()) for state in states]
+
+def _choices(*states: str) -> list[tuple[str, Any]]:
+    return [(state, STATE_LABELS[state]) for state in states]
 
 
 LAT_RANGE = Q(latitude__gte=-90, latitude__lte=90)
@@ -31,21 +51,26 @@ LNG_RANGE = Q(longitude__gte=-180, longitude__lte=180)
 
 
 class Visibility(models.TextChoices):
-    PUBLIC = "public", "Public"
-    PRIVATE = "private", "Private"
+    PUBLIC = "public", _("Public")
+    PRIVATE = "private", _("Private")
 
 
 class Venue(BaseModel):
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="event_venues"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="event_venues",
+        verbose_name=_("owner"),
     )
-    name = models.CharField(max_length=200)
-    address = models.CharField(max_length=300, blank=True, default="")
-    latitude = models.FloatField()
-    longitude = models.FloatField()
-    capacity = models.PositiveIntegerField(null=True, blank=True)
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    address = models.CharField(max_length=300, blank=True, default="", verbose_name=_("address"))
+    latitude = models.FloatField(verbose_name=_("latitude"))
+    longitude = models.FloatField(verbose_name=_("longitude"))
+    capacity = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("capacity"))
 
     class Meta:
+        verbose_name = _("venue")
+        verbose_name_plural = _("venues")
         ordering = ("name", "created_at")
         constraints: ClassVar[list[Any]] = [
             models.CheckConstraint(condition=LAT_RANGE, name="venue_latitude_range"),
@@ -65,8 +90,15 @@ class Organiser(BaseModel):
     host is their own organiser, holding the Ed25519 keys their tickets are signed with."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="event_organiser"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="event_organiser",
+        verbose_name=_("user"),
     )
+
+    class Meta:
+        verbose_name = _("organiser")
+        verbose_name_plural = _("organisers")
 
     def __str__(self) -> str:
         return f"organiser {self.user_id}"
@@ -76,14 +108,20 @@ class OrganiserKey(BaseModel):
     """One Ed25519 key pair. The private key is stored encrypted (`keys.py`); retired keys
     still verify the tickets they signed, only the active one signs."""
 
-    organiser = models.ForeignKey(Organiser, on_delete=models.CASCADE, related_name="keys")
-    key_id = models.CharField(max_length=16, unique=True)
-    public_key = models.CharField(max_length=64, help_text="Raw public key, base64url.")
-    private_key_encrypted = models.TextField()
-    active = models.BooleanField(default=True)
-    retired_at = models.DateTimeField(null=True, blank=True)
+    organiser = models.ForeignKey(
+        Organiser, on_delete=models.CASCADE, related_name="keys", verbose_name=_("organiser")
+    )
+    key_id = models.CharField(max_length=16, unique=True, verbose_name=_("key ID"))
+    public_key = models.CharField(
+        max_length=64, help_text=_("Raw public key, base64url."), verbose_name=_("public key")
+    )
+    private_key_encrypted = models.TextField(verbose_name=_("private key encrypted"))
+    active = models.BooleanField(default=True, verbose_name=_("active"))
+    retired_at = models.DateTimeField(null=True, blank=True, verbose_name=_("retired at"))
 
     class Meta:
+        verbose_name = _("organiser key")
+        verbose_name_plural = _("organiser keys")
         ordering = ("-created_at",)
         constraints: ClassVar[list[Any]] = [
             models.UniqueConstraint(
@@ -100,41 +138,63 @@ class Event(BaseModel):
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="events_hosted",
-        db_index=False,  # `event_host_idx` leads with it
+        db_index=False,
+        verbose_name=_("host"),  # `event_host_idx` leads with it
     )
-    title = models.CharField(max_length=200)
-    description = models.TextField(blank=True, default="")
-    cover = StoredFileField(purpose=Purpose.EVENT_COVER)
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    description = models.TextField(blank=True, default="", verbose_name=_("description"))
+    cover = StoredFileField(purpose=Purpose.EVENT_COVER, verbose_name=_("cover"))
     venue = models.ForeignKey(
-        Venue, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
+        Venue,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name=_("venue"),
     )
-    online_url = models.URLField(max_length=500, blank=True, default="")
+    online_url = models.URLField(
+        max_length=500, blank=True, default="", verbose_name=_("online URL")
+    )
     # The venue's position, copied so that discovery filters one table by its own index.
-    latitude = models.FloatField(null=True, blank=True)
-    longitude = models.FloatField(null=True, blank=True)
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField()
-    timezone = models.CharField(max_length=64, default="UTC")
-    capacity = models.PositiveIntegerField()
+    latitude = models.FloatField(null=True, blank=True, verbose_name=_("latitude"))
+    longitude = models.FloatField(null=True, blank=True, verbose_name=_("longitude"))
+    starts_at = models.DateTimeField(verbose_name=_("starts at"))
+    ends_at = models.DateTimeField(verbose_name=_("ends at"))
+    timezone = models.CharField(max_length=64, default="UTC", verbose_name=_("timezone"))
+    capacity = models.PositiveIntegerField(verbose_name=_("capacity"))
     # Places held by tickets (reserved for payment or valid). Changed only under the event's
     # row lock; the check constraint refuses any write that would exceed the capacity.
-    places_taken = models.PositiveIntegerField(default=0)
-    price_minor = models.BigIntegerField(default=0)
-    currency = models.CharField(max_length=3, blank=True, default="")
+    places_taken = models.PositiveIntegerField(default=0, verbose_name=_("places taken"))
+    price_minor = models.BigIntegerField(default=0, verbose_name=_("price (minor units)"))
+    currency = models.CharField(max_length=3, blank=True, default="", verbose_name=_("currency"))
     visibility = models.CharField(
-        max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC
+        max_length=10,
+        choices=Visibility.choices,
+        default=Visibility.PUBLIC,
+        verbose_name=_("visibility"),
     )
-    requires_approval = models.BooleanField(default=True)
-    interests = models.ManyToManyField("accounts.EventInterest", blank=True, related_name="+")
-    status = FSMField(default=sm.DRAFT, choices=_choices(*sm.EVENT.states), max_length=12)
-    published_at = models.DateTimeField(null=True, blank=True)
-    cancelled_at = models.DateTimeField(null=True, blank=True)
-    reminded_at = models.DateTimeField(null=True, blank=True)
+    requires_approval = models.BooleanField(default=True, verbose_name=_("requires approval"))
+    interests = models.ManyToManyField(
+        "accounts.EventInterest", blank=True, related_name="+", verbose_name=_("interests")
+    )
+    status = FSMField(
+        default=sm.DRAFT,
+        choices=_choices(*sm.EVENT.states),
+        max_length=12,
+        verbose_name=_("status"),
+    )
+    published_at = models.DateTimeField(null=True, blank=True, verbose_name=_("published at"))
+    cancelled_at = models.DateTimeField(null=True, blank=True, verbose_name=_("cancelled at"))
+    reminded_at = models.DateTimeField(null=True, blank=True, verbose_name=_("reminded at"))
     # PostgreSQL only: `to_tsvector('simple', title || ' ' || description)`, kept by a trigger
     # (migration 0004), GIN-indexed for discovery. Unused (null) on SQLite.
-    search_document = SearchVectorField(null=True, blank=True, editable=False)
+    search_document = SearchVectorField(
+        null=True, blank=True, editable=False, verbose_name=_("search document")
+    )
 
     class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
         ordering = ("starts_at", "id")
         indexes: ClassVar[list[Any]] = [
             models.Index(fields=["host", "-starts_at", "-id"], name="event_host_idx"),
@@ -220,12 +280,19 @@ class Event(BaseModel):
 class EventHelper(BaseModel):
     """Someone the host named to scan tickets at the door."""
 
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="helpers")
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="helpers", verbose_name=_("event")
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="event_helping"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="event_helping",
+        verbose_name=_("user"),
     )
 
     class Meta:
+        verbose_name = _("door helper")
+        verbose_name_plural = _("door helpers")
         constraints: ClassVar[list[Any]] = [
             models.UniqueConstraint(fields=["event", "user"], name="event_helper_once"),
         ]
@@ -235,9 +302,14 @@ class EventHelper(BaseModel):
 
 
 class Invite(BaseModel):
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="invites")
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="invites", verbose_name=_("event")
+    )
     inviter = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="event_invites_sent"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="event_invites_sent",
+        verbose_name=_("inviter"),
     )
     # Null until the person has an account: `invitee_email`/`invitee_phone` say who, and the
     # invitation is claimed when they verify that address.
@@ -247,14 +319,24 @@ class Invite(BaseModel):
         null=True,
         blank=True,
         related_name="event_invites",
+        verbose_name=_("invitee"),
     )
-    invitee_email = models.EmailField(blank=True, default="")
-    invitee_phone = models.CharField(max_length=20, blank=True, default="")
-    status = FSMField(default=sm.PENDING, choices=_choices(*sm.INVITE.states), max_length=12)
-    expires_at = models.DateTimeField()
-    responded_at = models.DateTimeField(null=True, blank=True)
+    invitee_email = models.EmailField(blank=True, default="", verbose_name=_("invitee email"))
+    invitee_phone = models.CharField(
+        max_length=20, blank=True, default="", verbose_name=_("invitee phone")
+    )
+    status = FSMField(
+        default=sm.PENDING,
+        choices=_choices(*sm.INVITE.states),
+        max_length=12,
+        verbose_name=_("status"),
+    )
+    expires_at = models.DateTimeField(verbose_name=_("expires at"))
+    responded_at = models.DateTimeField(null=True, blank=True, verbose_name=_("responded at"))
 
     class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
         ordering = ("-created_at",)
         indexes: ClassVar[list[Any]] = [
             models.Index(fields=["invitee", "-created_at"], name="invite_invitee_idx"),
@@ -318,23 +400,40 @@ class JoinRequest(BaseModel):
     `waitlisted_at` means they were let in but the event was full: they wait, in order."""
 
     event = models.ForeignKey(
-        Event, on_delete=models.CASCADE, related_name="requests", db_index=False
+        Event,
+        on_delete=models.CASCADE,
+        related_name="requests",
+        db_index=False,
+        verbose_name=_("event"),
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="event_requests",
         db_index=False,
+        verbose_name=_("user"),
     )
-    status = FSMField(default=sm.PENDING, choices=_choices(*sm.REQUEST.states), max_length=12)
-    message = models.CharField(max_length=500, blank=True, default="")
+    status = FSMField(
+        default=sm.PENDING,
+        choices=_choices(*sm.REQUEST.states),
+        max_length=12,
+        verbose_name=_("status"),
+    )
+    message = models.CharField(max_length=500, blank=True, default="", verbose_name=_("message"))
     invite = models.ForeignKey(
-        Invite, on_delete=models.SET_NULL, null=True, blank=True, related_name="requests"
+        Invite,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="requests",
+        verbose_name=_("invite"),
     )
-    waitlisted_at = models.DateTimeField(null=True, blank=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
+    waitlisted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("waitlisted at"))
+    decided_at = models.DateTimeField(null=True, blank=True, verbose_name=_("decided at"))
 
     class Meta:
+        verbose_name = _("join request")
+        verbose_name_plural = _("join requests")
         ordering = ("created_at", "id")
         indexes: ClassVar[list[Any]] = [
             models.Index(fields=["event", "status", "created_at"], name="request_event_idx"),
@@ -387,16 +486,30 @@ class Attendance(BaseModel):
     """One row per person and event: what they said, and whether they came."""
 
     event = models.ForeignKey(
-        Event, on_delete=models.CASCADE, related_name="attendances", db_index=False
+        Event,
+        on_delete=models.CASCADE,
+        related_name="attendances",
+        db_index=False,
+        verbose_name=_("event"),
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="event_attendances"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="event_attendances",
+        verbose_name=_("user"),
     )
-    status = FSMField(default=sm.MAYBE, choices=_choices(*sm.ATTENDANCE.states), max_length=12)
-    checked_in_at = models.DateTimeField(null=True, blank=True)
-    checked_out_at = models.DateTimeField(null=True, blank=True)
+    status = FSMField(
+        default=sm.MAYBE,
+        choices=_choices(*sm.ATTENDANCE.states),
+        max_length=12,
+        verbose_name=_("status"),
+    )
+    checked_in_at = models.DateTimeField(null=True, blank=True, verbose_name=_("checked in at"))
+    checked_out_at = models.DateTimeField(null=True, blank=True, verbose_name=_("checked out at"))
 
     class Meta:
+        verbose_name = _("attendance")
+        verbose_name_plural = _("attendances")
         ordering = ("created_at", "id")
         constraints: ClassVar[list[Any]] = [
             models.UniqueConstraint(fields=["event", "user"], name="attendance_once"),
@@ -438,34 +551,61 @@ class Ticket(BaseModel):
     form a person can type at the door."""
 
     event = models.ForeignKey(
-        Event, on_delete=models.CASCADE, related_name="tickets", db_index=False
+        Event,
+        on_delete=models.CASCADE,
+        related_name="tickets",
+        db_index=False,
+        verbose_name=_("event"),
     )
     holder = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="event_tickets"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="event_tickets",
+        verbose_name=_("holder"),
     )
     request = models.ForeignKey(
-        JoinRequest, on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets"
+        JoinRequest,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
+        verbose_name=_("request"),
     )
-    status = FSMField(default=sm.RESERVED, choices=_choices(*sm.TICKET.states), max_length=12)
-    code = models.CharField(max_length=8)
-    key_id = models.CharField(max_length=16)
-    issued_at = models.DateTimeField()
-    price_minor = models.BigIntegerField(default=0)
-    currency = models.CharField(max_length=3, blank=True, default="")
+    status = FSMField(
+        default=sm.RESERVED,
+        choices=_choices(*sm.TICKET.states),
+        max_length=12,
+        verbose_name=_("status"),
+    )
+    code = models.CharField(max_length=8, verbose_name=_("code"))
+    key_id = models.CharField(max_length=16, verbose_name=_("key ID"))
+    issued_at = models.DateTimeField(verbose_name=_("issued at"))
+    price_minor = models.BigIntegerField(default=0, verbose_name=_("price (minor units)"))
+    currency = models.CharField(max_length=3, blank=True, default="", verbose_name=_("currency"))
     # The payments order (tessera.payments) that pays for it; its id only, never a model.
-    order_id = models.UUIDField(null=True, blank=True)
-    checkout_url = models.URLField(max_length=1000, blank=True, default="")
-    payment_attempts = models.PositiveSmallIntegerField(default=0)
-    hold_expires_at = models.DateTimeField(null=True, blank=True)
-    confirmed_at = models.DateTimeField(null=True, blank=True)
-    inside = models.BooleanField(default=False)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    revoke_reason = models.CharField(max_length=40, blank=True, default="")
-    refund_requested_at = models.DateTimeField(null=True, blank=True)
-    refunded_minor = models.BigIntegerField(default=0)
-    emailed_at = models.DateTimeField(null=True, blank=True)
+    order_id = models.UUIDField(null=True, blank=True, verbose_name=_("order ID"))
+    checkout_url = models.URLField(
+        max_length=1000, blank=True, default="", verbose_name=_("checkout URL")
+    )
+    payment_attempts = models.PositiveSmallIntegerField(
+        default=0, verbose_name=_("payment attempts")
+    )
+    hold_expires_at = models.DateTimeField(null=True, blank=True, verbose_name=_("hold expires at"))
+    confirmed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("confirmed at"))
+    inside = models.BooleanField(default=False, verbose_name=_("inside"))
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("revoked at"))
+    revoke_reason = models.CharField(
+        max_length=40, blank=True, default="", verbose_name=_("revoke reason")
+    )
+    refund_requested_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("refund requested at")
+    )
+    refunded_minor = models.BigIntegerField(default=0, verbose_name=_("refunded (minor units)"))
+    emailed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("emailed at"))
 
     class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
         ordering = ("-created_at",)
         indexes: ClassVar[list[Any]] = [
             models.Index(fields=["holder", "-created_at"], name="ticket_holder_idx"),
@@ -525,19 +665,19 @@ class Ticket(BaseModel):
 
 
 class ScanResult(models.TextChoices):
-    OK = "ok", "OK"
-    ALREADY_CHECKED_IN = "already_checked_in", "Already checked in"
-    NOT_CHECKED_IN = "not_checked_in", "Not checked in (exit without entry)"
-    NOT_PAID = "not_paid", "Not paid"
-    WRONG_EVENT = "wrong_event", "Wrong event"
-    REVOKED = "revoked", "Revoked"
-    EXPIRED = "expired", "Expired"
-    UNKNOWN = "unknown", "Unknown"
+    OK = "ok", _("OK")
+    ALREADY_CHECKED_IN = "already_checked_in", _("Already checked in")
+    NOT_CHECKED_IN = "not_checked_in", _("Not checked in (exit without entry)")
+    NOT_PAID = "not_paid", _("Not paid")
+    WRONG_EVENT = "wrong_event", _("Wrong event")
+    REVOKED = "revoked", _("Revoked")
+    EXPIRED = "expired", _("Expired")
+    UNKNOWN = "unknown", _("Unknown")
 
 
 class Direction(models.TextChoices):
-    ENTRY = "entry", "Entry"
-    EXIT = "exit", "Exit"
+    ENTRY = "entry", _("Entry")
+    EXIT = "exit", _("Exit")
 
 
 class CheckIn(BaseModel):
@@ -545,24 +685,41 @@ class CheckIn(BaseModel):
     a retried scan (same nonce) get the same answer."""
 
     event = models.ForeignKey(
-        Event, on_delete=models.CASCADE, related_name="checkins", db_index=False
+        Event,
+        on_delete=models.CASCADE,
+        related_name="checkins",
+        db_index=False,
+        verbose_name=_("event"),
     )
     ticket = models.ForeignKey(
-        Ticket, on_delete=models.CASCADE, null=True, blank=True, related_name="checkins"
+        Ticket,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="checkins",
+        verbose_name=_("ticket"),
     )
     scanned_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("scanned by"),
     )
-    nonce = models.CharField(max_length=64)
+    nonce = models.CharField(max_length=64, verbose_name=_("nonce"))
     # SHA-256 of what was presented (the secret or the typed code): a nonce replayed with
     # something else is refused.
-    presented_hash = models.CharField(max_length=64)
-    direction = models.CharField(max_length=5, choices=Direction.choices)
-    result = models.CharField(max_length=20, choices=ScanResult.choices)
-    scanned_at = models.DateTimeField()
-    offline = models.BooleanField(default=False)
+    presented_hash = models.CharField(max_length=64, verbose_name=_("presented hash"))
+    direction = models.CharField(
+        max_length=5, choices=Direction.choices, verbose_name=_("direction")
+    )
+    result = models.CharField(max_length=20, choices=ScanResult.choices, verbose_name=_("result"))
+    scanned_at = models.DateTimeField(verbose_name=_("scanned at"))
+    offline = models.BooleanField(default=False, verbose_name=_("offline"))
 
     class Meta:
+        verbose_name = _("check-in")
+        verbose_name_plural = _("check-ins")
         ordering = ("-scanned_at", "-created_at")
         constraints: ClassVar[list[Any]] = [
             models.UniqueConstraint(fields=["event", "nonce"], name="checkin_nonce_once"),

@@ -23,8 +23,9 @@ from django.utils.translation import gettext as _
 
 from tessera.accounts.models import User
 from tessera.core.context import ClientContext
-from tessera.core.errors import CoreErrorCode, InvalidInputError, NotFoundError
+from tessera.core.errors import CoreErrorCode, InvalidCursorError, InvalidInputError, NotFoundError
 from tessera.core.money import amount_format, amount_parse, currency_check
+from tessera.core.pagination import cursor_sign, cursor_unsign
 from tessera.events import keys
 from tessera.events import statemachine as sm
 from tessera.events import tickets as codes
@@ -102,28 +103,30 @@ class EventPage:
     next_cursor: str | None
 
 
+_CURSOR_SALT = "tessera.events.discovery-cursor"
+
+
 def _cursor_decode(cursor: str) -> tuple[str, datetime, UUID]:
+    # Signed like every cursor (tessera.core.pagination): a forged or altered one is refused
+    # before its content is read.
+    value = cursor_unsign(cursor, salt=_CURSOR_SALT)
     when: datetime | None = None
     mode = ""
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
         mode, when_text, id_text = raw.split("|", 2)
         when = parse_datetime(when_text)
         last_id = UUID(id_text)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         when = None
     if when is None or timezone.is_naive(when):
-        raise InvalidInputError(
-            _("The cursor is not valid."),
-            code=CoreErrorCode.INVALID_CURSOR,
-            fields={"cursor": _("The cursor is not valid.")},
-        )
+        raise InvalidCursorError
     return mode, when, last_id
 
 
 def _cursor_encode(event: Event, mode: str) -> str:
     raw = f"{mode}|{event.starts_at.isoformat()}|{event.pk}".encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    return cursor_sign(base64.urlsafe_b64encode(raw).rstrip(b"=").decode(), salt=_CURSOR_SALT)
 
 
 # Haversine distance from a point (radians, bound) to each event's position, in SQL on both

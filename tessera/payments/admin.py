@@ -9,6 +9,8 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from tessera.core.money import amount_format
 from tessera.payments import services
@@ -47,7 +49,7 @@ class TransactionInline(admin.TabularInline):
         return False
 
 
-@admin.display(description="amount")
+@admin.display(description=_("amount"))
 def _amount(obj: Any) -> str:
     return f"{amount_format(obj.amount_minor, obj.currency)} {obj.currency}"
 
@@ -117,23 +119,36 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     readonly_fields = ("body_text",)
     actions = ("replay",)
 
-    @admin.display(description="body")
+    @admin.display(description=_("body"))
     def body_text(self, obj: WebhookDelivery) -> str:
         return format_html("<pre>{}</pre>", bytes(obj.body).decode("utf-8", "replace"))
 
     @admin.action(
-        description="Replay the selected dead-lettered deliveries",
+        description=_("Replay the selected dead-lettered deliveries"),
         permissions=["replay"],
     )
     def replay(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
         ids = list(queryset.filter(state=DeliveryState.FAILED).values_list("pk", flat=True))
         replayed = services.webhook_replay(delivery_ids=ids, actor=request.user)
         skipped = queryset.count() - replayed
-        self.message_user(request, f"{replayed} delivery(ies) sent to processing again.")
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d delivery sent to processing again.",
+                "%(count)d deliveries sent to processing again.",
+                replayed,
+            )
+            % {"count": replayed},
+        )
         if skipped:
             self.message_user(
                 request,
-                f"{skipped} were not dead letters and were left as they are.",
+                ngettext(
+                    "%(count)d was not a dead letter and was left as it is.",
+                    "%(count)d were not dead letters and were left as they are.",
+                    skipped,
+                )
+                % {"count": skipped},
                 level=messages.WARNING,
             )
 

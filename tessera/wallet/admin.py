@@ -15,6 +15,8 @@ from django.db.models import QuerySet, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from tessera.core.context import client_context
 from tessera.core.errors import ApplicationError
@@ -52,7 +54,7 @@ class LedgerAccountAdmin(ReadOnlyAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[LedgerAccount]:
         return super().get_queryset(request).annotate(entries_total=Sum("entries__amount_minor"))
 
-    @admin.display(description="balance")
+    @admin.display(description=_("balance"))
     def balance(self, obj: Any) -> str:
         # A wallet's column; a platform account's sum of entries.
         minor = obj.balance_minor if obj.balance_minor is not None else obj.entries_total or 0
@@ -93,24 +95,29 @@ class LedgerCheckAdmin(ReadOnlyAdmin):
     list_filter = ("ok",)
     date_hierarchy = "started_at"
 
-    @admin.display(description="problems")
+    @admin.display(description=_("problems"))
     def problems(self, obj: LedgerCheck) -> int:
         return len(obj.balance_mismatches) + len(obj.unbalanced_transfers)
 
 
 class AdjustmentForm(forms.Form):
-    user_email = forms.EmailField(label="User's email")
-    direction = forms.ChoiceField(choices=Direction.choices)
-    amount = forms.CharField(max_length=32, help_text='A decimal string, such as "25.00".')
-    currency = forms.ChoiceField(choices=[])
+    user_email = forms.EmailField(label=_("User's email"))
+    direction = forms.ChoiceField(label=_("Direction"), choices=Direction.choices)
+    amount = forms.CharField(
+        label=_("Amount"), max_length=32, help_text=_('A decimal string, such as "25.00".')
+    )
+    currency = forms.ChoiceField(label=_("Currency"), choices=[])
     counter_account = forms.ChoiceField(
+        label=_("Counter account"),
         choices=[
             (AccountKind.ADJUSTMENTS, AccountKind.ADJUSTMENTS.label),
             (AccountKind.FEES, AccountKind.FEES.label),
         ],
-        help_text="The platform's account on the other side of the transfer.",
+        help_text=_("The platform's account on the other side of the transfer."),
     )
-    reason = forms.CharField(widget=forms.Textarea, min_length=10, max_length=500)
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea, min_length=10, max_length=500
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -122,7 +129,7 @@ class AdjustmentForm(forms.Form):
         if email:
             user = get_user_model().objects.filter(email__iexact=email).first()
             if user is None:
-                self.add_error("user_email", "No user has this email.")
+                self.add_error("user_email", gettext("No user has this email."))
             data["user"] = user
         if data.get("amount") and data.get("currency"):
             try:
@@ -144,7 +151,7 @@ class WalletTransactionAdmin(ReadOnlyAdmin):
     exclude = ("idempotency_key",)
     change_list_template = "admin/wallet/wallettransaction_change_list.html"
 
-    @admin.display(description="amount")
+    @admin.display(description=_("amount"))
     def amount(self, obj: WalletTransaction) -> str:
         return f"{amount_format(obj.amount_minor, obj.currency)} {obj.currency}"
 
@@ -189,8 +196,13 @@ class WalletTransactionAdmin(ReadOnlyAdmin):
             else:
                 self.message_user(
                     request,
-                    f"Adjusted {data['user'].email}'s wallet: {data['direction']} "
-                    f"{amount_format(tx.amount_minor, tx.currency)} {tx.currency}.",
+                    gettext("Adjusted %(email)s's wallet: %(direction)s %(amount)s %(currency)s.")
+                    % {
+                        "email": data["user"].email,
+                        "direction": Direction(data["direction"]).label,
+                        "amount": amount_format(tx.amount_minor, tx.currency),
+                        "currency": tx.currency,
+                    },
                     level=messages.SUCCESS,
                 )
                 return HttpResponseRedirect(
@@ -198,7 +210,7 @@ class WalletTransactionAdmin(ReadOnlyAdmin):
                 )
         context = {
             **self.admin_site.each_context(request),
-            "title": "Make an adjustment",
+            "title": gettext("Make an adjustment"),
             "form": form,
             "opts": self.model._meta,
         }

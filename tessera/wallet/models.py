@@ -38,21 +38,26 @@ SYSTEM_KINDS = [kind for kind in AccountKind.values if kind != AccountKind.USER_
 
 
 class LedgerAccount(models.Model):
-    id = models.BigAutoField(primary_key=True)
-    kind = models.CharField(max_length=20, choices=AccountKind.choices)
+    id = models.BigAutoField(primary_key=True, verbose_name=_("ID"))
+    kind = models.CharField(max_length=20, choices=AccountKind.choices, verbose_name=_("kind"))
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="wallet_accounts",
+        verbose_name=_("owner"),
     )
-    currency = models.CharField(max_length=3)
+    currency = models.CharField(max_length=3, verbose_name=_("currency"))
     # Kept for user wallets only (see the module docstring).
-    balance_minor = models.BigIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    balance_minor = models.BigIntegerField(
+        null=True, blank=True, verbose_name=_("balance (minor units)")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("ledger account")
+        verbose_name_plural = _("ledger accounts")
         ordering = ("id",)
         constraints: ClassVar[list[Any]] = [
             models.CheckConstraint(
@@ -105,18 +110,23 @@ class LedgerTransfer(BaseModel):
     """One movement of money: its entries sum to zero per currency. `reference` is unique,
     so a transfer posted for the same cause twice is posted once."""
 
-    kind = models.CharField(max_length=24, choices=TransferKind.choices)
-    reference = models.CharField(max_length=200, unique=True)
-    description = models.CharField(max_length=500, blank=True, default="")
+    kind = models.CharField(max_length=24, choices=TransferKind.choices, verbose_name=_("kind"))
+    reference = models.CharField(max_length=200, unique=True, verbose_name=_("reference"))
+    description = models.CharField(
+        max_length=500, blank=True, default="", verbose_name=_("description")
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        verbose_name=_("created by"),
     )
 
     class Meta:
+        verbose_name = _("ledger transfer")
+        verbose_name_plural = _("ledger transfers")
         ordering = ("-created_at",)
         constraints: ClassVar[list[Any]] = [
             models.CheckConstraint(
@@ -129,16 +139,21 @@ class LedgerTransfer(BaseModel):
 
 
 class LedgerEntry(models.Model):
-    id = models.BigAutoField(primary_key=True)
-    transfer = models.ForeignKey(LedgerTransfer, on_delete=models.PROTECT, related_name="entries")
-    account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="entries")
-    amount_minor = models.BigIntegerField()
-    currency = models.CharField(max_length=3)
-    created_at = models.DateTimeField(auto_now_add=True)
+    id = models.BigAutoField(primary_key=True, verbose_name=_("ID"))
+    transfer = models.ForeignKey(
+        LedgerTransfer, on_delete=models.PROTECT, related_name="entries", verbose_name=_("transfer")
+    )
+    account = models.ForeignKey(
+        LedgerAccount, on_delete=models.PROTECT, related_name="entries", verbose_name=_("account")
+    )
+    amount_minor = models.BigIntegerField(verbose_name=_("amount (minor units)"))
+    currency = models.CharField(max_length=3, verbose_name=_("currency"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
         ordering = ("id",)
-        verbose_name_plural = "ledger entries"
         constraints: ClassVar[list[Any]] = [
             models.CheckConstraint(
                 condition=~Q(amount_minor=0), name="wallet_entry_amount_not_zero"
@@ -189,42 +204,69 @@ class WalletTransaction(BaseModel):
     deposit or an adjustment by staff."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="wallet_transactions"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="wallet_transactions",
+        verbose_name=_("user"),
     )
-    kind = models.CharField(max_length=12, choices=TransactionKind.choices)
-    direction = models.CharField(max_length=6, choices=Direction.choices)
+    kind = models.CharField(max_length=12, choices=TransactionKind.choices, verbose_name=_("kind"))
+    direction = models.CharField(
+        max_length=6, choices=Direction.choices, verbose_name=_("direction")
+    )
     status = FSMField(
-        default=TransactionStatus.PENDING, choices=TransactionStatus.choices, max_length=12
+        default=TransactionStatus.PENDING,
+        choices=TransactionStatus.choices,
+        max_length=12,
+        verbose_name=_("status"),
     )
-    amount_minor = models.BigIntegerField()
-    currency = models.CharField(max_length=3)
-    idempotency_key = models.CharField(max_length=255)
-    description = models.CharField(max_length=500, blank=True, default="")
+    amount_minor = models.BigIntegerField(verbose_name=_("amount (minor units)"))
+    currency = models.CharField(max_length=3, verbose_name=_("currency"))
+    idempotency_key = models.CharField(max_length=255, verbose_name=_("idempotency key"))
+    description = models.CharField(
+        max_length=500, blank=True, default="", verbose_name=_("description")
+    )
     payment_order = models.ForeignKey(
         "payments.PaymentOrder",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        verbose_name=_("payment order"),
     )
     payout = models.ForeignKey(
-        "payments.Payout", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "payments.Payout",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("payout"),
     )
-    checkout_url = models.URLField(max_length=500, blank=True, default="")
-    expires_at = models.DateTimeField(null=True, blank=True)
-    bank_details_masked = models.JSONField(null=True, blank=True)
-    failure_reason = models.CharField(max_length=200, blank=True, default="")
-    completed_at = models.DateTimeField(null=True, blank=True)
-    notified_status = models.CharField(max_length=12, blank=True, default="")
+    checkout_url = models.URLField(
+        max_length=500, blank=True, default="", verbose_name=_("checkout URL")
+    )
+    expires_at = models.DateTimeField(null=True, blank=True, verbose_name=_("expires at"))
+    bank_details_masked = models.JSONField(
+        null=True, blank=True, verbose_name=_("bank details masked")
+    )
+    failure_reason = models.CharField(
+        max_length=200, blank=True, default="", verbose_name=_("failure reason")
+    )
+    completed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("completed at"))
+    notified_status = models.CharField(
+        max_length=12, blank=True, default="", verbose_name=_("notified status")
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        verbose_name=_("created by"),
     )
 
     class Meta:
+        verbose_name = _("wallet transaction")
+        verbose_name_plural = _("wallet transactions")
         ordering = ("-created_at",)
         permissions = (("make_adjustment", "Can make manual ledger adjustments"),)
         constraints: ClassVar[list[Any]] = [
@@ -302,17 +344,23 @@ class WalletTransaction(BaseModel):
 class LedgerCheck(models.Model):
     """One run of the nightly ledger check, kept for the admin (and read by /metrics)."""
 
-    id = models.BigAutoField(primary_key=True)
-    started_at = models.DateTimeField()
-    finished_at = models.DateTimeField()
-    ok = models.BooleanField()
-    wallets_checked = models.PositiveIntegerField(default=0)
-    entries_checked = models.PositiveBigIntegerField(default=0)
-    balance_mismatches = models.JSONField(default=list, blank=True)
-    currency_sums = models.JSONField(default=dict, blank=True)
-    unbalanced_transfers = models.JSONField(default=list, blank=True)
+    id = models.BigAutoField(primary_key=True, verbose_name=_("ID"))
+    started_at = models.DateTimeField(verbose_name=_("started at"))
+    finished_at = models.DateTimeField(verbose_name=_("finished at"))
+    ok = models.BooleanField(verbose_name=_("passed"))
+    wallets_checked = models.PositiveIntegerField(default=0, verbose_name=_("wallets checked"))
+    entries_checked = models.PositiveBigIntegerField(default=0, verbose_name=_("entries checked"))
+    balance_mismatches = models.JSONField(
+        default=list, blank=True, verbose_name=_("balance mismatches")
+    )
+    currency_sums = models.JSONField(default=dict, blank=True, verbose_name=_("currency sums"))
+    unbalanced_transfers = models.JSONField(
+        default=list, blank=True, verbose_name=_("unbalanced transfers")
+    )
 
     class Meta:
+        verbose_name = _("ledger check")
+        verbose_name_plural = _("ledger checks")
         ordering = ("-started_at",)
         get_latest_by = "started_at"
 

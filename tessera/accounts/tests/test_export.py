@@ -128,6 +128,6 @@ def test_an_apps_section_may_not_take_a_reserved_or_taken_name() -> None:
 
 def test_a_registered_section_appears_in_the_export(user: User, monkeypatch: Any) -> None:
     monkeypatch.setattr(exports, "_contributors", dict(exports._contributors))
-    exports.export_contributor_register("wallet", lambda *, user: {"balance": "0.00"})
+    exports.export_contributor_register("example", lambda *, user: {"balance": "0.00"})
 
-    assert account_export_data(user=user)["wallet"] == {"balance": "0.00"}
+    assert account_export_data(user=user)["example"] == {"balance": "0.00"}

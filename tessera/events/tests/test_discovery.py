@@ -3,6 +3,8 @@ and (the same tests) on PostgreSQL with its full text and trigram indexes."""
 
 from __future__ import annotations
 
+import base64
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -10,6 +12,7 @@ import pytest
 from django.utils import timezone
 
 from tessera.accounts.models import EventInterest
+from tessera.core.pagination import cursor_sign
 from tessera.events import statemachine as sm
 from tessera.events.models import Event, Venue
 from tessera.events.tests.conftest import make_user
@@ -128,3 +131,33 @@ def test_cursor_pages_walk_every_event_once(world: dict[str, Any], guest_api: An
     bad = guest_api.get("/api/events?cursor=bm90LWEtY3Vyc29y")
     assert bad.status_code == 422
     assert "cursor" in bad.json()["error"]["fields"]
+
+
+def test_a_forged_or_altered_cursor_is_refused_and_shows_nothing(
+    world: dict[str, Any], guest_api: Any
+) -> None:
+    first = guest_api.get("/api/events?pageSize=1").json()["data"]
+    value, signature = first["nextCursor"].rsplit(".", 1)
+    # A position chosen by the client, in the cursor's own format: before every event.
+    chosen = base64.urlsafe_b64encode(
+        f"|{(timezone.now() - timedelta(days=365)).isoformat()}|{uuid.UUID(int=0)}".encode()
+    )
+    chosen_text = chosen.rstrip(b"=").decode()
+    capsule_cursor = cursor_sign(value, salt="tessera.capsules.box-cursor")
+    forged = [
+        chosen_text,  # unsigned, as cursors were
+        f"{chosen_text}.{signature}",  # another position under a real signature
+        f"{value}.{signature[:-1]}{'A' if signature[-1] != 'A' else 'B'}",  # signature altered
+        capsule_cursor,  # signed for another list
+        "bm90LWEtY3Vyc29y",
+    ]
+
+    for cursor in forged:
+        reply = guest_api.get(f"/api/events?pageSize=1&cursor={cursor}")
+        assert reply.status_code == 422, (cursor, reply.content)
+        body = reply.json()
+        assert body["error"]["code"] == "invalid_cursor"
+        assert "cursor" in body["error"]["fields"]
+        assert "data" not in body or body["data"] is None
+    # The cursor as handed out still works.
+    assert guest_api.get(f"/api/events?pageSize=1&cursor={first['nextCursor']}").status_code == 200

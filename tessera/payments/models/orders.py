@@ -66,27 +66,51 @@ class PaymentOrder(BaseModel):
     arrived), nothing leaves `paid` except a refund."""
 
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payment_orders"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="payment_orders",
+        verbose_name=_("owner"),
     )
-    purpose = models.CharField(max_length=60, validators=[purpose_validator])
-    reference = models.CharField(max_length=100)
-    idempotency_key = models.CharField(max_length=255)
-    amount_minor = models.BigIntegerField()
-    currency = models.CharField(max_length=3)
-    description = models.CharField(max_length=200, blank=True, default="")
-    status = FSMField(default=OrderStatus.CREATED, choices=OrderStatus.choices, max_length=20)
-    provider = models.CharField(max_length=20)
-    provider_purchase_id = models.CharField(max_length=100, null=True, blank=True)
-    checkout_url = models.URLField(max_length=500, blank=True, default="")
-    success_url = models.URLField(max_length=500, blank=True, default="")
-    failure_url = models.URLField(max_length=500, blank=True, default="")
-    refunded_minor = models.BigIntegerField(default=0)
-    expires_at = models.DateTimeField()
-    paid_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
-    failure_reason = models.CharField(max_length=200, blank=True, default="")
+    purpose = models.CharField(
+        max_length=60, validators=[purpose_validator], verbose_name=_("purpose")
+    )
+    reference = models.CharField(max_length=100, verbose_name=_("reference"))
+    idempotency_key = models.CharField(max_length=255, verbose_name=_("idempotency key"))
+    amount_minor = models.BigIntegerField(verbose_name=_("amount (minor units)"))
+    currency = models.CharField(max_length=3, verbose_name=_("currency"))
+    description = models.CharField(
+        max_length=200, blank=True, default="", verbose_name=_("description")
+    )
+    status = FSMField(
+        default=OrderStatus.CREATED,
+        choices=OrderStatus.choices,
+        max_length=20,
+        verbose_name=_("status"),
+    )
+    provider = models.CharField(max_length=20, verbose_name=_("provider"))
+    provider_purchase_id = models.CharField(
+        max_length=100, null=True, blank=True, verbose_name=_("provider purchase ID")
+    )
+    checkout_url = models.URLField(
+        max_length=500, blank=True, default="", verbose_name=_("checkout URL")
+    )
+    success_url = models.URLField(
+        max_length=500, blank=True, default="", verbose_name=_("success URL")
+    )
+    failure_url = models.URLField(
+        max_length=500, blank=True, default="", verbose_name=_("failure URL")
+    )
+    refunded_minor = models.BigIntegerField(default=0, verbose_name=_("refunded (minor units)"))
+    expires_at = models.DateTimeField(verbose_name=_("expires at"))
+    paid_at = models.DateTimeField(null=True, blank=True, verbose_name=_("paid at"))
+    closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("closed at"))
+    failure_reason = models.CharField(
+        max_length=200, blank=True, default="", verbose_name=_("failure reason")
+    )
 
     class Meta:
+        verbose_name = _("payment order")
+        verbose_name_plural = _("payment orders")
         ordering = ("-created_at",)
         constraints: ClassVar[list[Any]] = [
             models.UniqueConstraint(
@@ -157,25 +181,43 @@ class Payout(BaseModel):
     reference); the bank details are kept encrypted, and masked for display."""
 
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payouts"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="payouts",
+        verbose_name=_("owner"),
     )
-    purpose = models.CharField(max_length=60, validators=[purpose_validator])
-    reference = models.CharField(max_length=100)
-    idempotency_key = models.CharField(max_length=255)
-    amount_minor = models.BigIntegerField()
-    currency = models.CharField(max_length=3)
-    description = models.CharField(max_length=200, blank=True, default="")
-    status = FSMField(default=PayoutStatus.CREATED, choices=PayoutStatus.choices, max_length=20)
-    provider = models.CharField(max_length=20)
-    provider_payout_id = models.CharField(max_length=100, null=True, blank=True)
-    bank_details_encrypted = models.TextField()
-    bank_details_masked = models.JSONField(default=dict)
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
-    failed_at = models.DateTimeField(null=True, blank=True)
-    failure_reason = models.CharField(max_length=200, blank=True, default="")
+    purpose = models.CharField(
+        max_length=60, validators=[purpose_validator], verbose_name=_("purpose")
+    )
+    reference = models.CharField(max_length=100, verbose_name=_("reference"))
+    idempotency_key = models.CharField(max_length=255, verbose_name=_("idempotency key"))
+    amount_minor = models.BigIntegerField(verbose_name=_("amount (minor units)"))
+    currency = models.CharField(max_length=3, verbose_name=_("currency"))
+    description = models.CharField(
+        max_length=200, blank=True, default="", verbose_name=_("description")
+    )
+    status = FSMField(
+        default=PayoutStatus.CREATED,
+        choices=PayoutStatus.choices,
+        max_length=20,
+        verbose_name=_("status"),
+    )
+    provider = models.CharField(max_length=20, verbose_name=_("provider"))
+    provider_payout_id = models.CharField(
+        max_length=100, null=True, blank=True, verbose_name=_("provider payout ID")
+    )
+    bank_details_encrypted = models.TextField(verbose_name=_("bank details encrypted"))
+    bank_details_masked = models.JSONField(default=dict, verbose_name=_("bank details masked"))
+    submitted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("submitted at"))
+    completed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("completed at"))
+    failed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("failed at"))
+    failure_reason = models.CharField(
+        max_length=200, blank=True, default="", verbose_name=_("failure reason")
+    )
 
     class Meta:
+        verbose_name = _("payout")
+        verbose_name_plural = _("payouts")
         ordering = ("-created_at",)
         constraints: ClassVar[list[Any]] = [
             models.UniqueConstraint(
@@ -229,29 +271,45 @@ class PaymentTransaction(BaseModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="transactions",
+        verbose_name=_("order"),
     )
     payout = models.ForeignKey(
-        Payout, null=True, blank=True, on_delete=models.PROTECT, related_name="transactions"
+        Payout,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="transactions",
+        verbose_name=_("payout"),
     )
-    kind = models.CharField(max_length=20, choices=TransactionKind.choices)
+    kind = models.CharField(max_length=20, choices=TransactionKind.choices, verbose_name=_("kind"))
     status = models.CharField(
-        max_length=20, choices=TransactionStatus.choices, default=TransactionStatus.PENDING
+        max_length=20,
+        choices=TransactionStatus.choices,
+        default=TransactionStatus.PENDING,
+        verbose_name=_("status"),
     )
-    amount_minor = models.BigIntegerField()
-    currency = models.CharField(max_length=3)
-    provider = models.CharField(max_length=20)
-    provider_reference = models.CharField(max_length=100, blank=True, default="")
-    idempotency_key = models.CharField(max_length=255, blank=True, default="")
-    reason = models.CharField(max_length=200, blank=True, default="")
+    amount_minor = models.BigIntegerField(verbose_name=_("amount (minor units)"))
+    currency = models.CharField(max_length=3, verbose_name=_("currency"))
+    provider = models.CharField(max_length=20, verbose_name=_("provider"))
+    provider_reference = models.CharField(
+        max_length=100, blank=True, default="", verbose_name=_("provider reference")
+    )
+    idempotency_key = models.CharField(
+        max_length=255, blank=True, default="", verbose_name=_("idempotency key")
+    )
+    reason = models.CharField(max_length=200, blank=True, default="", verbose_name=_("reason"))
     delivery = models.ForeignKey(
         "payments.WebhookDelivery",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="transactions",
+        verbose_name=_("delivery"),
     )
 
     class Meta:
+        verbose_name = _("payment transaction")
+        verbose_name_plural = _("payment transactions")
         ordering = ("-created_at",)
         constraints: ClassVar[list[Any]] = [
             models.CheckConstraint(

@@ -37,27 +37,37 @@ class WebhookDelivery(BaseModel):
     body) a `duplicate` row pointing at the first, acknowledged and never processed.
     """
 
-    provider = models.CharField(max_length=20)
-    body = models.BinaryField()
-    body_sha256 = models.CharField(max_length=64)
-    headers = models.JSONField(default=dict)
-    signature_verdict = models.CharField(max_length=12, choices=SignatureVerdict.choices)
-    state = models.CharField(max_length=12, choices=DeliveryState.choices)
-    accepted = models.BooleanField(default=False)
-    event_id = models.CharField(max_length=200, blank=True, default="")
-    event_type = models.CharField(max_length=100, blank=True, default="")
-    duplicate_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
+    provider = models.CharField(max_length=20, verbose_name=_("provider"))
+    body = models.BinaryField(verbose_name=_("body"))
+    body_sha256 = models.CharField(max_length=64, verbose_name=_("body SHA-256"))
+    headers = models.JSONField(default=dict, verbose_name=_("headers"))
+    signature_verdict = models.CharField(
+        max_length=12, choices=SignatureVerdict.choices, verbose_name=_("signature verdict")
     )
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.CharField(max_length=300, blank=True, default="")
-    last_error = models.TextField(blank=True, default="")
+    state = models.CharField(max_length=12, choices=DeliveryState.choices, verbose_name=_("state"))
+    accepted = models.BooleanField(default=False, verbose_name=_("accepted"))
+    event_id = models.CharField(max_length=200, blank=True, default="", verbose_name=_("event ID"))
+    event_type = models.CharField(
+        max_length=100, blank=True, default="", verbose_name=_("event type")
+    )
+    duplicate_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="duplicates",
+        verbose_name=_("duplicate of"),
+    )
+    attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
+    next_attempt_at = models.DateTimeField(null=True, blank=True, verbose_name=_("next attempt at"))
+    processed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("processed at"))
+    outcome = models.CharField(max_length=300, blank=True, default="", verbose_name=_("outcome"))
+    last_error = models.TextField(blank=True, default="", verbose_name=_("last error"))
 
     class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
         ordering = ("-created_at",)
-        verbose_name_plural = "webhook deliveries"
         permissions = (("replay_webhookdelivery", "Can replay dead-lettered webhook deliveries"),)
         constraints: ClassVar[list[Any]] = [
             models.UniqueConstraint(
