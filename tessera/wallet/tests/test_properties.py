@@ -59,6 +59,9 @@ class WalletMachine(RuleBasedStateMachine):
         self.open: list[WalletTransaction] = []  # deposits waiting to be paid
         self.failed: list[WalletTransaction] = []
         self.owed = 0  # what the wallet must hold
+        # Earlier examples' rows stay committed: every precondition looks at this example's
+        # own rows only, or hypothesis sees a rule enabled on one run and not on its replay.
+        self.started = timezone.now()
 
     @rule(amount=amounts)
     def deposit(self, amount: int) -> None:
@@ -91,19 +94,26 @@ class WalletMachine(RuleBasedStateMachine):
         _receive(body, sandbox_sign(body))
         self.owed += tx.amount_minor
 
-    @precondition(lambda self: SandboxWebhook.objects.exists())
+    def _webhooks(self) -> Any:
+        return SandboxWebhook.objects.filter(created_at__gte=self.started)
+
+    def _completed_deposits(self) -> Any:
+        return WalletTransaction.objects.filter(user=self.user, kind="deposit", status="completed")
+
+    def _pending_payouts(self) -> Any:
+        return SandboxPayout.objects.filter(status="pending", created_at__gte=self.started)
+
+    @precondition(lambda self: self._webhooks().exists())
     @rule(data=st.data())
     def replay_a_webhook(self, data: Any) -> None:
-        webhooks = list(SandboxWebhook.objects.order_by("created_at"))
+        webhooks = list(self._webhooks().order_by("created_at", "id"))
         webhook = webhooks[data.draw(st.integers(0, len(webhooks) - 1))]
         _receive(bytes(webhook.body), webhook.signature)
 
-    @precondition(
-        lambda self: WalletTransaction.objects.filter(kind="deposit", status="completed").exists()
-    )
+    @precondition(lambda self: self._completed_deposits().exists())
     @rule()
     def late_failure_after_paid(self) -> None:
-        tx = WalletTransaction.objects.filter(kind="deposit", status="completed").first()
+        tx = self._completed_deposits().order_by("created_at", "id").first()
         assert tx is not None
         body = purchase_body(
             purchase_id=self._purchase(tx),
@@ -131,7 +141,7 @@ class WalletMachine(RuleBasedStateMachine):
             return
         self.owed -= amount
 
-    @precondition(lambda self: SandboxPayout.objects.filter(status="pending").exists())
+    @precondition(lambda self: self._pending_payouts().exists())
     @rule()
     def settle_payouts(self) -> None:
         failing = sum(
@@ -142,7 +152,7 @@ class WalletMachine(RuleBasedStateMachine):
                 payout__bank_details_masked__account_number__endswith="0000",
             ).values_list("amount_minor", flat=True)
         )
-        SandboxPayout.objects.filter(status="pending").update(settle_at=timezone.now())
+        self._pending_payouts().update(settle_at=timezone.now())
         payments.payments_sweep()
         self.owed += failing  # failed payouts give the money back
 

@@ -43,8 +43,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--wait",
             type=float,
-            default=5.0,
-            help="seconds to wait for a message to arrive (default 5)",
+            default=30.0,
+            help="seconds to wait for a message to arrive (default 30; a worker sends some)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
