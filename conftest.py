@@ -135,6 +135,7 @@ def _clear_cache() -> None:
     from django.core.cache import cache
 
     from tessera.core import ratelimit
+    from tessera.core.outages import outages_forget
 
     cache.clear()
     # Content type ids are cached per process; a transactional test elsewhere on this worker
@@ -142,3 +143,6 @@ def _clear_cache() -> None:
     ContentType.objects.clear_cache()
     # The default limit keeps per-process counts beside the cache; start each test clean.
     ratelimit.default_limiter.cache_clear()
+    # Outages are told once per interval per process: one test's dead cache must not silence
+    # the report another test looks for.
+    outages_forget()

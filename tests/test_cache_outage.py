@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,7 +18,7 @@ from django.db import DatabaseError
 from structlog.testing import capture_logs
 
 from tessera.content import demo, selectors, services
-from tessera.core.outages import outage_report, outages_forget
+from tessera.core.outages import outage_report
 from tests.fixtures import ApiClient
 
 URL = "/api/website-data/"
@@ -31,13 +30,6 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])  # closed again when the block ends
-
-
-@pytest.fixture(autouse=True)
-def _fresh_outages() -> Iterator[None]:
-    outages_forget()
-    yield
-    outages_forget()
 
 
 @pytest.fixture
