@@ -25,7 +25,6 @@ from prometheus_client import (
     REGISTRY,
     CollectorRegistry,
     Counter,
-    Gauge,
     Histogram,
     generate_latest,
     start_http_server,
@@ -83,8 +82,9 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
 
 
 # --- What an operator watches (docs/operations/alerts.md) ------------------------------------
-# Defined here, in core, so every app (and the wallet and events apps to come) records with the
-# same names; Prometheus rules in deploy/prometheus/alerts.yaml use them.
+# The platform's own; each product app defines and records its metrics in its `metrics.py`
+# (payments: webhook intake and lag; wallet: the ledger check). deploy/prometheus/alerts.yaml
+# and the Grafana dashboard use these names, checked by scripts/deploy_checks.py.
 
 TASKS = Counter(
     "tessera_celery_tasks",
@@ -97,49 +97,6 @@ TASK_DURATION = Histogram(
     ["task"],
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
 )
-WEBHOOKS_RECEIVED = Counter(
-    "tessera_webhooks_received",
-    "Gateway webhooks received, by provider and outcome (accepted, duplicate, bad_signature, "
-    "invalid).",
-    ["provider", "outcome"],
-)
-WEBHOOK_PROCESSING_LAG = Histogram(
-    "tessera_webhook_processing_lag_seconds",
-    "From a webhook's receipt to the end of its processing.",
-    ["provider"],
-    buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600),
-)
-LEDGER_CHECKS = Counter(
-    "tessera_ledger_checks",
-    "Ledger checks (reconciliation, balance invariants) by result: ok, mismatch, error.",
-    ["check", "result"],
-)
-LEDGER_LAST_CHECK = Gauge(
-    "tessera_ledger_last_check_timestamp_seconds",
-    "When each ledger check last finished, as a Unix time.",
-    ["check"],
-)
-LEDGER_DISCREPANCIES = Gauge(
-    "tessera_ledger_discrepancies",
-    "Records the last ledger check found out of step (0 when the books agree).",
-    ["check"],
-)
-
-
-def record_webhook_received(*, provider: str, outcome: str) -> None:
-    WEBHOOKS_RECEIVED.labels(provider, outcome).inc()
-
-
-def record_webhook_processed(*, provider: str, received_at: float, processed_at: float) -> None:
-    WEBHOOK_PROCESSING_LAG.labels(provider).observe(max(0.0, processed_at - received_at))
-
-
-def record_ledger_check(*, check: str, result: str, discrepancies: int, at: float) -> None:
-    LEDGER_CHECKS.labels(check, result).inc()
-    LEDGER_LAST_CHECK.labels(check).set(at)
-    LEDGER_DISCREPANCIES.labels(check).set(discrepancies)
-
-
 # --- Gauges read at scrape time, registered by the apps that own the data -------------------
 
 

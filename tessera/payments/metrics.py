@@ -83,7 +83,10 @@ class BacklogCollector(Collector):
         yield oldest
 
     def describe(self) -> Iterator[Any]:
-        return iter(())
+        # The names without values, so the registry (and the alert rules' check) knows them
+        # without a database query.
+        yield GaugeMetricFamily("tessera_payments_webhooks_backlog", "", labels=["state"])
+        yield GaugeMetricFamily("tessera_payments_webhook_oldest_waiting_seconds", "")
 
 
 _collector = BacklogCollector()

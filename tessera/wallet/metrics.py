@@ -61,7 +61,11 @@ class LedgerCheckCollector(Collector):
         yield last_run
 
     def describe(self) -> Iterator[Any]:
-        return iter(())
+        # The names without values, so the registry (and the alert rules' check) knows them
+        # without a database query.
+        yield GaugeMetricFamily("tessera_wallet_ledger_check_ok", "")
+        yield GaugeMetricFamily("tessera_wallet_ledger_check_mismatches", "", labels=["kind"])
+        yield GaugeMetricFamily("tessera_wallet_ledger_check_last_run_timestamp_seconds", "")
 
 
 REGISTRY.register(LedgerCheckCollector())
