@@ -105,6 +105,44 @@ def test_replay_needs_the_permission_and_is_audited(
     )
 
 
+def test_the_replay_command_lists_then_replays_dead_letters_only(
+    dead_letter: WebhookDelivery,
+    handler: RecordingHandler,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    listed = StringIO()
+    call_command("webhooks_replay", "--dry-run", stdout=listed)
+    assert str(dead_letter.pk) in listed.getvalue()
+    assert "1 delivery(ies) listed" in listed.getvalue()
+    dead_letter.refresh_from_db()
+    assert dead_letter.state == DeliveryState.FAILED  # a dry run changes nothing
+
+    other_provider = StringIO()
+    call_command("webhooks_replay", "--provider", "revio", stdout=other_provider)
+    assert "0 delivery(ies) sent" in other_provider.getvalue()
+
+    out = StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("webhooks_replay", "--since", "2000-01-01", stdout=out)
+    assert "1 delivery(ies) sent to processing again" in out.getvalue()
+    dead_letter.refresh_from_db()
+    assert dead_letter.state == DeliveryState.PROCESSED
+    assert PaymentOrder.objects.get().status == "paid"
+    assert handler.names() == ["paid"]
+    assert AuditLog.objects.filter(action="payments.webhook.replayed").count() == 1
+
+    again = StringIO()
+    call_command("webhooks_replay", stdout=again)  # nothing is dead any more
+    assert "0 delivery(ies) sent" in again.getvalue()
+    with pytest.raises(CommandError, match="not a date"):
+        call_command("webhooks_replay", "--since", "yesterday")
+
+
 def test_metrics_count_verdicts_and_show_the_backlog(
     api: Any, dead_letter: WebhookDelivery, client: Any
 ) -> None:
