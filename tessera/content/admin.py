@@ -30,6 +30,7 @@ from tessera.content.models import (
     Partner,
     SeoEntry,
 )
+from tessera.core.outages import CACHE_CONNECTION_ERRORS, outage_report
 from tessera.files.admin_mixins import StoreImagesAdminMixin
 from tessera.files.fields import StoredFileField
 from tessera.files.models import StoredFile
@@ -153,8 +154,8 @@ def _image_formfield(db_field: Any) -> ContentImageField:
 def refresh_cache(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Any]) -> None:
     try:
         result = services.document_rebuild()
-    except Exception:  # noqa: BLE001 - any cache failure is reported to the editor
-        services.logger.exception("content.admin_refresh_failed")
+    except CACHE_CONNECTION_ERRORS as exc:  # a database or code error stays a server error
+        outage_report("cache", exc, event="content.cache_unavailable")
         modeladmin.message_user(
             request,
             _("The cache is unreachable; the site is served from the database."),

@@ -96,6 +96,40 @@ def test_refresh_cache_action(admin_client: Any, site: int) -> None:
     assert cache.get(services.doc_key("all")) is not None
 
 
+def test_refresh_cache_action_with_the_cache_down_tells_the_editor(
+    admin_client: Any, site: int, settings: Any
+) -> None:
+    hero = Hero.objects.first()
+    assert hero is not None
+    settings.RATE_LIMIT_ENABLED = False
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "tessera.core.cache.PooledRedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2},
+        }
+    }
+
+    response = _action(admin_client, "hero", "refresh_cache", [hero.pk])
+
+    assert "The cache is unreachable" in response.content.decode()
+
+
+def test_refresh_cache_action_does_not_call_a_code_error_an_outage(
+    admin_client: Any, site: int, monkeypatch: Any
+) -> None:
+    hero = Hero.objects.first()
+    assert hero is not None
+
+    def broken() -> None:
+        raise ZeroDivisionError("a bug, not an outage")
+
+    monkeypatch.setattr(services, "document_rebuild", broken)
+    admin_client.raise_request_exception = True
+    with pytest.raises(ZeroDivisionError):
+        _action(admin_client, "hero", "refresh_cache", [hero.pk])
+
+
 def test_history_revert(admin_client: Any, site: int) -> None:
     hero: Any = Hero.objects.get(title_en="Building skills for a changing world")
     hero.title_en = "Changed"
