@@ -22,6 +22,8 @@ from tessera.events.models import (
 class VenueAdmin(admin.ModelAdmin):
     list_display = ("name", "owner", "address", "latitude", "longitude", "capacity")
     search_fields = ("name", "address", "owner__email")
+    list_filter = (("capacity", admin.EmptyFieldListFilter), "created_at")
+    date_hierarchy = "created_at"
     raw_id_fields = ("owner",)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from tessera.accounts.models import User
 from tessera.accounts.selectors import user_get, user_get_by_email, user_get_by_verified_phone
 from tessera.capsules.errors import ReceiverInvalidError
 from tessera.capsules.models import Recipient
@@ -22,12 +23,12 @@ from tessera.core.errors import InvalidInputError, NotFoundError
 
 @dataclass(frozen=True)
 class Receiver:
-    user: Any
+    user: User | None
     email: str
     phone: str
 
 
-def _account_for(*, email: str, phone: str) -> Any:
+def _account_for(*, email: str, phone: str) -> User | None:
     found = user_get_by_email(email=email) if email else None
     if found is None and phone:
         found = user_get_by_verified_phone(phone_number=phone)
