@@ -53,6 +53,79 @@ def test_every_creating_post_declares_the_idempotency_key(schema: dict[str, Any]
     assert missing == [], "add @idempotent below the route decorator"
 
 
+# Every POST without `Idempotency-Key`, and why a retry is already safe. A new POST that is in
+# neither this list nor the creating ones above fails the test below: declare the key
+# (@idempotent) or add it here with its reason.
+KEYLESS_POSTS = {
+    # Accounts are keyed by the address or number itself: a repeat finds the same account and
+    # answers the same (tests: accounts/test_password.py, test_phone.py, test_concurrency.py).
+    "/api/auth/register": "account keyed by its email",
+    "/api/auth/signup": "sends a code; the account is made by verify-otp, keyed by the number",
+    "/api/auth/verify-otp": "single-use code; the account is keyed by the number",
+    "/api/auth/oauth/{provider}/callback": "account keyed by the provider's subject",
+    "/api/auth/oauth/{provider}/token": "account keyed by the provider's subject",
+    # Sign-in and token moves: a retry signs in again or is refused as reused, creating nothing
+    # a client would see twice.
+    "/api/auth/login": "sign-in",
+    "/api/auth/verify-login": "sign-in with a single-use code",
+    "/api/auth/refresh": "rotation with reuse detection",
+    "/api/auth/logout": "ends a session",
+    "/api/auth/logout-all": "ends sessions",
+    # Messages sent under per-address rate limits; a repeat sends a fresh code or link.
+    "/api/auth/verify-email/resend": "message",
+    "/api/auth/password/forgot": "message",
+    "/api/auth/me/delete/code": "message",
+    "/api/auth/me/email": "message to the new address",
+    "/api/auth/me/phone": "message to the new number",
+    # Single-use codes and tokens: the second use is refused, the first one's effect stands.
+    "/api/auth/verify-email": "single-use code",
+    "/api/auth/password/reset": "single-use token",
+    "/api/auth/password/change": "sets a value",
+    "/api/auth/me/email/confirm": "single-use code",
+    "/api/auth/me/phone/confirm": "single-use code",
+    "/api/auth/complete-profile": "sets values",
+    # State moves: the state machine refuses or repeats a move already made.
+    "/api/notifications/read-all": "state move",
+    "/api/notifications/{notification_id}/read": "state move",
+    "/api/files/{file_id}/complete": "state move",
+    "/api/capsules/{capsule_id}/seal": "state move",
+    "/api/capsules/{capsule_id}/open": "state move",
+    "/api/capsules/{capsule_id}/reply": "one reply per capsule",
+    "/api/events/requests/{request_id}/cancel": "state move",
+    "/api/events/invites/{invite_id}/accept": "state move",
+    "/api/events/invites/{invite_id}/decline": "state move",
+    "/api/events/{event_id}/publish": "state move",
+    "/api/events/{event_id}/postpone": "state move",
+    "/api/events/{event_id}/cancel": "state move",
+    "/api/events/{event_id}/requests/decide": "state moves, per-id results",
+    "/api/events/{event_id}/requests/{request_id}/accept": "state move",
+    "/api/events/{event_id}/requests/{request_id}/decline": "state move",
+    # Door scans carry their own key: the client's nonce (a retried scan answers the same).
+    "/api/events/{event_id}/checkins": "idempotent by the scan's nonce",
+    "/api/events/{event_id}/checkins/batch": "idempotent by each scan's nonce",
+    # Staff rebuild of the cached document: the same result however often.
+    "/api/update-redis/": "rebuild",
+}
+
+
+def test_every_post_without_the_key_is_one_whose_retry_is_safe(schema: dict[str, Any]) -> None:
+    keyless = {
+        path
+        for method, path, operation in _operations(schema)
+        if method == "post"
+        and not any(
+            parameter["in"] == "header" and parameter["name"] == "Idempotency-Key"
+            for parameter in operation.get("parameters", [])
+        )
+    }
+
+    assert sorted(keyless - KEYLESS_POSTS.keys()) == [], (
+        "a POST without Idempotency-Key: declare it (@idempotent) or say in KEYLESS_POSTS "
+        "why a retry is safe"
+    )
+    assert sorted(KEYLESS_POSTS.keys() - keyless) == [], "remove what no longer applies"
+
+
 def _open_objects(node: Any, components: dict[str, Any], seen: set[str], where: str) -> list[str]:
     if isinstance(node, list):
         return [found for item in node for found in _open_objects(item, components, seen, where)]
