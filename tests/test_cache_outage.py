@@ -15,6 +15,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import DatabaseError
+from django.utils import timezone
 from structlog.testing import capture_logs
 
 from tessera.content import demo, selectors, services
@@ -217,3 +218,76 @@ def staff_api(db: Any) -> ApiClient:
         email="editor@example.com", password="correct horse battery", name="Ed", is_staff=True
     )
     return ApiClient(token=access_token_issue(user=staff))
+
+
+def _signed_in(user: Any) -> ApiClient:
+    """A token with a session, as a sign-in gives (the auth cache keeps sessions)."""
+    reply = ApiClient().post(
+        "/api/auth/login", {"email": user.email, "password": "correct horse battery"}
+    )
+    assert reply.status_code == 200, reply.content
+    return ApiClient(token=reply.json()["data"]["accessToken"])
+
+
+def _cache_dies(settings: Any) -> None:
+    settings.CACHES = redis_cache_at(f"redis://127.0.0.1:{closed_port()}/0")
+    settings.RATE_LIMIT_ENABLED = False
+
+
+def test_a_signed_in_request_with_the_cache_down_is_checked_in_the_database(
+    settings: Any, user: Any
+) -> None:
+    """The soak's one 500: Redis restarting while a signed-in request read its session from
+    the auth cache. The cache is an optimisation; the session is checked in the database."""
+    api = _signed_in(user)
+    _cache_dies(settings)
+    with capture_logs() as logs:
+        first = api.get("/api/auth/me")
+        second = api.get("/api/auth/me")
+
+    assert [first.status_code, second.status_code] == [200, 200]
+    assert first.json()["data"]["email"] == user.email
+    assert events(logs, "unhandled_api_error") == []
+
+
+def test_a_revoked_session_is_refused_with_the_cache_down(settings: Any, user: Any) -> None:
+    from tessera.accounts.models import AuthSession
+
+    api = _signed_in(user)
+    _cache_dies(settings)
+    assert api.get("/api/auth/me").status_code == 200
+    AuthSession.objects.filter(user=user).update(revoked_at=timezone.now())
+
+    assert api.get("/api/auth/me").status_code == 401
+
+
+def test_signing_in_with_the_cache_down_is_refused_as_unavailable(
+    dead_cache: None, user: Any
+) -> None:
+    """The sign-in lockout's counters live in the cache; without them sign-in fails closed
+    (never unmetered), as a 503 to retry, not a server error."""
+    reply = ApiClient().post(
+        "/api/auth/login", {"email": user.email, "password": "correct horse battery"}
+    )
+
+    assert reply.status_code == 503
+    assert reply.json()["error"]["code"] == "service_unavailable"
+
+
+def test_a_cache_error_no_code_falls_back_from_is_a_503(
+    user_api: ApiClient, monkeypatch: Any
+) -> None:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from tessera.notifications import selectors as notification_selectors
+
+    def unreachable(**kwargs: Any) -> Any:
+        raise RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(notification_selectors, "notification_list", unreachable)
+    with capture_logs() as logs:
+        reply = user_api.get("/api/notifications")
+
+    assert reply.status_code == 503
+    assert reply.json()["error"]["code"] == "service_unavailable"
+    assert events(logs, "unhandled_api_error") == []

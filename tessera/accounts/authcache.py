@@ -8,6 +8,11 @@ random value kept under its own key, and any change to the user or to one of the
 process at once and again when the transaction commits. An entry whose generation is not
 the current one is ignored. A generation that was evicted is replaced by a new one, which
 no entry carries.
+
+The cache being unreachable costs a request its database query, never its answer: a read
+that cannot reach it is a miss (the session is checked in the database, as without a cache)
+and writes are skipped. An invalidation that cannot reach it is bounded by the entries' own
+timeout (`AUTH_SESSION_CACHE_SECONDS`), and is sent again when the transaction commits.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+
+from tessera.core.outages import CACHE_CONNECTION_ERRORS, outage_report
 
 ENTRY_PREFIX = "accounts:auth:v2:"
 GENERATION_PREFIX = "accounts:auth-gen:v1:"
@@ -57,15 +64,30 @@ def auth_cache_invalidate(user_id: Any) -> None:
         return
 
     def bump() -> None:
-        cache.set(_generation_key(user_id), uuid.uuid4().hex, timeout=None)
+        try:
+            cache.set(_generation_key(user_id), uuid.uuid4().hex, timeout=None)
+        except CACHE_CONNECTION_ERRORS as exc:
+            _outage(exc)
 
     bump()
     transaction.on_commit(bump)
 
 
+def _outage(exc: Exception) -> None:
+    outage_report("cache", exc, event="accounts.auth_cache_unavailable", level="warning")
+
+
 def auth_cache_get(*, session_id: Any, user_id: Any) -> AuthCacheRead:
     if settings.AUTH_SESSION_CACHE_SECONDS <= 0:
         return AuthCacheRead(None, "", None)
+    try:
+        return _read(session_id=session_id, user_id=user_id)
+    except CACHE_CONNECTION_ERRORS as exc:  # a miss; no generation, so nothing is stored
+        _outage(exc)
+        return AuthCacheRead(None, "", None)
+
+
+def _read(*, session_id: Any, user_id: Any) -> AuthCacheRead:
     keys = [_entry_key(session_id), _generation_key(user_id), _me_key(user_id)]
     values = cache.get_many(keys)
     generation = values.get(keys[1])
@@ -101,7 +123,7 @@ def auth_cache_set(
     if not generation or settings.AUTH_SESSION_CACHE_SECONDS <= 0:
         return
     timeout = min(settings.AUTH_SESSION_CACHE_SECONDS, max(1, int(expires_at - time.time())))
-    cache.set(
+    _store(
         _entry_key(session_id),
         {
             "generation": generation,
@@ -118,8 +140,15 @@ def auth_cache_set_me(*, user_id: Any, generation: str, host: str, body: bytes) 
     """Keep the user's /me reply until the user's generation moves (any change to them)."""
     if not generation or settings.AUTH_SESSION_CACHE_SECONDS <= 0:
         return
-    cache.set(
+    _store(
         _me_key(user_id),
         {"generation": generation, "host": host, "body": body},
         timeout=settings.AUTH_SESSION_CACHE_SECONDS,
     )
+
+
+def _store(key: str, value: dict[str, Any], *, timeout: int) -> None:
+    try:
+        cache.set(key, value, timeout=timeout)
+    except CACHE_CONNECTION_ERRORS as exc:  # not kept: the next request reads the database
+        _outage(exc)

@@ -37,6 +37,7 @@ from tessera.core.errors import (
     ServiceUnavailableError,
     UnsupportedMediaTypeError,
 )
+from tessera.core.outages import CACHE_CONNECTION_ERRORS, outage_report
 
 if TYPE_CHECKING:
     from ninja import NinjaAPI
@@ -219,6 +220,13 @@ def on_suspicious(request: HttpRequest, exc: Exception) -> HttpResponse:
     return render_error(request, ApplicationError(_("The request was refused as unsafe.")))
 
 
+def on_backing_service_down(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # A cache read the code does not fall back from (most do): the server is away, not the
+    # request wrong or our code broken, so 503 (retry shortly), told once per interval.
+    outage_report("cache", exc, event="cache_unreachable_in_request")
+    return render_error(request, ServiceUnavailableError())
+
+
 def on_unexpected_error(request: HttpRequest, exc: Exception) -> HttpResponse:
     logger.error("unhandled_api_error", exc_info=exc)
     return render_error(request, InternalError())
@@ -235,6 +243,7 @@ def install(api: NinjaAPI) -> None:
         (PermissionDenied, on_permission_denied),
         (RequestDataTooBig, on_too_big),
         (SuspiciousOperation, on_suspicious),
+        *((error, on_backing_service_down) for error in CACHE_CONNECTION_ERRORS),
         (Exception, on_unexpected_error),
     ]
     for exc_class, handler in handlers:
