@@ -8,12 +8,17 @@ from celery import Task, current_app
 from django.db import InterfaceError, transaction
 from kombu.exceptions import OperationalError as KombuOperationalError
 
-# Errors worth retrying: the network, the broker, the database being briefly away.
+from tessera.core.outages import CACHE_CONNECTION_ERRORS
+
+# Errors worth retrying: the network, the broker, the database or Redis (the cache, the
+# providers' rate-limit counters) being briefly away. Redis' errors are not the built-in
+# ConnectionError: without them a task meeting a Redis restart failed for good.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     ConnectionError,
     TimeoutError,
     InterfaceError,
     KombuOperationalError,
+    *CACHE_CONNECTION_ERRORS,
 )
 
 
