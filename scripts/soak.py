@@ -18,10 +18,12 @@ Afterwards it waits (`--drain`) for the work the traffic caused, then counts fro
 database: tracked tasks sent (the upload replies' task ids) against tasks finished (their
 TaskRecord rows), duplicated notifications and deliveries for the capsules that became ready,
 files left unprocessed. Results: bench/results/soak-<time>.json and .md, and soak-latest.md.
-The wallet's paid deposits are counted too (each credited once: a soak user's balance equals
-its completed deposits and its ledger entries), and the events' door scans (each ticket in
-once, however often the scan was retried). The exit code is 1 when a task or a credit was
-lost, or a notification, a credit or a check-in doubled.
+The wallet's paid deposits and withdrawals are counted too (each deposit credited once, each
+withdrawal settled by its payout webhook; a soak user's balance equals its completed deposits
+less its withdrawals, and its ledger entries), the events' paid tickets (each valid once its
+checkout was paid) and door scans (each ticket in once, however often the scan was retried).
+The exit code is 1 when a task, a credit, a payout or a paid ticket was lost, or a
+notification, a credit or a check-in doubled.
 """
 
 from __future__ import annotations
@@ -81,6 +83,8 @@ class Recorder:
     deposits_paid: set[str] = field(default_factory=set)  # wallet transaction ids
     events: list[tuple[str, str]] = field(default_factory=list)  # (event id, host's token)
     checked_in: set[str] = field(default_factory=set)  # ticket ids scanned in (answered ok)
+    withdrawals: set[str] = field(default_factory=set)  # wallet transaction ids, accepted
+    tickets_paid: set[str] = field(default_factory=set)  # paid at the sandbox checkout
 
     def add(self, scenario: str, operation: str, status: int, seconds: float) -> None:
         with self.lock:
@@ -102,6 +106,9 @@ class Session:
     scenario: str = ""
     hosting: str = ""  # the event this client hosts, once it made one
     joined: set[str] = field(default_factory=set)
+    withdrawn: int = 0  # withdrawals asked for (the limit is 5 an hour per person)
+    # Paid tickets waiting for their webhook: ticket id -> (event id, host's token)
+    to_scan: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def call(
         self, method: str, path: str, operation: str, *, auth: bool = True, **kwargs: Any
@@ -240,18 +247,51 @@ def wallet(session: Session) -> None:
     if paid is not None and paid.status_code in (200, 303):
         with session.recorder.lock:
             session.recorder.deposits_paid.add(data["transactionId"])
-    session.call("GET", "/api/balance", "GET /api/balance")
+    balance = session.call("GET", "/api/balance", "GET /api/balance")
     if session.rng.random() < 0.3:
         session.call("GET", "/api/transactions", "GET /api/transactions")
+    if balance is not None and balance.status_code == 200 and session.withdrawn < 4:
+        available = next(
+            (b["amount"] for b in balance.json()["data"]["balances"] if b["currency"] == "ZAR"),
+            "0",
+        )
+        if float(available) >= 10 and session.rng.random() < 0.25:
+            _withdraw(session)
+
+
+def _withdraw(session: Session) -> None:
+    """R 10.00 (the minimum) to a bank account: reserved at once, paid out by the sandbox
+    after its delay, completed by the payout webhook a worker settles."""
+    session.withdrawn += 1
+    reply = session.call(
+        "POST",
+        "/api/withdrawals",
+        "POST /api/withdrawals",
+        json={
+            "amount": "10.00",
+            "currency": "ZAR",
+            "bankDetails": {
+                "accountHolder": "Soak Client",
+                "accountNumber": "62012345678",
+                "bankCode": "250655",
+            },
+        },
+        headers=_key(session, "withdrawal"),
+    )
+    if reply is not None and reply.status_code == 201:
+        with session.recorder.lock:
+            session.recorder.withdrawals.add(reply.json()["data"]["transactionId"])
 
 
 def _host_an_event(session: Session) -> None:
     starts = datetime.now(tz=UTC) + timedelta(days=1)
+    paid = {"price": "25.00", "currency": "ZAR"} if session.rng.random() < 0.5 else {}
     created = session.call(
         "POST",
         "/api/events",
         "POST /api/events",
         json={
+            **paid,
             "title": f"Soak party {session.rng.getrandbits(16)}",
             "capacity": 10000,
             "requiresApproval": False,
@@ -274,9 +314,69 @@ def _host_an_event(session: Session) -> None:
             session.recorder.events.append((event_id, session.token))
 
 
+def _scan(session: Session, event_id: str, host_token: str, ticket: dict[str, Any]) -> None:
+    presented = {"ticket": ticket["secret"]} if ticket.get("secret") else {"code": ticket["code"]}
+    scan = {
+        **presented,
+        "nonce": f"soak-{ticket['id']}",
+        "scannedAt": datetime.now(tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "direction": "entry",
+    }
+    for _attempt in range(2):  # the door's retry: the same nonce gets the same answer
+        reply = session.call(
+            "POST",
+            f"/api/events/{event_id}/checkins",
+            "POST /api/events/{event_id}/checkins",
+            json=scan,
+            headers={"Authorization": f"Bearer {host_token}"},
+        )
+        ok = reply is not None and reply.status_code in (200, 201)
+        if ok and reply is not None and reply.json()["data"].get("result") == "ok":
+            with session.recorder.lock:
+                session.recorder.checked_in.add(ticket["id"])
+
+
+def _pay(session: Session, ticket: dict[str, Any], event_id: str, host_token: str) -> None:
+    """A reserved ticket of a paid event: its checkout, paid on the sandbox page; the door
+    scans it once the webhook made it valid (a later turn of this client)."""
+    checkout = session.call(
+        "POST",
+        f"/api/events/tickets/{ticket['id']}/checkout",
+        "POST /api/events/tickets/{ticket_id}/checkout",
+        json={},
+        headers=_key(session, "ticket"),
+    )
+    if checkout is None or checkout.status_code not in (200, 201):
+        return
+    page = urlsplit(checkout.json()["data"]["checkoutUrl"]).path
+    paid = session.call(
+        "POST", page, "POST /sandbox/checkout/{id}", auth=False, data={"action": "pay"}
+    )
+    if paid is not None and paid.status_code in (200, 303):
+        with session.recorder.lock:
+            session.recorder.tickets_paid.add(ticket["id"])
+        session.to_scan[ticket["id"]] = (event_id, host_token)
+
+
+def _scan_paid(session: Session) -> None:
+    for ticket_id, (event_id, host_token) in list(session.to_scan.items()):
+        reply = session.call(
+            "GET", f"/api/events/tickets/{ticket_id}", "GET /api/events/tickets/{ticket_id}"
+        )
+        if reply is None or reply.status_code != 200:
+            continue
+        ticket = reply.json()["data"]
+        if ticket["status"] == "valid":
+            del session.to_scan[ticket_id]
+            _scan(session, event_id, host_token, ticket)
+
+
 def events(session: Session) -> None:
-    """Host one free event; join others' (a free event without approval confirms at once and
-    issues a ticket), and have the host scan the ticket in, the scan retried (same nonce)."""
+    """Host one event (free or paid); join others' (without approval a place is taken at
+    once: a free event issues a valid ticket, a paid one a reserved ticket, paid on the
+    sandbox checkout and made valid by the webhook), and have the host scan each valid
+    ticket in, the scan retried (same nonce)."""
+    _scan_paid(session)
     with session.recorder.lock:
         others = [(e, token) for e, token in session.recorder.events if e != session.hosting]
     if not session.hosting and (not others or session.rng.random() < 0.2):
@@ -303,24 +403,10 @@ def events(session: Session) -> None:
     ticket = next((t for t in tickets.json()["data"]["items"] if t["eventId"] == event_id), None)
     if ticket is None:
         return
-    presented = {"ticket": ticket["secret"]} if ticket.get("secret") else {"code": ticket["code"]}
-    scan = {
-        **presented,
-        "nonce": f"soak-{ticket['id']}",
-        "scannedAt": datetime.now(tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "direction": "entry",
-    }
-    for _attempt in range(2):  # the door's retry: the same nonce gets the same answer
-        reply = session.call(
-            "POST",
-            f"/api/events/{event_id}/checkins",
-            "POST /api/events/{event_id}/checkins",
-            json=scan,
-            headers={"Authorization": f"Bearer {host_token}"},
-        )
-        if reply is not None and reply.status_code in (200, 201):
-            with session.recorder.lock:
-                session.recorder.checked_in.add(ticket["id"])
+    if ticket["status"] == "reserved":
+        _pay(session, ticket, event_id, host_token)
+    elif ticket["status"] == "valid":
+        _scan(session, event_id, host_token, ticket)
 
 
 SCENARIOS: list[Scenario] = [
@@ -506,11 +592,23 @@ def account(cluster: Cluster, recorder: Recorder, drain: float) -> dict[str, Any
                 "status = 'completed'",
                 (sorted(recorder.deposits_paid),),
             ).fetchone()[0]  # type: ignore[index]
+            settled = conn.execute(
+                "SELECT count(*) FROM wallet_wallettransaction WHERE id = ANY(%s::uuid[]) AND "
+                "status IN ('completed', 'failed')",
+                (sorted(recorder.withdrawals),),
+            ).fetchone()[0]  # type: ignore[index]
+            valid = conn.execute(
+                "SELECT count(*) FROM events_ticket WHERE id = ANY(%s::uuid[]) AND "
+                "status = 'valid'",
+                (sorted(recorder.tickets_paid),),
+            ).fetchone()[0]  # type: ignore[index]
             finished = states.get("SUCCESS", 0) + states.get("FAILURE", 0)
             done = (
                 finished == len(task_ids)
                 and ready == notified == len(expected_ready)
                 and credited == len(recorder.deposits_paid)
+                and settled == len(recorder.withdrawals)
+                and valid == len(recorder.tickets_paid)
             )
             if done or time.monotonic() > deadline:
                 break
@@ -535,15 +633,32 @@ def account(cluster: Cluster, recorder: Recorder, drain: float) -> dict[str, Any
                 (sorted(recorder.deposits_paid),),
             ).fetchall()
         )
-        # The soak only deposits into its own users' wallets: each balance must be exactly the
-        # sum of that user's completed deposits (a double credit or a lost one shows here) and
-        # the sum of its ledger entries.
+        withdrawals: dict[str, int] = dict(
+            conn.execute(
+                "SELECT status, count(*) FROM wallet_wallettransaction WHERE id = "
+                "ANY(%s::uuid[]) GROUP BY status",
+                (sorted(recorder.withdrawals),),
+            ).fetchall()
+        )
+        tickets: dict[str, int] = dict(
+            conn.execute(
+                "SELECT status, count(*) FROM events_ticket WHERE id = ANY(%s::uuid[]) "
+                "GROUP BY status",
+                (sorted(recorder.tickets_paid),),
+            ).fetchall()
+        )
+        # The soak only moves money in its own users' wallets: each balance must be exactly
+        # its completed deposits less its withdrawals not failed (a failed payout gives the
+        # money back), and the sum of its ledger entries. A double credit, a lost one or a
+        # payout taken twice shows here.
         wrong_wallets = conn.execute(
             "SELECT count(*) FROM wallet_ledgeraccount a JOIN accounts_user u ON u.id = "
             "a.owner_id WHERE a.kind = 'user_wallet' AND u.email LIKE 'soak-%%' AND "
-            "(a.balance_minor <> COALESCE((SELECT sum(t.amount_minor) FROM "
-            "wallet_wallettransaction t WHERE t.user_id = u.id AND t.currency = a.currency AND "
-            "t.kind = 'deposit' AND t.status = 'completed'), 0) OR a.balance_minor <> "
+            "(a.balance_minor <> COALESCE((SELECT sum(CASE WHEN t.kind = 'deposit' THEN "
+            "t.amount_minor ELSE -t.amount_minor END) FROM wallet_wallettransaction t WHERE "
+            "t.user_id = u.id AND t.currency = a.currency AND ((t.kind = 'deposit' AND "
+            "t.status = 'completed') OR (t.kind = 'withdrawal' AND t.status IN "
+            "('processing', 'completed')))), 0) OR a.balance_minor <> "
             "COALESCE((SELECT sum(e.amount_minor) FROM wallet_ledgerentry e WHERE "
             "e.account_id = a.id), 0))"
         ).fetchone()[0]  # type: ignore[index]
@@ -575,6 +690,14 @@ def account(cluster: Cluster, recorder: Recorder, drain: float) -> dict[str, Any
         "deposits_by_status": deposits,
         "deposits_lost": len(recorder.deposits_paid) - deposits.get("completed", 0),
         "wallets_wrong_balance": int(wrong_wallets),
+        "withdrawals": len(recorder.withdrawals),
+        "withdrawals_by_status": withdrawals,
+        "withdrawals_unsettled": len(recorder.withdrawals)
+        - withdrawals.get("completed", 0)
+        - withdrawals.get("failed", 0),
+        "tickets_paid": len(recorder.tickets_paid),
+        "tickets_paid_by_status": tickets,
+        "tickets_paid_not_valid": len(recorder.tickets_paid) - tickets.get("valid", 0),
         "events_hosted": len(recorder.events),
         "tickets_checked_in": len(recorder.checked_in),
         "double_checkins": int(double_checkins),
@@ -657,7 +780,15 @@ def markdown(result: dict[str, Any]) -> str:
             f"| deposits paid / lost / by status | {a['deposits_paid']} / "
             f"**{a['deposits_lost']}** / {a['deposits_by_status']} |"
         ),
+        (
+            f"| withdrawals / unsettled / by status | {a['withdrawals']} / "
+            f"**{a['withdrawals_unsettled']}** / {a['withdrawals_by_status']} |"
+        ),
         f"| soak wallets whose balance is wrong | **{a['wallets_wrong_balance']}** |",
+        (
+            f"| paid tickets / not valid after the drain / by status | {a['tickets_paid']} / "
+            f"**{a['tickets_paid_not_valid']}** / {a['tickets_paid_by_status']} |"
+        ),
         (
             f"| events hosted / tickets checked in / double check-ins | {a['events_hosted']} / "
             f"{a['tickets_checked_in']} / **{a['double_checkins']}** |"
@@ -788,6 +919,8 @@ def main() -> int:
             "deliveries_duplicated",
             "deposits_lost",
             "wallets_wrong_balance",
+            "withdrawals_unsettled",
+            "tickets_paid_not_valid",
             "double_checkins",
         )
     ]

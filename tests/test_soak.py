@@ -77,6 +77,8 @@ def test_a_short_soak_with_one_kill_loses_no_task_and_duplicates_nothing(tmp_pat
     assert accounting["deposits_paid"] > 0
     assert accounting["deposits_lost"] == 0
     assert accounting["wallets_wrong_balance"] == 0
+    assert accounting["withdrawals_unsettled"] == 0
+    assert accounting["tickets_paid_not_valid"] == 0
     assert accounting["tickets_checked_in"] > 0
     assert accounting["double_checkins"] == 0
     assert done.returncode == 0, done.stdout[-3000:]
