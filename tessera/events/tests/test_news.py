@@ -19,7 +19,7 @@ from tessera.notifications.models import Delivery, Notification, NotificationPre
 pytestmark = pytest.mark.django_db
 
 
-def told(kind: str) -> list[tuple[str, str]]:
+def told(kind: str) -> list[tuple[str | None, str]]:
     """(email, title) of everyone with an in-app notification of `kind`."""
     return sorted(
         Notification.objects.filter(kind=kind).values_list("user__email", "title").distinct()

@@ -59,12 +59,16 @@ def chargeback_body(*, chargeback_id: str, purchase_id: Any, amount: int) -> byt
     )
 
 
+def order_of(tx: WalletTransaction) -> PaymentOrder:
+    return PaymentOrder.objects.get(pk=str(tx.payment_order_id))
+
+
 def charged_back(
     deposit: WalletTransaction, amount: int, *, refused: type[Exception] | None = None
 ) -> WebhookDelivery:
     """The chargeback received and handed to the processing task, as a worker would (whose
     last attempt raises what refused it)."""
-    order = PaymentOrder.objects.get(pk=deposit.payment_order_id)
+    order = order_of(deposit)
     body = chargeback_body(
         chargeback_id=f"cb-{uuid.uuid4().hex[:8]}",
         purchase_id=order.provider_purchase_id,
@@ -100,7 +104,7 @@ def test_a_chargeback_of_a_credited_deposit_takes_the_money_back_from_the_wallet
 
     assert delivery.state == DeliveryState.PROCESSED
     assert balance(user) == 0
-    order = PaymentOrder.objects.get(pk=deposit.payment_order_id)
+    order = order_of(deposit)
     assert (order.status, order.refunded_minor) == (OrderStatus.REFUNDED, 10000)
     assert list(
         PaymentTransaction.objects.filter(order=order, kind="chargeback").values_list(
@@ -153,7 +157,7 @@ def test_a_chargeback_of_money_already_spent_becomes_a_dead_letter_and_changes_n
     assert delivery.attempts == 1
     assert "InsufficientFunds" in delivery.last_error
     # The whole of it rolled back: the order, the payment record, the wallet.
-    order = PaymentOrder.objects.get(pk=deposit.payment_order_id)
+    order = order_of(deposit)
     assert (order.status, order.refunded_minor) == (OrderStatus.PAID, 0)
     assert not PaymentTransaction.objects.filter(kind="chargeback").exists()
     assert not WalletTransaction.objects.filter(kind="refund").exists()
@@ -168,8 +172,10 @@ def test_a_deposit_never_paid_expires_and_the_payer_is_told(
     tx = services.deposit_create(
         user=user, amount_minor=5000, currency="ZAR", idempotency_key="never-paid"
     )
-    purchase_id = PaymentOrder.objects.get(pk=tx.payment_order_id).provider_purchase_id
-    SandboxPurchase.objects.filter(pk=purchase_id).update(due=timezone.now() - timedelta(seconds=1))
+    purchase_id = order_of(tx).provider_purchase_id
+    SandboxPurchase.objects.filter(pk=str(purchase_id)).update(
+        due=timezone.now() - timedelta(seconds=1)
+    )
 
     sandbox.purchase_expire_if_due(purchase_id=purchase_id)
     with django_capture_on_commit_callbacks(execute=True):
@@ -177,7 +183,7 @@ def test_a_deposit_never_paid_expires_and_the_payer_is_told(
 
     tx.refresh_from_db()
     assert tx.status == "expired"
-    assert PaymentOrder.objects.get(pk=tx.payment_order_id).status == OrderStatus.EXPIRED
+    assert order_of(tx).status == OrderStatus.EXPIRED
     assert balance(user) == 0
     assert LedgerEntry.objects.count() == 0
     assert AuditLog.objects.filter(action="wallet.deposit.expired", target_id=str(tx.pk)).exists()
@@ -193,7 +199,7 @@ def test_a_deposit_paid_with_a_failing_card_fails_and_the_payer_is_told_with_the
     tx = services.deposit_create(
         user=user, amount_minor=5000, currency="ZAR", idempotency_key="declined"
     )
-    purchase_id = PaymentOrder.objects.get(pk=tx.payment_order_id).provider_purchase_id
+    purchase_id = order_of(tx).provider_purchase_id
 
     sandbox.purchase_act(purchase_id=purchase_id, action="fail")
     with django_capture_on_commit_callbacks(execute=True):
