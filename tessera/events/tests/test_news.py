@@ -157,3 +157,36 @@ def test_an_accepted_request_is_told_in_app_and_by_email(
     assert notice.data == {"eventId": event["id"], "requestId": request_id}
     assert emailed("events.request_accepted") == [("guest@example.com", "sent")]
     assert "You're in: Jazz night" in [m.subject for m in mail.outbox]
+
+
+def test_editing_a_published_event_tells_holders_and_pending_requesters_of_what_matters(
+    attendees: dict[str, Any], host_api: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    event_id = attendees["event"]["id"]
+    host_api.patch(f"/api/events/{event_id}", {"requiresApproval": True})
+    waiting = make_user("waiting@example.com")
+    asked = client_for(waiting).post(f"/api/events/{event_id}/requests", {})
+    assert asked.json()["data"]["status"] == "pending"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        host_api.patch(f"/api/events/{event_id}", {"description": "Now with a trio"})
+    assert told("events.changed") == []  # the description is not news
+
+    with django_capture_on_commit_callbacks(execute=True):
+        changed = host_api.patch(f"/api/events/{event_id}", {"onlineUrl": "https://example.com/b"})
+    assert changed.status_code == 200, changed.json()
+    assert [email for email, _ in told("events.changed")] == [
+        "guest@example.com",
+        "quiet@example.com",
+        "waiting@example.com",
+    ]
+    assert all(
+        "https://example.com/b" in body
+        for body in Notification.objects.filter(kind="events.changed").values_list(
+            "body", flat=True
+        )
+    )
+    assert emailed("events.changed") == [
+        ("guest@example.com", "sent"),
+        ("waiting@example.com", "sent"),
+    ]
