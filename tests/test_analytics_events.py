@@ -1,6 +1,7 @@
 """The product events a team looks at reach PostHog (served on loopback) after commit:
-sign-up, login, capsule sealed and opened, upload done. Properties never carry who the
-person is (no email, phone number or name)."""
+sign-up, login, capsule sealed and opened, upload done, deposit and withdrawal completed,
+event joined and checked in. Properties never carry who the person is (no email, phone
+number or name)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,11 @@ from tessera.accounts.tests.test_media import upload
 from tessera.capsules import services as capsules
 from tessera.capsules.models import Capsule, CapsuleState
 from tessera.files.storage import file_store
+from tessera.payments import services as payments
+from tessera.payments.models import SandboxPayout
+from tessera.payments.tests.fixtures import _payments_settings, sandbox_wire  # noqa: F401
+from tessera.wallet import services as wallet
+from tessera.wallet.tests.helpers import BANK_SNAKE, fund
 from tests.fixtures import ApiClient
 from tests.http_recorder import Recorder, recording_server
 
@@ -158,3 +164,97 @@ def test_nothing_is_sent_without_a_key(
         )
 
     assert posthog.requests == []
+
+
+@pytest.mark.usefixtures("sandbox_wire")
+def test_deposit_and_withdrawal_completed(
+    posthog: Recorder, run_on_commit: Any, user: Any, settings: Any
+) -> None:
+    settings.PAYMENTS_SANDBOX_PAYOUT_DELAY_SECONDS = 3600
+    with run_on_commit():
+        deposit = fund(user, 10000)
+    with run_on_commit():
+        withdrawal = wallet.withdrawal_create(
+            user=user,
+            amount_minor=4000,
+            currency="ZAR",
+            bank_details=BANK_SNAKE,
+            idempotency_key="w-1",
+        )
+    assert named(posthog, "withdrawal_completed") == []  # reserved, not paid out yet
+    SandboxPayout.objects.update(settle_at=timezone.now())
+    with run_on_commit():
+        payments.payments_sweep()
+
+    [deposited] = named(posthog, "deposit_completed")
+    assert deposited["distinct_id"] == str(user.pk)
+    assert deposited["properties"] == {
+        "transaction_id": str(deposit.pk),
+        "currency": "ZAR",
+        "amount": "100.00",
+        "$lib": "tessera",
+        "$lib_version": settings.TESSERA_VERSION,
+    }
+    [withdrawn] = named(posthog, "withdrawal_completed")
+    assert withdrawn["distinct_id"] == str(user.pk)
+    assert withdrawn["properties"]["transaction_id"] == str(withdrawal.pk)
+    assert withdrawn["properties"]["amount"] == "40.00"
+    assert {event["event"] for event in events(posthog)} == {
+        "deposit_completed",
+        "withdrawal_completed",
+    }
+
+
+def test_event_joined_and_checked_in_online_and_offline(
+    posthog: Recorder, run_on_commit: Any, user: Any, other_user: Any, other_api: Any
+) -> None:
+    from tessera.events.tests.conftest import client_for, event_body
+
+    host_api = client_for(user)
+    event = host_api.post("/api/events", event_body(requiresApproval=False)).json()["data"]
+    host_api.post(f"/api/events/{event['id']}/publish")
+    guests = [other_user, User.objects.create_user(email="lin@example.com", name="Lin")]
+    with run_on_commit():
+        for guest in guests:
+            client_for(guest).post(f"/api/events/{event['id']}/requests", {})
+    tickets = [
+        client_for(guest).get("/api/events/tickets").json()["data"]["items"][0] for guest in guests
+    ]
+
+    joined = named(posthog, "event_joined")
+    assert sorted(e["distinct_id"] for e in joined) == sorted(str(g.pk) for g in guests)
+    assert all(e["properties"]["event_id"] == event["id"] for e in joined)
+    assert all(e["properties"]["paid"] is False for e in joined)
+
+    now = timezone.now()
+    with run_on_commit():
+        online = host_api.post(
+            f"/api/events/{event['id']}/checkins",
+            {"ticket": tickets[0]["secret"], "nonce": "scan-0001", "scannedAt": now.isoformat()},
+        )
+        assert online.status_code == 200, online.json()
+        offline = host_api.post(
+            f"/api/events/{event['id']}/checkins/batch",
+            {
+                "scans": [
+                    {
+                        "ticket": tickets[1]["secret"],
+                        "nonce": "scan-0002",
+                        "scannedAt": (now - timedelta(minutes=20)).isoformat(),
+                    },
+                    # Already inside: no second event.
+                    {
+                        "ticket": tickets[0]["secret"],
+                        "nonce": "scan-0003",
+                        "scannedAt": (now - timedelta(minutes=10)).isoformat(),
+                    },
+                ]
+            },
+        )
+        assert offline.status_code == 200, offline.json()
+
+    checked_in = {e["distinct_id"]: e["properties"] for e in named(posthog, "event_checked_in")}
+    assert len(named(posthog, "event_checked_in")) == 2
+    assert checked_in[str(guests[0].pk)]["offline"] is False
+    assert checked_in[str(guests[1].pk)]["offline"] is True
+    assert {p["event_id"] for p in checked_in.values()} == {event["id"]}

@@ -11,8 +11,9 @@ many times it is sent); a 4xx is logged and dropped, since resending will not fi
 Properties describe the event, never the person: no email, phone number, name or address.
 The distinct id is the user's id.
 
-The events captured are `AnalyticsEvent`'s; the wallet and events apps add theirs there and
-call the same function (say `deposit_completed` with the currency, `event_joined`).
+The events captured are `AnalyticsEvent`'s, every product's among them (naming a product's
+event here imports nothing of it): one list of names in one style, `<object>_<past verb>`,
+and `analytics_capture` takes only these, so an ad hoc name is a type error.
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ class AnalyticsEvent(StrEnum):
     CAPSULE_SEALED = "capsule_sealed"  # days_until_unlock, has_media, receiver_has_account
     CAPSULE_OPENED = "capsule_opened"  # days_sealed
     FILE_UPLOADED = "file_uploaded"  # purpose, content_type, size_bytes, direct
+    DEPOSIT_COMPLETED = "deposit_completed"  # transaction_id, currency, amount
+    WITHDRAWAL_COMPLETED = "withdrawal_completed"  # transaction_id, currency, amount
+    EVENT_JOINED = "event_joined"  # event_id, paid
+    EVENT_CHECKED_IN = "event_checked_in"  # event_id, offline
 
 
 class AnalyticsUnavailableError(ConnectionError):
@@ -42,7 +47,7 @@ class AnalyticsUnavailableError(ConnectionError):
 
 
 def analytics_capture(
-    *, distinct_id: Any, event: str, properties: dict[str, Any] | None = None
+    *, distinct_id: Any, event: AnalyticsEvent, properties: dict[str, Any] | None = None
 ) -> bool:
     """Queue one event for after the current transaction commits; returns whether anything
     was queued (False without `POSTHOG_API_KEY`). Never raises into the caller."""

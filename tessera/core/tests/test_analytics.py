@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 
 def test_without_a_key_nothing_is_queued(django_capture_on_commit_callbacks: Any) -> None:
     with django_capture_on_commit_callbacks() as callbacks:
-        queued = analytics_capture(distinct_id="u1", event="signed_up")
+        queued = analytics_capture(distinct_id="u1", event=AnalyticsEvent.USER_SIGNED_UP)
 
     assert queued is False
     assert callbacks == []

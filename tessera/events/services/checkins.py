@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tessera.accounts.models import User
-from tessera.core.analytics import analytics_capture
+from tessera.core.analytics import AnalyticsEvent, analytics_capture
 from tessera.events import keys
 from tessera.events import statemachine as sm
 from tessera.events import tickets as secrets
@@ -176,7 +176,7 @@ def _decide(event: Event, ticket: Ticket, scan: Scan, at: datetime) -> str:
         _attendance_at_door(ticket, scan)
         analytics_capture(
             distinct_id=str(ticket.holder_id),
-            event="events.checked_in",
+            event=AnalyticsEvent.EVENT_CHECKED_IN,
             properties={"event_id": str(event.pk), "offline": scan.scanned_at < at - CLOCK_SKEW},
         )
         return ScanResult.OK
@@ -370,7 +370,7 @@ def _scan_fast(
     if entry:
         analytics_capture(
             distinct_id=str(claims.holder_id),
-            event="events.checked_in",
+            event=AnalyticsEvent.EVENT_CHECKED_IN,
             properties={"event_id": str(event.pk), "offline": scan.scanned_at < at - CLOCK_SKEW},
         )
     return record

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from tessera.accounts.models import User
-from tessera.core.analytics import analytics_capture
+from tessera.core.analytics import AnalyticsEvent, analytics_capture
 from tessera.core.jobs import enqueue_on_commit
 from tessera.events import statemachine as sm
 from tessera.events import tickets as codes
@@ -84,7 +84,7 @@ def _confirmed(*, ticket: Ticket, event: Event, now: Any) -> None:
     enqueue_on_commit(ticket_email_send, ticket_id=str(ticket.pk))
     analytics_capture(
         distinct_id=str(ticket.holder_id),
-        event="events.joined",
+        event=AnalyticsEvent.EVENT_JOINED,
         properties={"event_id": str(event.pk), "paid": not event.is_free},
     )
 

@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from tessera.events import keys
-from tessera.events.models import CheckIn, Ticket
+from tessera.events.models import Attendance, CheckIn, Ticket
 from tessera.events.tests.conftest import client_for, make_user
 
 pytestmark = pytest.mark.django_db
@@ -131,3 +131,30 @@ def test_a_key_rotation_keeps_old_tickets_valid(
         {"ticket": old["secret"], "nonce": uuid.uuid4().hex, "scannedAt": _at(0)},
     )
     assert reply.status_code == 200
+
+
+def test_an_unpaid_ticket_is_refused_at_the_door_as_not_paid(
+    make_event: Any, guest_api: Any, host_api: Any
+) -> None:
+    event = make_event(price="150.00", currency="ZAR", requiresApproval=False)
+    guest_api.post(f"/api/events/{event['id']}/requests", {})
+    ticket = guest_api.get("/api/events/tickets").json()["data"]["items"][0]
+    assert ticket["status"] == "reserved"
+    stored = Ticket.objects.get(pk=ticket["id"])
+
+    reply = host_api.post(
+        f"/api/events/{event['id']}/checkins",
+        {"code": stored.display_code, "nonce": "unpaid-1", "scannedAt": _at(0)},
+    )
+
+    assert reply.status_code == 409, reply.json()
+    error = reply.json()["error"]
+    assert error["code"] == "not_paid"
+    assert error["message"] == "This ticket is not paid."
+    assert (error["scan"]["result"], error["scan"]["replayed"]) == ("not_paid", False)
+    stored.refresh_from_db()
+    assert (stored.status, stored.inside) == ("reserved", False)
+    assert list(CheckIn.objects.filter(event_id=event["id"]).values_list("result", flat=True)) == [
+        "not_paid"
+    ]
+    assert not Attendance.objects.filter(event_id=event["id"], status="checked_in").exists()

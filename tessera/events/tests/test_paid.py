@@ -15,6 +15,7 @@ from django.utils import timezone
 from tessera.events import statemachine as sm
 from tessera.events.models import Event, Ticket
 from tessera.events.services import events_sweep
+from tessera.notifications.models import Delivery, Notification
 from tessera.payments.tests.fixtures import _payments_settings, sandbox_wire  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -141,3 +142,29 @@ def test_a_lapsed_hold_frees_the_place_and_a_late_payment_is_refunded_when_it_is
     reply = Client().post(urlparse(url).path, {"action": "pay"})
     assert reply.status_code == 409
     assert Ticket.objects.get(pk=ticket_id).status == sm.EXPIRED
+
+
+@pytest.mark.usefixtures("sandbox_wire")
+def test_a_payment_for_a_ticket_given_up_meanwhile_is_refunded_and_the_payer_told(
+    paid: dict[str, Any], guest_api: Any, guest: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    ticket_id = paid["ticket"]["id"]
+    url = _checkout(guest_api, ticket_id).json()["data"]["checkoutUrl"]
+    # Given up while the checkout is still open at the gateway (its cancellation not sent).
+    assert guest_api.delete(f"/api/events/{paid['event']['id']}/attendance").status_code == 204
+    assert Ticket.objects.get(pk=ticket_id).status == sm.REVOKED
+
+    _act(url, "pay", django_capture_on_commit_callbacks)
+
+    stored = Ticket.objects.get(pk=ticket_id)
+    assert (stored.status, stored.refunded_minor) == (sm.REVOKED, 15000)
+    assert stored.refund_requested_at is not None
+    notice = Notification.objects.get(user=guest, kind="events.payment_refunded")
+    assert notice.title == "Refunded: Jazz night"
+    assert notice.data == {"eventId": paid["event"]["id"], "ticketId": ticket_id}
+    assert list(
+        Delivery.objects.filter(kind="events.payment_refunded").values_list(
+            "channel", "recipient", "status"
+        )
+    ) == [("email", "guest@example.com", "sent")]
+    assert not Notification.objects.filter(user=guest, kind="events.ticket").exists()

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from tessera.core.analytics import analytics_capture
+from tessera.core.analytics import AnalyticsEvent, analytics_capture
 from tessera.core.jobs import enqueue_on_commit
 from tessera.core.money import amount_format, currency_exponent
 from tessera.wallet import metrics
@@ -38,6 +38,12 @@ def limits_check(*, amount_minor: int, currency: str, minimum: str, maximum: str
         )
 
 
+_COMPLETED_EVENTS = {
+    "deposit": AnalyticsEvent.DEPOSIT_COMPLETED,
+    "withdrawal": AnalyticsEvent.WITHDRAWAL_COMPLETED,
+}
+
+
 def settled(tx: WalletTransaction) -> None:
     """After a transaction reached a final status (inside its transaction): the person is
     told once the change commits, and the completion is counted."""
@@ -45,10 +51,11 @@ def settled(tx: WalletTransaction) -> None:
 
     enqueue_on_commit(notify_transaction, transaction_id=str(tx.pk))
     metrics.transaction_settled(str(tx.kind), str(tx.status))
-    if tx.status == "completed" and tx.kind in ("deposit", "withdrawal"):
+    completed = _COMPLETED_EVENTS.get(str(tx.kind))
+    if tx.status == "completed" and completed is not None:
         analytics_capture(
             distinct_id=str(tx.user_id),
-            event=f"wallet {tx.kind} completed",
+            event=completed,
             properties={
                 "transaction_id": str(tx.pk),
                 "currency": tx.currency,
