@@ -13,13 +13,11 @@ changes nothing.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
+from django.core.management.base import BaseCommand, CommandParser
 
+from tessera.core.management.options import since_option
 from tessera.payments import services
 from tessera.payments.models import DeliveryState, WebhookDelivery
 
@@ -41,7 +39,7 @@ class Command(BaseCommand):
         if options["id"]:
             dead = dead.filter(pk__in=options["id"])
         if options["since"]:
-            dead = dead.filter(created_at__gte=_moment(options["since"]))
+            dead = dead.filter(created_at__gte=since_option(options["since"]))
         chosen = list(dead.order_by("created_at")[: max(0, options["limit"])])
         for delivery in chosen:
             verb = "would replay" if options["dry_run"] else "replaying"
@@ -54,10 +52,3 @@ class Command(BaseCommand):
             return
         replayed = services.webhook_replay(delivery_ids=[d.pk for d in chosen])
         self.stdout.write(f"{replayed} delivery(ies) sent to processing again")
-
-
-def _moment(raw: str) -> datetime:
-    parsed = parse_datetime(raw) or parse_datetime(f"{raw}T00:00:00")
-    if parsed is None:
-        raise CommandError(f"--since: not a date or time: {raw!r}")
-    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)

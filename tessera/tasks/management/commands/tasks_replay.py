@@ -13,15 +13,14 @@ without stored arguments (a task that takes none) is replayed as it was sent.
 from __future__ import annotations
 
 import functools
-from datetime import datetime
 from typing import Any
 
 from celery import current_app
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
+from tessera.core.management.options import since_option
 from tessera.tasks.models import TaskRecord
 
 
@@ -42,7 +41,7 @@ class Command(BaseCommand):
         if options["id"]:
             records = records.filter(pk__in=options["id"])
         if options["since"]:
-            since = _moment(options["since"])
+            since = since_option(options["since"])
             records = records.filter(finished_at__gte=since)
         current_app.loader.import_default_modules()  # every app's tasks, as a worker loads
         known = set(current_app.tasks)
@@ -67,10 +66,3 @@ class Command(BaseCommand):
                     functools.partial(task.apply_async, kwargs=kwargs, task_id=str(record.pk))
                 )
         self.stdout.write(f"{len(chosen)} task(s) {'listed' if options['dry_run'] else 'sent'}")
-
-
-def _moment(raw: str) -> datetime:
-    parsed = parse_datetime(raw) or parse_datetime(f"{raw}T00:00:00")
-    if parsed is None:
-        raise CommandError(f"--since: not a date or time: {raw!r}")
-    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
