@@ -99,19 +99,52 @@ def payout_body(
     )
 
 
-def refund_body(*, refund_id: str, purchase_id: Any, amount: int, currency: str = "ZAR") -> bytes:
+def _payment_body(
+    *,
+    event_type: str,
+    payment_type: str,
+    payment_id: str,
+    purchase_id: Any,
+    amount: int,
+    currency: str,
+) -> bytes:
     now = int(time.time())
     return orjson.dumps(
         {
-            "event_type": "payment.refunded",
-            "id": refund_id,
+            "event_type": event_type,
+            "id": payment_id,
             "type": "payment",
-            "payment_type": "refund",
+            "payment_type": payment_type,
             "related_to": {"type": "purchase", "id": str(purchase_id)},
             "payment": {"amount": amount, "currency": currency},
             "created_on": now,
             "updated_on": now,
         }
+    )
+
+
+def refund_body(*, refund_id: str, purchase_id: Any, amount: int, currency: str = "ZAR") -> bytes:
+    return _payment_body(
+        event_type="payment.refunded",
+        payment_type="refund",
+        payment_id=refund_id,
+        purchase_id=purchase_id,
+        amount=amount,
+        currency=currency,
+    )
+
+
+def chargeback_body(
+    *, chargeback_id: str, purchase_id: Any, amount: int, currency: str = "ZAR"
+) -> bytes:
+    """A chargeback of part or all of a purchase, as the gateway sends it."""
+    return _payment_body(
+        event_type="payment.chargeback",
+        payment_type="chargeback",
+        payment_id=chargeback_id,
+        purchase_id=purchase_id,
+        amount=amount,
+        currency=currency,
     )
 
 

@@ -5,12 +5,10 @@ in-app notices and emails each final status leaves."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import timedelta
 from typing import Any
 
-import orjson
 import pytest
 from django.core import mail
 from django.utils import timezone
@@ -31,7 +29,7 @@ from tessera.payments.models import (
     WebhookDelivery,
 )
 from tessera.payments.tasks import process_webhook
-from tessera.payments.tests.helpers import sandbox_sign
+from tessera.payments.tests.helpers import chargeback_body, sandbox_sign
 from tessera.wallet import services
 from tessera.wallet.errors import InsufficientFundsError
 from tessera.wallet.models import LedgerEntry, WalletTransaction
@@ -40,23 +38,6 @@ from tessera.wallet.tests.helpers import BANK_SNAKE, balance, deliver_sandbox_we
 pytestmark = pytest.mark.django_db
 
 FIFTY = amount_display(5000, "ZAR", language="en")
-
-
-def chargeback_body(*, chargeback_id: str, purchase_id: Any, amount: int) -> bytes:
-    """A signed-as-the-gateway chargeback of part or all of a purchase."""
-    now = int(time.time())
-    return orjson.dumps(
-        {
-            "event_type": "payment.chargeback",
-            "id": chargeback_id,
-            "type": "payment",
-            "payment_type": "chargeback",
-            "related_to": {"type": "purchase", "id": str(purchase_id)},
-            "payment": {"amount": amount, "currency": "ZAR"},
-            "created_on": now,
-            "updated_on": now,
-        }
-    )
 
 
 def order_of(tx: WalletTransaction) -> PaymentOrder:
