@@ -20,7 +20,7 @@ from tessera.notifications.models import Delivery, Notification
 from tests.concurrency import race
 
 
-def reminders_per_person() -> dict[str, int]:
+def reminders_per_person() -> dict[str | None, int]:
     return dict(
         Notification.objects.filter(kind="events.reminder")
         .values_list("user__email")
