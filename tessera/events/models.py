@@ -277,6 +277,33 @@ class Event(BaseModel):
         """Made by the sweep, as SQL built from the same table (`services.sweep`)."""
 
 
+class EventReminder(BaseModel):
+    """The reminder of one event for one start: claimed and marked `notified_at` in the
+    transaction that writes its notifications (`services.event_remind_now`), the way
+    `capsules.CapsuleEvent` is, so each person is reminded once per date however often the
+    task runs. A new start (a date change, a postponement) is a new row."""
+
+    event = models.ForeignKey(
+        Event,
+        on_delete=models.CASCADE,
+        related_name="reminders",
+        db_index=False,
+        verbose_name=_("event"),
+    )
+    starts_at = models.DateTimeField(verbose_name=_("starts at"))
+    notified_at = models.DateTimeField(null=True, blank=True, verbose_name=_("notified at"))
+
+    class Meta:
+        verbose_name = _("event reminder")
+        verbose_name_plural = _("event reminders")
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=["event", "starts_at"], name="event_reminder_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} {self.starts_at:%Y-%m-%d %H:%M}"
+
+
 class EventHelper(BaseModel):
     """Someone the host named to scan tickets at the door."""
 

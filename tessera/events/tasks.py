@@ -21,11 +21,8 @@ def events_sweep() -> dict[str, int]:
 
 @shared_task(base=TesseraTask, name="events.remind")
 def event_remind(event_id: str) -> int:
-    from tessera.events.selectors import event_people_ids
-
-    return services.event_tell_people_now(
-        event_id=event_id, kind="events.reminder", user_ids=event_people_ids(event_id=event_id)
-    )
+    """Safe to run twice: the reminder goes once per person and start."""
+    return services.event_remind_now(event_id=event_id)
 
 
 @shared_task(base=TesseraTask, name="events.tell_people")

@@ -42,6 +42,9 @@ class OrderEvent:
     provider_purchase_id: str | None
     failure_reason: str
     occurred_at: datetime
+    # On on_order_refunded: "refund" (the merchant gave it back) or "chargeback" (the
+    # payer's bank took it back); else "".
+    refund_kind: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +73,8 @@ class PaymentHandler:
         """The order ended unpaid: `event.status` is failed, cancelled or expired."""
 
     def on_order_refunded(self, event: OrderEvent) -> None:
-        """Part or all of a paid order went back (`refund_amount_minor`); a chargeback too."""
+        """Part or all of a paid order went back (`refund_amount_minor`): a refund, or a
+        chargeback (`refund_kind`)."""
 
     def on_payout_completed(self, event: PayoutEvent) -> None:
         """The money reached the bank account."""

@@ -10,8 +10,8 @@ from tessera.wallet.selectors import balance_list, transaction_list
 
 def account_export(*, user: Any) -> dict[str, Any]:
     """The balance in each currency and every wallet transaction (deposits, withdrawals,
-    refunds, adjustments), as the API shows them: bank details masked only (the encrypted
-    ones stay with the payout), no idempotency keys, no ledger internals."""
+    refunds, chargebacks, adjustments), as the API shows them: bank details masked only (the
+    encrypted ones stay with the payout), no idempotency keys, no ledger internals."""
     return {
         "balances": [
             BalanceOut.model_validate(row).model_dump(mode="json", by_alias=True)

@@ -103,6 +103,7 @@ class TransferKind(models.TextChoices):
     WITHDRAWAL_COMPLETE = "withdrawal_complete", _("Withdrawal paid out")
     WITHDRAWAL_RETURN = "withdrawal_return", _("Withdrawal returned")
     REFUND = "refund", _("Deposit refunded")
+    CHARGEBACK = "chargeback", _("Deposit charged back")
     ADJUSTMENT = "adjustment", _("Manual adjustment")
 
 
@@ -171,6 +172,7 @@ class TransactionKind(models.TextChoices):
     DEPOSIT = "deposit", _("Deposit")
     WITHDRAWAL = "withdrawal", _("Withdrawal")
     REFUND = "refund", _("Refund")
+    CHARGEBACK = "chargeback", _("Chargeback")
     ADJUSTMENT = "adjustment", _("Adjustment")
 
 
@@ -200,8 +202,8 @@ def _is_withdrawal(tx: Any) -> bool:
 
 
 class WalletTransaction(BaseModel):
-    """What a person sees in their transaction list: a deposit, a withdrawal, a refund of a
-    deposit or an adjustment by staff."""
+    """What a person sees in their transaction list: a deposit, a withdrawal, a refund or a
+    chargeback of a deposit, or an adjustment by staff."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -286,7 +288,13 @@ class WalletTransaction(BaseModel):
             models.CheckConstraint(
                 condition=(Q(kind=TransactionKind.DEPOSIT) & Q(direction=Direction.CREDIT))
                 | (
-                    Q(kind__in=[TransactionKind.WITHDRAWAL, TransactionKind.REFUND])
+                    Q(
+                        kind__in=[
+                            TransactionKind.WITHDRAWAL,
+                            TransactionKind.REFUND,
+                            TransactionKind.CHARGEBACK,
+                        ]
+                    )
                     & Q(direction=Direction.DEBIT)
                 )
                 | Q(kind=TransactionKind.ADJUSTMENT),

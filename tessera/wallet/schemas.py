@@ -13,6 +13,9 @@ from tessera.core.api import CamelSchema, InputSchema
 from tessera.core.money import amount_display, amount_format
 from tessera.payments.schemas import BankDetailsIn, BankDetailsOut
 
+# The values of `models.TransactionKind`, as an enum in the OpenAPI document.
+TransactionKindName = Literal["deposit", "withdrawal", "refund", "chargeback", "adjustment"]
+
 AMOUNT_DESCRIPTION = 'A decimal string in the currency\'s units, such as "150.00".'
 
 
@@ -29,7 +32,7 @@ class WithdrawalIn(InputSchema):
 
 class TransactionOut(CamelSchema):
     id: UUID
-    kind: str
+    kind: TransactionKindName
     direction: str
     status: str
     amount: str
@@ -100,7 +103,7 @@ class BalancesOut(CamelSchema):
 
 
 class TransactionFilter(CamelSchema):
-    kind: Literal["deposit", "withdrawal", "refund", "adjustment"] | None = None
+    kind: TransactionKindName | None = None
     status: (
         Literal["pending", "processing", "completed", "failed", "expired", "cancelled"] | None
     ) = None

@@ -61,7 +61,7 @@ from tessera.events.services.requests import (
     requests_decide,
     waitlist_promote,
 )
-from tessera.events.services.sweep import SweepResult, events_sweep
+from tessera.events.services.sweep import SweepResult, event_remind_now, events_sweep
 
 __all__ = [
     "MAX_BATCH",
@@ -79,6 +79,7 @@ __all__ = [
     "event_create",
     "event_postpone",
     "event_publish",
+    "event_remind_now",
     "event_tell_people_now",
     "event_update",
     "events_sweep",

@@ -5,7 +5,8 @@ the state machine table's own condition (`statemachine.Machine.q_due`), and the 
 - requests (and waitlist places) still pending at the start → expired;
 - invitations past their expiry → expired;
 - payment holds that lapsed → ticket expired, place freed, waitlist promoted;
-- events starting within EVENTS_REMINDER_BEFORE_MINUTES → attendees reminded, once.
+- events starting within EVENTS_REMINDER_BEFORE_MINUTES → attendees reminded, once per
+  start (`event_remind_now`, the `events.remind` task).
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from django.db.models import QuerySet
 
 from tessera.core.jobs import enqueue_on_commit
 from tessera.events import statemachine as sm
-from tessera.events.models import Event, Invite, JoinRequest, Ticket
+from tessera.events.models import Event, EventReminder, Invite, JoinRequest, Ticket
 from tessera.events.services.common import event_locked, now, place_free
+from tessera.events.services.notify import tell
 from tessera.events.services.requests import waitlist_promote
 
 
@@ -96,6 +98,41 @@ def _reminders(at: datetime, limit: int) -> int:
             enqueue_on_commit(event_remind, event_id=str(event_id))
             reminded += 1
     return reminded
+
+
+def event_remind_now(*, event_id: Any) -> int:
+    """Remind a published event's ticket holders of its start, once per start however many
+    times this runs (a redelivered task, a sweep enqueueing twice, runs in parallel).
+
+    One transaction, as `capsules.services.capsule_notify_events`: make the event's
+    `EventReminder` row for its current start if there is none (ON CONFLICT DO NOTHING: a
+    parallel run waits on the unique index until the first commits), claim it while still
+    unsent (SKIP LOCKED), write the notifications (`tell` → `notify_many`, in this
+    transaction) and mark it `notified_at`. A run that dies commits none of it and the next
+    run sends; a run after a commit finds nothing to claim. Returns how many people were
+    told (0 when the reminder was sent already, or the event is no longer published)."""
+    from tessera.events.selectors import event_people_ids
+
+    with transaction.atomic():
+        event = (
+            Event.objects.select_related("venue").filter(pk=event_id, status=sm.PUBLISHED).first()
+        )
+        if event is None:
+            return 0
+        EventReminder.objects.bulk_create(
+            [EventReminder(event=event, starts_at=event.starts_at)], ignore_conflicts=True
+        )
+        reminder = (
+            EventReminder.objects.select_for_update(skip_locked=True)
+            .filter(event=event, starts_at=event.starts_at, notified_at__isnull=True)
+            .first()
+        )
+        if reminder is None:
+            return 0
+        told = tell(users=event_people_ids(event_id=event.pk), kind="events.reminder", event=event)
+        reminder.notified_at = now()
+        reminder.save(update_fields=["notified_at", "updated_at"])
+        return told
 
 
 def events_sweep(*, at: datetime | None = None, limit: int = 1000) -> SweepResult:

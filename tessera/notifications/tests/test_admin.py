@@ -90,8 +90,9 @@ def test_template_list_searches_by_key_and_filters(admin_client_logged_in: Any) 
         ("capsules.reply", "in_app", "ar"),
         ("capsules.unfolding", "in_app", "ar"),
         ("security.alert", "in_app", "ar"),
-        # tessera/wallet's templates (wallet migration 0003)
+        # tessera/wallet's templates (wallet migrations 0003 and 0007)
         ("wallet.adjustment_completed", "in_app", "ar"),
+        ("wallet.chargeback_completed", "in_app", "ar"),
         ("wallet.deposit_completed", "in_app", "ar"),
         ("wallet.deposit_failed", "in_app", "ar"),
         ("wallet.refund_completed", "in_app", "ar"),

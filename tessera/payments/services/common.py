@@ -43,7 +43,11 @@ def handler_require(purpose: str) -> hooks.PaymentHandler:
 
 
 def order_event(
-    order: PaymentOrder, *, previous_status: str, refund_amount_minor: int = 0
+    order: PaymentOrder,
+    *,
+    previous_status: str,
+    refund_amount_minor: int = 0,
+    refund_kind: str = "",
 ) -> hooks.OrderEvent:
     return hooks.OrderEvent(
         order_id=order.pk,
@@ -60,6 +64,7 @@ def order_event(
         provider_purchase_id=order.provider_purchase_id,
         failure_reason=order.failure_reason,
         occurred_at=now(),
+        refund_kind=refund_kind,
     )
 
 

@@ -356,7 +356,9 @@ def _refund_apply(
         order.refund_partially(amount_minor=amount_minor)
     order.save()
     handler_require(order.purpose).on_order_refunded(
-        order_event(order, previous_status=previous, refund_amount_minor=amount_minor)
+        order_event(
+            order, previous_status=previous, refund_amount_minor=amount_minor, refund_kind=str(kind)
+        )
     )
     return f"order {order.pk} {kind} of {amount_minor}"
 

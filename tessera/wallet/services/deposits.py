@@ -149,39 +149,48 @@ def deposit_close(*, event: OrderEvent) -> WalletTransaction:
 
 
 def deposit_refunded(*, event: OrderEvent) -> WalletTransaction | None:
-    """Part or all of a deposit went back to the payer at the gateway: the wallet gives it
-    back too. A wallet that no longer holds it refuses (insufficient funds), which fails the
-    webhook's processing into the dead letters for staff to settle with an adjustment."""
+    """Part or all of a deposit went back to the payer at the gateway: a refund, or a
+    chargeback by the payer's bank (`event.refund_kind`), each booked and shown as what it
+    is. The wallet gives it back too. A wallet that no longer holds it refuses (insufficient
+    funds), which fails the webhook's processing into the dead letters for staff to settle
+    with an adjustment."""
     deposit = _locked(event.reference)
+    charged_back = event.refund_kind == "chargeback"
+    kind = TransactionKind.CHARGEBACK if charged_back else TransactionKind.REFUND
+    # The key is the order's running total of money given back: the same for a refund or a
+    # chargeback, so a movement booked under either kind (before chargebacks had their own)
+    # is found again.
     refund_key = f"refund:{event.order_id}:{event.refunded_minor}"
     existing = WalletTransaction.objects.filter(
-        user_id=deposit.user_id, kind=TransactionKind.REFUND, idempotency_key=refund_key
+        user_id=deposit.user_id,
+        kind__in=[TransactionKind.REFUND, TransactionKind.CHARGEBACK],
+        idempotency_key=refund_key,
     ).first()
     if existing is not None:
         return existing
     amount = event.refund_amount_minor
     tx = WalletTransaction.objects.create(
         user_id=deposit.user_id,
-        kind=TransactionKind.REFUND,
+        kind=kind,
         direction=Direction.DEBIT,
         status=TransactionStatus.COMPLETED,
         amount_minor=amount,
         currency=deposit.currency,
         idempotency_key=refund_key,
-        description=_("Refund of a deposit"),
+        description=_("Chargeback of a deposit") if charged_back else _("Refund of a deposit"),
         payment_order_id=event.order_id,
         completed_at=timezone.now(),
     )
     wallet = wallet_account(user_id=deposit.user_id, currency=deposit.currency)
     clearing = system_account(kind=AccountKind.GATEWAY_CLEARING, currency=deposit.currency)
     transfer_post(
-        kind=TransferKind.REFUND,
-        reference=f"refund:{tx.pk}",
+        kind=TransferKind.CHARGEBACK if charged_back else TransferKind.REFUND,
+        reference=f"{kind}:{tx.pk}",
         legs=[(wallet, -amount), (clearing, amount)],
-        description=f"Refund of deposit {deposit.pk}",
+        description=f"{'Chargeback' if charged_back else 'Refund'} of deposit {deposit.pk}",
     )
     audit_record(
-        action="wallet.deposit.refunded",
+        action="wallet.deposit.charged_back" if charged_back else "wallet.deposit.refunded",
         target=tx,
         changes={"deposit": str(deposit.pk), "amount": amount_format(amount, deposit.currency)},
     )

@@ -10,7 +10,7 @@ from tessera.core.money import amount_display
 from tessera.notifications.services import notify
 from tessera.wallet.models import TransactionKind, TransactionStatus, WalletTransaction
 
-# (kind, status) -> notification kind (templates in migration 0003, en and ar).
+# (kind, status) -> notification kind (templates in migrations 0003 and 0006, en and ar).
 NOTICES: dict[tuple[str, str], str] = {
     (TransactionKind.DEPOSIT, TransactionStatus.COMPLETED): "wallet.deposit_completed",
     (TransactionKind.DEPOSIT, TransactionStatus.FAILED): "wallet.deposit_failed",
@@ -19,6 +19,7 @@ NOTICES: dict[tuple[str, str], str] = {
     (TransactionKind.WITHDRAWAL, TransactionStatus.COMPLETED): "wallet.withdrawal_completed",
     (TransactionKind.WITHDRAWAL, TransactionStatus.FAILED): "wallet.withdrawal_failed",
     (TransactionKind.REFUND, TransactionStatus.COMPLETED): "wallet.refund_completed",
+    (TransactionKind.CHARGEBACK, TransactionStatus.COMPLETED): "wallet.chargeback_completed",
     (TransactionKind.ADJUSTMENT, TransactionStatus.COMPLETED): "wallet.adjustment_completed",
 }
 

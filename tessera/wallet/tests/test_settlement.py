@@ -92,7 +92,7 @@ def test_a_chargeback_of_a_credited_deposit_takes_the_money_back_from_the_wallet
             "status", "amount_minor"
         )
     ) == [("succeeded", 10000)]
-    taken = WalletTransaction.objects.get(user=user, kind="refund")
+    taken = WalletTransaction.objects.get(user=user, kind="chargeback")
     assert (taken.direction, taken.status, taken.amount_minor) == ("debit", "completed", 10000)
     deposit.refresh_from_db()
     assert deposit.status == "completed"  # it was paid; the chargeback is a movement of its own
@@ -103,8 +103,8 @@ def test_a_chargeback_of_a_credited_deposit_takes_the_money_back_from_the_wallet
         10000,
     ]
     assert services.ledger_check().ok
-    assert AuditLog.objects.filter(action="wallet.deposit.refunded").count() == 1
-    assert "wallet.refund_completed" in kinds_told(user)
+    assert AuditLog.objects.filter(action="wallet.deposit.charged_back").count() == 1
+    assert "wallet.chargeback_completed" in kinds_told(user)
 
     # The same chargeback delivered again changes nothing.
     body = bytes(delivery.body)
@@ -141,7 +141,7 @@ def test_a_chargeback_of_money_already_spent_becomes_a_dead_letter_and_changes_n
     order = order_of(deposit)
     assert (order.status, order.refunded_minor) == (OrderStatus.PAID, 0)
     assert not PaymentTransaction.objects.filter(kind="chargeback").exists()
-    assert not WalletTransaction.objects.filter(kind="refund").exists()
+    assert not WalletTransaction.objects.filter(kind="chargeback").exists()
     assert balance(user) == 3000
     assert LedgerEntry.objects.count() == entries_before
     assert services.ledger_check().ok

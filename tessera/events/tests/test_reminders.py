@@ -1,0 +1,149 @@
+"""The reminder goes to each person once per start: a redelivered `events.remind` task, a
+sweep that enqueues twice or two workers at once send nothing more; a new start (after a
+postponement) is a new reminder."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db.models import Count
+from django.utils import timezone
+
+from tessera.accounts.models import User
+from tessera.events import services, tasks
+from tessera.events import statemachine as sm
+from tessera.events.models import Event, EventReminder, Ticket
+from tessera.events.tests.conftest import client_for, iso, make_user
+from tessera.notifications.models import Delivery, Notification
+from tests.concurrency import race
+
+
+def reminders_per_person() -> dict[str | None, int]:
+    return dict(
+        Notification.objects.filter(kind="events.reminder")
+        .values_list("user__email")
+        .annotate(n=Count("id"))
+        .values_list("user__email", "n")
+    )
+
+
+@pytest.fixture
+def soon(make_event: Any, guest: User) -> dict[str, Any]:
+    """A published event inside the reminder window; the guest and a friend hold tickets."""
+    event = make_event(
+        requiresApproval=False, startsAt=iso(timedelta(hours=3)), endsAt=iso(timedelta(hours=5))
+    )
+    for person in (guest, make_user("friend@example.com", "Fay Friend")):
+        joined = client_for(person).post(f"/api/events/{event['id']}/requests", {})
+        assert joined.json()["data"]["status"] == "accepted", joined.json()
+    return event
+
+
+@pytest.mark.django_db
+def test_a_redelivered_remind_task_reminds_nobody_twice(
+    soon: dict[str, Any], pushed: list[Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.events_sweep.apply().get()["reminded"] == 1
+
+    # The worker was killed after sending, before the ack: the broker hands it out again.
+    with django_capture_on_commit_callbacks(execute=True):
+        again = tasks.event_remind.apply(kwargs={"event_id": soon["id"]}).get()
+
+    assert again == 0
+    assert reminders_per_person() == {"friend@example.com": 1, "guest@example.com": 1}
+    assert Delivery.objects.filter(kind="events.reminder", channel="email").count() == 2
+    assert [p["kind"] for p in pushed].count("events.reminder") == 2  # one per person
+    reminder = EventReminder.objects.get(event_id=soon["id"])
+    assert reminder.notified_at is not None
+    assert reminder.starts_at == Event.objects.get(pk=soon["id"]).starts_at
+
+
+@pytest.mark.django_db
+def test_a_sweep_that_enqueues_twice_reminds_nobody_twice(
+    soon: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.events_sweep.apply().get()
+    # A sweep that lost its `reminded_at` write (say, rolled back after the task was sent).
+    Event.objects.filter(pk=soon["id"]).update(reminded_at=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.events_sweep.apply().get()["reminded"] == 1
+
+    assert reminders_per_person() == {"friend@example.com": 1, "guest@example.com": 1}
+
+
+@pytest.mark.django_db
+def test_a_postponed_event_is_reminded_again_for_its_new_start_once(
+    soon: dict[str, Any], host_api: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    event_id = soon["id"]
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.events_sweep.apply().get()
+    assert reminders_per_person() == {"friend@example.com": 1, "guest@example.com": 1}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert host_api.post(f"/api/events/{event_id}/postpone").status_code == 200
+        moved = host_api.patch(
+            f"/api/events/{event_id}",
+            {"startsAt": iso(timedelta(hours=4)), "endsAt": iso(timedelta(hours=6))},
+        )
+        assert moved.status_code == 200, moved.json()
+        # Postponed: the sweep has nothing to remind, a stray task sends nothing.
+        assert tasks.events_sweep.apply().get()["reminded"] == 0
+        assert tasks.event_remind.apply(kwargs={"event_id": event_id}).get() == 0
+        assert host_api.post(f"/api/events/{event_id}/publish").status_code == 200
+        assert tasks.events_sweep.apply().get()["reminded"] == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.event_remind.apply(kwargs={"event_id": event_id}).get() == 0
+
+    assert reminders_per_person() == {"friend@example.com": 2, "guest@example.com": 2}
+    assert EventReminder.objects.filter(event_id=event_id, notified_at__isnull=False).count() == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_parallel_remind_runs_remind_each_person_once() -> None:
+    host = User.objects.create_user(email="remind-host@example.com", name="Host")
+    start = timezone.now() + timedelta(hours=2)
+    event = Event.objects.create(
+        host=host,
+        title="Soon",
+        starts_at=start,
+        ends_at=start + timedelta(hours=2),
+        capacity=50,
+        places_taken=30,
+        online_url="https://example.com",
+        status=sm.PUBLISHED,
+    )
+    people = User.objects.bulk_create(
+        [User(email=f"remind{i}@example.com", name=f"Guest {i}") for i in range(30)]
+    )
+    Ticket.objects.bulk_create(
+        [
+            Ticket(
+                event=event,
+                holder=person,
+                code=f"R{i:07d}",
+                key_id="k",
+                issued_at=timezone.now(),
+                status=sm.VALID,
+            )
+            for i, person in enumerate(people)
+        ]
+    )
+
+    told = race(lambda: services.event_remind_now(event_id=event.pk), 4)
+
+    assert sorted(told) == [0, 0, 0, 30], told
+    per_user = (
+        Notification.objects.filter(kind="events.reminder")
+        .values("user")
+        .annotate(n=Count("id"))
+        .values_list("n", flat=True)
+    )
+    assert len(per_user) == 30
+    assert set(per_user) == {1}
+    assert EventReminder.objects.filter(event=event).count() == 1
