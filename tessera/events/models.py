@@ -299,6 +299,14 @@ class EventReminder(BaseModel):
         constraints: ClassVar[list[Any]] = [
             models.UniqueConstraint(fields=["event", "starts_at"], name="event_reminder_once"),
         ]
+        indexes: ClassVar[list[Any]] = [
+            # The sweep's look for reminders whose task was lost.
+            models.Index(
+                fields=["updated_at"],
+                name="event_reminder_pending_idx",
+                condition=Q(notified_at__isnull=True),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event_id} {self.starts_at:%Y-%m-%d %H:%M}"

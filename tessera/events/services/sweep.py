@@ -6,7 +6,8 @@ the state machine table's own condition (`statemachine.Machine.q_due`), and the 
 - invitations past their expiry → expired;
 - payment holds that lapsed → ticket expired, place freed, waitlist promoted;
 - events starting within EVENTS_REMINDER_BEFORE_MINUTES → attendees reminded, once per
-  start (`event_remind_now`, the `events.remind` task).
+  start (`event_remind_now`, the `events.remind` task); a reminder whose task was lost is
+  enqueued again.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from tessera.core.jobs import enqueue_on_commit
 from tessera.events import statemachine as sm
@@ -25,6 +26,9 @@ from tessera.events.models import Event, EventReminder, Invite, JoinRequest, Tic
 from tessera.events.services.common import event_locked, now, place_free
 from tessera.events.services.notify import tell
 from tessera.events.services.requests import waitlist_promote
+
+# An unsent reminder enqueued this long ago had its task lost: it is enqueued again.
+REMINDER_LOST_AFTER = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,7 @@ class SweepResult:
     invites_expired: int = 0
     holds_expired: int = 0
     reminded: int = 0
+    reminders_resent: int = 0
 
 
 def _moved(
@@ -94,10 +99,46 @@ def _reminders(at: datetime, limit: int) -> int:
             .values_list("pk", flat=True)[:limit]
         )
         Event.objects.filter(pk__in=due).update(reminded_at=at, updated_at=at)
+        # The reminder's row, pending, beside `reminded_at`: a task the broker loses leaves
+        # it unsent, and `_reminders_lost` sends the task again.
+        EventReminder.objects.bulk_create(
+            [
+                EventReminder(event_id=event_id, starts_at=starts_at)
+                for event_id, starts_at in Event.objects.filter(pk__in=due).values_list(
+                    "pk", "starts_at"
+                )
+            ],
+            ignore_conflicts=True,
+        )
         for event_id in due:
             enqueue_on_commit(event_remind, event_id=str(event_id))
             reminded += 1
     return reminded
+
+
+def _reminders_lost(at: datetime, limit: int) -> int:
+    """Reminders still unsent `REMINDER_LOST_AFTER` after they were last enqueued (the
+    task was lost: a broker restart, a purged queue) are enqueued again, while their event
+    is published and still starts then. `event_remind_now` sends each at most once, so a task
+    that was only late costs nothing."""
+    from tessera.events.tasks import event_remind
+
+    with transaction.atomic():
+        lost = list(
+            EventReminder.objects.select_for_update(skip_locked=True)
+            .filter(
+                notified_at__isnull=True,
+                updated_at__lt=at - REMINDER_LOST_AFTER,
+                starts_at__gt=at,
+                event__status=sm.PUBLISHED,
+                event__starts_at=F("starts_at"),
+            )
+            .values_list("pk", "event_id")[:limit]
+        )
+        EventReminder.objects.filter(pk__in=[pk for pk, _ in lost]).update(updated_at=at)
+        for _, event_id in lost:
+            enqueue_on_commit(event_remind, event_id=str(event_id))
+    return len(lost)
 
 
 def event_remind_now(*, event_id: Any) -> int:
@@ -145,4 +186,5 @@ def events_sweep(*, at: datetime | None = None, limit: int = 1000) -> SweepResul
         invites = _moved(Invite.objects.all(), sm.INVITE, "expire", at)
     holds = _holds_expire(at, limit)
     reminded = _reminders(at, limit)
-    return SweepResult(completed, requests, invites, holds, reminded)
+    resent = _reminders_lost(at, limit)
+    return SweepResult(completed, requests, invites, holds, reminded, resent)

@@ -147,3 +147,43 @@ def test_parallel_remind_runs_remind_each_person_once() -> None:
     assert len(per_user) == 30
     assert set(per_user) == {1}
     assert EventReminder.objects.filter(event=event).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_reminder_whose_task_was_lost_is_sent_by_a_later_sweep_once(
+    soon: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    # The sweep marks the event and enqueues its task; the broker loses the task.
+    with django_capture_on_commit_callbacks(execute=False):
+        assert services.events_sweep().reminded == 1
+    assert reminders_per_person() == {}
+    pending = EventReminder.objects.get(event_id=soon["id"])
+    assert pending.notified_at is None
+
+    # A minute later the task may only be late: nothing is sent again yet.
+    with django_capture_on_commit_callbacks(execute=True):
+        early = services.events_sweep(at=timezone.now() + timedelta(minutes=1))
+    assert early.reminders_resent == 0
+    assert reminders_per_person() == {}
+
+    # Past REMINDER_LOST_AFTER the sweep enqueues it again, and everyone is reminded once.
+    later = timezone.now() + timedelta(minutes=6)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.events_sweep(at=later).reminders_resent == 1
+    assert reminders_per_person() == {"friend@example.com": 1, "guest@example.com": 1}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.events_sweep(at=later + timedelta(minutes=6)).reminders_resent == 0
+    assert reminders_per_person() == {"friend@example.com": 1, "guest@example.com": 1}
+
+
+@pytest.mark.django_db
+def test_a_lost_reminder_of_a_cancelled_event_is_not_sent_again(
+    soon: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=False):
+        services.events_sweep()
+    Event.objects.filter(pk=soon["id"]).update(status=sm.CANCELLED)
+    with django_capture_on_commit_callbacks(execute=True):
+        resent = services.events_sweep(at=timezone.now() + timedelta(minutes=6))
+    assert resent.reminders_resent == 0
+    assert reminders_per_person() == {}
