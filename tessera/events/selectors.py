@@ -50,7 +50,9 @@ KM_PER_DEGREE = 111.195  # along a meridian, on that sphere
 def _interest_prefetch() -> Prefetch:
     from tessera.accounts.selectors import event_interest_list
 
-    return Prefetch("interests", queryset=event_interest_list())
+    # As a plain list (`to_attr`): for a queryset of its own, Django would build each event a
+    # related manager and filter that queryset again per event, ~0.3 ms of a 20-event page.
+    return Prefetch("interests", queryset=event_interest_list(), to_attr="interest_list")
 
 
 def _related_columns(name: str) -> tuple[str, ...]:
@@ -570,6 +572,11 @@ def _person(user: User) -> dict[str, Any]:
     return {"id": user.pk, "name": user.name}
 
 
+def _interests_of(event: Event) -> list[Any]:
+    prefetched = getattr(event, "interest_list", None)  # events_with_relations
+    return prefetched if prefetched is not None else list(event.interests.all())
+
+
 def _distance_of(event: Event) -> float | None:
     distance = getattr(event, "distance_km", None)
     return round(distance, 3) if distance is not None else None
@@ -600,7 +607,7 @@ def event_view(
         "host": _person(event.host),
         # Whoever may see the event may see its cover.
         "cover": file_ref(event.cover, viewer=viewer, client=client, grant_private=True),
-        "interests": list(event.interests.all()),
+        "interests": _interests_of(event),
         "distance_km": _distance_of(event),
         "created_at": event.created_at,
     }
