@@ -6,6 +6,8 @@ Routes with fixed paths (`/hosting`, `/requests`, `/invites`, `/tickets`) come b
 
 # No `from __future__ import annotations` here: Ninja builds the `Query[...]` parameter model
 # from the evaluated annotation.
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -81,6 +83,13 @@ def _image(content_type: str) -> dict[str, Any]:
 def _event(request: HttpRequest, event: Any, *, with_me: bool = False) -> dict[str, Any]:
     return selectors.event_view(
         event, viewer=require_user(request), client=client_context(request), with_me=with_me
+    )
+
+
+def _events(request: HttpRequest) -> Callable[[Any], dict[str, Any]]:
+    """Shapes a list's events: the viewer and the client read once, not once per event."""
+    return partial(
+        selectors.event_view, viewer=require_user(request), client=client_context(request)
     )
 
 
@@ -168,14 +177,15 @@ def event_discover(request: HttpRequest, filters: Query[DiscoveryFilter]) -> Any
             page_size=filters.page_size,
         )
     )
-    return {"items": [_event(request, e) for e in page.items], "next_cursor": page.next_cursor}
+    shape = _events(request)
+    return {"items": [shape(e) for e in page.items], "next_cursor": page.next_cursor}
 
 
 @events_router.get("/hosting", response=list[EventOut], summary="The events you host")
 @paginate(PagePagination)
 def events_hosting(request: HttpRequest, filters: Query[HostedFilter]) -> Any:
     events = selectors.events_hosted(host=require_user(request), status=filters.status)
-    return selectors.Mapped(events, lambda e: _event(request, e))
+    return selectors.Mapped(events, _events(request))
 
 
 # --- Mine: requests, invitations, tickets ---------------------------------------------------

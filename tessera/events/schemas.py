@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import Field
 
 from tessera.core.api import CamelSchema, InputSchema
+from tessera.core.api.schemas import ReplySchema
 from tessera.files.schemas import FileRefOut
 
 Text200 = Field(min_length=1, max_length=200)
@@ -33,7 +34,7 @@ class VenuePatch(InputSchema):
     capacity: int | None = Field(None, ge=1, le=1_000_000)
 
 
-class VenueOut(CamelSchema):
+class VenueOut(ReplySchema):
     id: UUID
     name: str
     address: str
@@ -81,24 +82,24 @@ class EventPatch(InputSchema):
     cover_id: UUID | None = None
 
 
-class MoneyOut(CamelSchema):
+class MoneyOut(ReplySchema):
     amount: str
     currency: str
 
 
-class PersonOut(CamelSchema):
+class PersonOut(ReplySchema):
     id: UUID
     name: str
 
 
-class InterestOut(CamelSchema):
+class InterestOut(ReplySchema):
     id: UUID
     slug: str
     name: str
     name_ar: str
 
 
-class EventOut(CamelSchema):
+class EventOut(ReplySchema):
     id: UUID
     title: str
     description: str
@@ -121,7 +122,7 @@ class EventOut(CamelSchema):
     created_at: datetime
 
 
-class MyPartOut(CamelSchema):
+class MyPartOut(ReplySchema):
     is_host: bool
     is_helper: bool
     request_id: UUID | None
@@ -138,7 +139,7 @@ class EventDetailOut(EventOut):
     me: MyPartOut
 
 
-class EventPageOut(CamelSchema):
+class EventPageOut(ReplySchema):
     items: list[EventOut]
     next_cursor: str | None
 
@@ -172,7 +173,7 @@ class RequestIn(InputSchema):
     message: str = Field("", max_length=500)
 
 
-class RequestOut(CamelSchema):
+class RequestOut(ReplySchema):
     id: UUID
     event_id: UUID
     user: PersonOut
@@ -194,7 +195,7 @@ class DecideIn(InputSchema):
     decline: list[UUID] = Field(default_factory=list, max_length=500)
 
 
-class DecisionOut(CamelSchema):
+class DecisionOut(ReplySchema):
     request_id: str
     result: str = Field(
         description="accepted, waitlisted, declined, or the error code that refused it"
@@ -202,7 +203,7 @@ class DecisionOut(CamelSchema):
     message: str
 
 
-class DecisionsOut(CamelSchema):
+class DecisionsOut(ReplySchema):
     results: list[DecisionOut]
 
 
@@ -212,7 +213,7 @@ class InviteIn(InputSchema):
     phone: str | None = Field(None, max_length=20)
 
 
-class InviteOut(CamelSchema):
+class InviteOut(ReplySchema):
     id: UUID
     event_id: UUID
     event_title: str
@@ -232,7 +233,7 @@ class RsvpIn(InputSchema):
     status: Literal["maybe", "not_going"]
 
 
-class AttendanceOut(CamelSchema):
+class AttendanceOut(ReplySchema):
     event_id: UUID
     user: PersonOut
     status: str
@@ -245,7 +246,7 @@ class HelperIn(InputSchema):
     email: str | None = Field(None, max_length=254)
 
 
-class HelperOut(CamelSchema):
+class HelperOut(ReplySchema):
     user: PersonOut
     created_at: datetime
 
@@ -253,7 +254,7 @@ class HelperOut(CamelSchema):
 # --- Tickets and the door -------------------------------------------------------------------
 
 
-class TicketOut(CamelSchema):
+class TicketOut(ReplySchema):
     id: UUID
     event_id: UUID
     event_title: str
@@ -291,7 +292,7 @@ class BatchIn(InputSchema):
     scans: list[ScanIn] = Field(min_length=1, max_length=1000)
 
 
-class ScanTicketOut(CamelSchema):
+class ScanTicketOut(ReplySchema):
     id: UUID
     code: str
     holder_name: str
@@ -299,7 +300,7 @@ class ScanTicketOut(CamelSchema):
     inside: bool
 
 
-class ScanOut(CamelSchema):
+class ScanOut(ReplySchema):
     id: UUID | None
     nonce: str
     result: str
@@ -311,7 +312,7 @@ class ScanOut(CamelSchema):
     ticket: ScanTicketOut | None
 
 
-class BatchOut(CamelSchema):
+class BatchOut(ReplySchema):
     applied: int
     conflicts: int
     results: list[ScanOut]
@@ -321,13 +322,13 @@ class CheckInFilter(CamelSchema):
     result: str | None = Field(None, max_length=20)
 
 
-class ExportOut(CamelSchema):
+class ExportOut(ReplySchema):
     key_id: str
     jws: str = Field(description="The document signed with the organiser's key (EdDSA).")
     document: dict[str, Any]
 
 
-class JwkOut(CamelSchema):
+class JwkOut(ReplySchema):
     kty: str
     crv: str
     x: str
@@ -337,5 +338,5 @@ class JwkOut(CamelSchema):
     active: bool
 
 
-class JwksOut(CamelSchema):
+class JwksOut(ReplySchema):
     keys: list[JwkOut]

@@ -11,7 +11,15 @@ from typing import Annotated, Any, TypeVar
 
 from django.utils.translation import gettext as _
 from ninja import Schema
-from pydantic import BeforeValidator, ConfigDict, Field
+from ninja.schema import DjangoGetter
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationInfo,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
@@ -68,3 +76,25 @@ class ErrorEnvelope(CamelSchema):
 
 class MessageOut(CamelSchema):
     detail: str
+
+
+class ReplySchema(CamelSchema):
+    """A reply that selectors build as plain dicts (`event_view`), validated as such.
+
+    Ninja wraps every object it validates, dicts included, in a `DjangoGetter`, so that each
+    field is read by a Python `__getattr__` (twice when the camelCase alias differs from the
+    name) and passed through its conversions (managers to lists, callables called, files to
+    URLs). A dict built for the reply needs none of that: pydantic reads it natively, ~10x
+    faster (a 20-event discovery page: 0.9 ms to 0.1 ms). Anything else (a model instance)
+    still goes through the getter. The schema, and what it accepts and produces, are the
+    same; a dict's values are taken as they are (no resolvers, no callables called)."""
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _run_root_validator(
+        cls, values: Any, handler: ModelWrapValidatorHandler[Any], info: ValidationInfo
+    ) -> Any:
+        # Named as Ninja's own validator, so that it replaces it rather than running too.
+        if type(values) is dict:
+            return handler(values)
+        return handler(DjangoGetter(values, cls, info.context))

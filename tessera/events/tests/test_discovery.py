@@ -15,7 +15,7 @@ from tessera.accounts.models import EventInterest
 from tessera.core.pagination import cursor_sign
 from tessera.events import statemachine as sm
 from tessera.events.models import Event, Venue
-from tessera.events.tests.conftest import make_user
+from tessera.events.tests.conftest import client_for, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -161,3 +161,32 @@ def test_a_forged_or_altered_cursor_is_refused_and_shows_nothing(
         assert "data" not in body or body["data"] is None
     # The cursor as handed out still works.
     assert guest_api.get(f"/api/events?pageSize=1&cursor={first['nextCursor']}").status_code == 200
+
+
+def test_a_page_costs_the_same_statements_whatever_its_size(
+    world: dict[str, Any], guest_api: Any
+) -> None:
+    # Venues, hosts and interests come with the page; a field a reply shows but the page's
+    # query does not select (selectors.EVENT_REPLY_FIELDS) would cost a statement per event.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def statements(api: Any, path: str) -> int:
+        api.get(path)  # the viewer's row and the like, cached or not, once before counting
+        with CaptureQueriesContext(connection) as queries:
+            reply = api.get(path)
+        assert reply.status_code == 200, reply.json()
+        return len(queries)
+
+    assert statements(guest_api, "/api/events?pageSize=1") == statements(
+        guest_api, "/api/events?pageSize=20"
+    )
+    lat, lng = CAPE_TOWN
+    near = f"lat={lat}&lng={lng}&radiusKm=60"
+    assert statements(guest_api, f"/api/events?{near}&pageSize=1") == statements(
+        guest_api, f"/api/events?{near}&pageSize=20"
+    )
+    host_api = client_for(world["jazz"].host)
+    assert statements(host_api, "/api/events/hosting?pageSize=1") == statements(
+        host_api, "/api/events/hosting?pageSize=20"
+    )
