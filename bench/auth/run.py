@@ -533,7 +533,7 @@ def markdown(report: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|",
     ]
     labels = {
-        "tessera_me": "Tessera GET /api/auth/me (granian WSGI, 2 workers, 4 blocking threads)",
+        "tessera_me": "Tessera GET /api/auth/me (granian WSGI, 2 workers, 2 blocking threads)",
         "drf_me": "DRF + simplejwt GET /api/auth/me (gunicorn sync, 2 workers)",
         "tessera_refresh": "Tessera POST /api/auth/refresh (rotation, one token per request)",
     }
