@@ -129,3 +129,33 @@ def test_a_path_that_matches_no_route_in_either_form_stays_a_404(user_api: ApiCl
 
         assert response.status_code == 404
         assert response.json()["error"]["message"] == ROUTING_MISS
+
+
+def test_a_remembered_route_match_never_replays_a_redirect_or_another_form(
+    user_api: ApiClient,
+) -> None:
+    # Matches of paths without parameters are remembered (core.middleware._ApiDispatcher);
+    # the other form of a path is resolved every time, since its redirect carries the query
+    # and a non-GET on it is rewritten to the route.
+    for query in ("lang=en", "lang=ar&box=outbox"):
+        response = user_api.get(f"/api/capsules/?{query}")
+        assert response.status_code == 308
+        assert response["Location"] == f"/api/capsules?{query}"
+    created = user_api.post("/api/recipients/", {"name": "Grace", "email": "g@example.com"})
+    assert created.status_code == 201
+    again = user_api.post("/api/recipients/", {"name": "Alan", "email": "a@example.com"})
+    assert again.status_code == 201
+    assert user_api.get("/api/recipients").json()["data"]["count"] == 2
+
+
+def test_only_matches_without_parameters_are_remembered(user_api: ApiClient) -> None:
+    from django.urls import get_resolver
+
+    user_api.get("/api/capsules")
+    user_api.get(f"/api/capsules/{UNKNOWN_ID}")
+    user_api.get("/api/capsules/")
+
+    remembered = get_resolver().__dict__.get("tessera_static_matches", {})
+    assert "/api/capsules" in remembered
+    assert f"/api/capsules/{UNKNOWN_ID}" not in remembered
+    assert "/api/capsules/" not in remembered

@@ -14,7 +14,8 @@ Measures, in one run and from loopback with wrk:
   cost alone at that setting and at Django's default, in this process.
 
 Needs PostgreSQL (postgres@127.0.0.1:5432, trust) and Redis (127.0.0.1:6379); creates the
-database tessera_bench_auth afresh and uses Redis database 12. Writes JSON and Markdown to
+database tessera_bench_auth (or `$BENCH_DB_NAME`) afresh and uses Redis database 12 (or
+`$BENCH_REDIS_DB`), ports from `$BENCH_PORTS` when set. Writes JSON and Markdown to
 bench/results/ with the machine's description. Stops every process it started.
 """
 
@@ -532,7 +533,7 @@ def markdown(report: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|",
     ]
     labels = {
-        "tessera_me": "Tessera GET /api/auth/me (granian WSGI, 2 workers, 4 blocking threads)",
+        "tessera_me": "Tessera GET /api/auth/me (granian WSGI, 2 workers, 2 blocking threads)",
         "drf_me": "DRF + simplejwt GET /api/auth/me (gunicorn sync, 2 workers)",
         "tessera_refresh": "Tessera POST /api/auth/refresh (rotation, one token per request)",
     }

@@ -3,11 +3,12 @@
 
     .venv/bin/python bench/capsules/inbox.py [--capsules 100000] [--duration 15] [--rounds 3]
 
-Creates (drops first) the database `tessera_bench_inbox`, migrates it, seeds one receiver
-with `--capsules` capsules (plus drafts addressed to them and capsules of other users) with
-`INSERT … SELECT generate_series`, then starts Tessera as deployed (config.settings.prod on
-granian WSGI, 2 workers, --blocking-threads 2, PostgreSQL with Django's pool, Redis db 10)
-and drives it from loopback with `wrk -t1 -c32`, with the receiver's access token:
+Creates (drops first) the database `tessera_bench_inbox` (or `$BENCH_DB_NAME`), migrates it,
+seeds one receiver with `--capsules` capsules (plus drafts addressed to them and capsules of
+other users) with `INSERT … SELECT generate_series`, then starts Tessera as deployed
+(config.settings.prod on granian WSGI, 2 workers, --blocking-threads 2, PostgreSQL with
+Django's pool, Redis db 10 or `$BENCH_REDIS_DB`, ports from `$BENCH_PORTS` when set: a shared
+machine's own) and drives it from loopback with `wrk -t1 -c32`, with the receiver's access token:
 
 - `GET /api/capsules?box=inbox` (the first page, what every client asks for);
 - `GET /api/capsules?box=inbox&cursor=…` (a page 90,000 capsules deep, by cursor);

@@ -1,6 +1,8 @@
 """The signed-in session and its user, kept in the cache for a minute so an authenticated
 request needs no database query (Redis in services mode), and the user's GET /me reply,
-read in the same round trip: one `MGET` per authenticated request.
+read in the same round trip: one `MGET` per authenticated request. A route whose own reply
+is kept in the cache may name its keys (`core.auth.BearerAuth(prefetch=...)`); they are read
+in that same `MGET` and handed back as they are (docs/decisions/0037).
 
 Correctness does not rest on the minute: every entry carries the user's *generation*, a
 random value kept under its own key, and any change to the user or to one of their sessions
@@ -20,6 +22,7 @@ from __future__ import annotations
 import pickle
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +58,8 @@ class AuthCacheRead:
     entry: dict[str, Any] | None
     generation: str
     me: dict[str, Any] | None
+    # The `also` keys read with them, each present (None when absent); None when not read.
+    also: dict[str, Any] | None = None
 
 
 def auth_cache_invalidate(user_id: Any) -> None:
@@ -77,25 +82,28 @@ def _outage(exc: Exception) -> None:
     outage_report("cache", exc, event="accounts.auth_cache_unavailable", level="warning")
 
 
-def auth_cache_get(*, session_id: Any, user_id: Any) -> AuthCacheRead:
+def auth_cache_get(*, session_id: Any, user_id: Any, also: Sequence[str] = ()) -> AuthCacheRead:
+    """The session's entry, the generation and the /me reply, and the `also` keys of the
+    default cache read in the same round trip (values not checked: they are the caller's)."""
     if settings.AUTH_SESSION_CACHE_SECONDS <= 0:
         return AuthCacheRead(None, "", None)
     try:
-        return _read(session_id=session_id, user_id=user_id)
+        return _read(session_id=session_id, user_id=user_id, also=also)
     except CACHE_CONNECTION_ERRORS as exc:  # a miss; no generation, so nothing is stored
         _outage(exc)
         return AuthCacheRead(None, "", None)
 
 
-def _read(*, session_id: Any, user_id: Any) -> AuthCacheRead:
+def _read(*, session_id: Any, user_id: Any, also: Sequence[str]) -> AuthCacheRead:
     keys = [_entry_key(session_id), _generation_key(user_id), _me_key(user_id)]
-    values = cache.get_many(keys)
+    values = cache.get_many([*keys, *also])
+    also_values = {key: values.get(key) for key in also} if also else None
     generation = values.get(keys[1])
     if generation is None:
         candidate = uuid.uuid4().hex
         generation = candidate if cache.add(keys[1], candidate, None) else None
         generation = generation or cache.get(keys[1]) or ""
-        return AuthCacheRead(None, str(generation), None)
+        return AuthCacheRead(None, str(generation), None, also_values)
     now = time.time()
     entry = values.get(keys[0])
     if not (
@@ -108,7 +116,7 @@ def _read(*, session_id: Any, user_id: Any) -> AuthCacheRead:
     me = values.get(keys[2])
     if not (isinstance(me, dict) and me.get("generation") == generation):
         me = None
-    return AuthCacheRead(entry, str(generation), me)
+    return AuthCacheRead(entry, str(generation), me, also_values)
 
 
 def entry_user_values(entry: dict[str, Any]) -> list[Any]:

@@ -28,6 +28,7 @@ from tessera.accounts.authcache import (
     entry_user_values,
 )
 from tessera.accounts.models import CACHED_USABLE_PASSWORD, AuthSession, User
+from tessera.core.auth import CachePrefetch
 
 ACCESS_TOKEN_TYPE = "access"  # noqa: S105 - a claim value, not a secret
 REFRESH_TOKEN_BYTES = 32
@@ -141,8 +142,12 @@ def _uuid(value: Any) -> uuid.UUID | None:
         return None
 
 
-def access_token_verify(token: str) -> User | None:
-    """The active user the token names (with `auth_session_id` set), or None."""
+def access_token_verify(token: str, *, prefetch: CachePrefetch | None = None) -> User | None:
+    """The active user the token names (with `auth_session_id` set), or None.
+
+    `prefetch` (a route's `BearerAuth(prefetch=...)`): once the signature and claims hold,
+    its keys for the user the token names are read in the session's own round trip and left
+    in `prefetch.values`; the session is checked exactly as without them."""
     claims = access_token_claims(token)
     if claims is None:
         return None
@@ -155,7 +160,10 @@ def access_token_verify(token: str) -> User | None:
     session_id = _uuid(claims["sid"])
     if session_id is None:
         return None
-    read = auth_cache_get(session_id=session_id, user_id=user_id)
+    also = prefetch.keys_for(str(user_id)) if prefetch is not None else ()
+    read = auth_cache_get(session_id=session_id, user_id=user_id, also=also)
+    if prefetch is not None:
+        prefetch.values = read.also
     if read.entry is not None:
         user = User.from_db("default", _USER_FIELDS, entry_user_values(read.entry))
         user.auth_session_id = session_id

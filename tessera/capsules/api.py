@@ -28,13 +28,19 @@ from tessera.capsules.schemas import (
     SealIn,
 )
 from tessera.core.api import ApiRouter
-from tessera.core.auth import bearer_auth, require_user
+from tessera.core.auth import BearerAuth, bearer_auth, cache_prefetched, require_user
 from tessera.core.context import client_context
 from tessera.core.envelope import success_response_around
 from tessera.core.idempotency import idempotent
 from tessera.core.pagination import PagePagination
 
 capsules_router = ApiRouter(auth=bearer_auth)
+# The list's kept page is read with the session, in one cache round trip (decision 0037).
+box_page_auth = BearerAuth(
+    prefetch=lambda request, user_id: services.box_page_cache_keys(
+        query=request.GET, user_id=user_id
+    )
+)
 drafts_router = ApiRouter(auth=bearer_auth)
 recipients_router = ApiRouter(auth=bearer_auth)
 
@@ -64,7 +70,9 @@ def capsule_create(request: HttpRequest, payload: CapsuleIn) -> Any:
     return Status(201, _view(request, capsule))
 
 
-@capsules_router.get("", response=CapsulePageOut, summary="Your inbox or outbox")
+@capsules_router.get(
+    "", response=CapsulePageOut, auth=box_page_auth, summary="Your inbox or outbox"
+)
 def capsule_list(request: HttpRequest, filters: Query[CapsuleFilter]) -> Any:
     body = services.box_page_body(
         user=require_user(request),
@@ -73,6 +81,7 @@ def capsule_list(request: HttpRequest, filters: Query[CapsuleFilter]) -> Any:
         page=filters.page,
         page_size=filters.page_size,
         cursor=filters.cursor,
+        prefetched=cache_prefetched(request),
     )
     # The items arrive as JSON built by the database, already in this schema's shape.
     return success_response_around(body)

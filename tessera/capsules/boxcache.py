@@ -14,6 +14,11 @@ never past the moment a capsule on it changes state for its readers (unfolds or 
 states are computed from the clock, see `selectors._CHANGES_AT`). Lists filtered by
 `state=` are not kept: which capsules match changes with the clock.
 
+The authentication reads a page's two keys in its own round trip when the list route asks it
+to (`core.auth.BearerAuth(prefetch=...)`, docs/decisions/0037): `prefetch_keys` guesses them
+from the raw query, and `page_lookup` takes what was read when its key is there, so a kept
+page costs one cache round trip in all, as it did at the edge.
+
 What invalidation does not see, bounded by `PAGE_SECONDS`: another person renaming
 themselves (their name shows in your box), and the `updatedAt` the unlock sweep writes when
 it stores a state readers were already shown.
@@ -22,7 +27,7 @@ it stores a state readers were already shown.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -51,7 +56,7 @@ def page_key(user_id: Any, *, box: str, page: int, size: int, cursor: str | None
     return f"{_PAGE_PREFIX}{user_id}:{box}:{page}:{size}:{cursor or ''}"
 
 
-def page_from(values: dict[str, Any], *, user_id: Any, key: str) -> bytes | None:
+def page_from(values: Mapping[str, Any], *, user_id: Any, key: str) -> bytes | None:
     """The page under `key` in `values` (a `get_many` of the version and page keys), if it
     was built under the user's current version."""
     version = values.get(version_key(user_id))
@@ -62,11 +67,32 @@ def page_from(values: dict[str, Any], *, user_id: Any, key: str) -> bytes | None
     return body
 
 
-def page_lookup(user_id: Any, key: str) -> tuple[bytes | None, str | None]:
-    """The kept page for `key` if current, and the version a page built now is kept under
-    (None: do not keep it, the cache is unreachable). Read before the rows are."""
+def prefetch_keys(query: Mapping[str, str], user_id: str, *, size: int) -> list[str]:
+    """The version and page keys a plain page of this raw query (`box`, `page`, `cursor`,
+    `size` the page size it asks for) will be looked up under; none for a `state=` list
+    (never kept) or a query that does not parse (the route refuses it, or looks itself)."""
+    box = query.get("box", "inbox")
+    if not enabled() or "state" in query or box not in {"inbox", "outbox"}:
+        return []
     try:
-        values = cache.get_many([version_key(user_id), key])
+        page = int(query.get("page", "1"))
+    except ValueError:
+        return []
+    key = page_key(user_id, box=box, page=page, size=size, cursor=query.get("cursor") or None)
+    return [version_key(user_id), key]
+
+
+def page_lookup(
+    user_id: Any, key: str, *, prefetched: Mapping[str, Any] | None = None
+) -> tuple[bytes | None, str | None]:
+    """The kept page for `key` if current, and the version a page built now is kept under
+    (None: do not keep it, the cache is unreachable). Read before the rows are, or taken from
+    `prefetched` (what the authentication read with the session) when both keys are there."""
+    try:
+        if prefetched is not None and key in prefetched and version_key(user_id) in prefetched:
+            values = prefetched
+        else:
+            values = cache.get_many([version_key(user_id), key])
         found = page_from(values, user_id=user_id, key=key)
         version = values.get(version_key(user_id))
         if version is None:

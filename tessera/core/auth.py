@@ -1,8 +1,16 @@
 """Bearer-token authentication for the API. The token format belongs to accounts; core only
-knows the verifier's dotted path (`API_TOKEN_VERIFIER`), so it imports no app."""
+knows the verifier's dotted path (`API_TOKEN_VERIFIER`), so it imports no app.
+
+The verifier is called as `verifier(token)`, or `verifier(token, prefetch=...)` by a
+`BearerAuth(prefetch=...)`: a route whose reply is kept in the cache names the keys it is
+about to read, and the verifier reads them in the same round trip as the session
+(docs/decisions/0037-cache-reads-with-the-session.md). It only reads them: the token is
+checked exactly as without a prefetch, and the values reach the route only once it passed.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -26,22 +34,63 @@ def _verifier() -> Any:
     return import_string(settings.API_TOKEN_VERIFIER)
 
 
+# What a route would read from the default cache for this request and the user the token
+# names: `(request, user_id) -> keys`. Guessed from the raw request, before validation: the
+# route uses a value only under the exact key it computes itself, so a wrong guess is a miss.
+PrefetchKeys = Callable[[HttpRequest, str], Sequence[str]]
+
+_NOTHING_PREFETCHED: Mapping[str, Any] = {}
+
+
+class CachePrefetch:
+    """Keys to read with the session: `keys_for(user_id)` is called by the verifier once the
+    token's signature and claims hold, and `values` holds what it read, every key asked
+    (None when absent), or stays None when nothing was read (no cache, cache down)."""
+
+    __slots__ = ("keys_for", "values")
+
+    def __init__(self, keys_for: Callable[[str], Sequence[str]]) -> None:
+        self.keys_for = keys_for
+        self.values: dict[str, Any] | None = None
+
+
 class BearerAuth(HttpBearer):
+    def __init__(self, *, prefetch: PrefetchKeys | None = None) -> None:
+        super().__init__()
+        self.prefetch = prefetch
+        self._meta_key = "HTTP_" + self.header.upper().replace("-", "_")
+
     def __call__(self, request: HttpRequest) -> Any:
         # Ninja's own version logs the whole header at ERROR (under DEBUG) when the scheme is
         # not Bearer: a password in Basic, someone's token. A header we cannot use is simply
         # no credentials (401), and never logged.
-        scheme, _space, token = request.headers.get(self.header, "").partition(" ")
+        # META, not `request.headers`: building the headers mapping costs more than the check.
+        scheme, _space, token = request.META.get(self._meta_key, "").partition(" ")
         if scheme.lower() != self.openapi_scheme or not token:
             return None
         return self.authenticate(request, token)
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        user = _verifier()(token)
+        prefetch_keys = self.prefetch
+        if prefetch_keys is None:
+            user = _verifier()(token)
+        else:
+            prefetch = CachePrefetch(lambda user_id: prefetch_keys(request, user_id))
+            user = _verifier()(token, prefetch=prefetch)
+            if user is not None and prefetch.values is not None:
+                request.cache_prefetched = prefetch.values  # type: ignore[attr-defined]
         if user is None:
             return None
         request.user = user
         return user
+
+
+def cache_prefetched(request: HttpRequest) -> Mapping[str, Any]:
+    """What the route's `BearerAuth(prefetch=...)` read with the session, keyed by cache key
+    (empty when nothing was: no prefetch on this route, no cache, the cache down). Present
+    only on a request whose token passed."""
+    values: Mapping[str, Any] = getattr(request, "cache_prefetched", _NOTHING_PREFETCHED)
+    return values
 
 
 bearer_auth = BearerAuth()

@@ -302,3 +302,50 @@ def test_a_cached_copy_never_overwrites_the_password(user: Any) -> None:
         {"currentPassword": PASSWORD, "newPassword": "a fresh passphrase 9"},
     )
     assert response.status_code == 200
+
+
+# --- Keys a route reads with the session (core.auth.BearerAuth(prefetch=...), decision 0037)
+
+
+def test_a_route_s_keys_are_read_with_the_session_and_handed_back(user: Any) -> None:
+    from django.core.cache import cache
+
+    from tessera.core.auth import CachePrefetch
+
+    pair = sign_in()
+    cache.set("route:kept", b"bytes")
+    asked: list[str] = []
+
+    def keys_for(user_id: str) -> list[str]:
+        asked.append(user_id)
+        return ["route:kept", "route:none"]
+
+    prefetch = CachePrefetch(keys_for)
+
+    verified = access_token_verify(pair["accessToken"], prefetch=prefetch)
+
+    assert verified is not None
+    assert verified.pk == user.pk
+    assert asked == [str(user.pk)]  # the keys are the user's the token names
+    assert prefetch.values == {"route:kept": b"bytes", "route:none": None}
+
+
+def test_a_forged_token_reads_no_route_keys(user: Any) -> None:
+    from tessera.core.auth import CachePrefetch
+
+    forged = jwt.encode(_claims(user), "x" * 48, algorithm="HS256", headers={"kid": "k1"})
+    prefetch = CachePrefetch(lambda _user_id: pytest.fail("keys asked for a forged token"))
+
+    assert access_token_verify(forged, prefetch=prefetch) is None
+    assert prefetch.values is None
+
+
+def test_an_ended_session_is_refused_whatever_was_read_with_it(user: Any) -> None:
+    from tessera.core.auth import CachePrefetch
+
+    pair = sign_in()
+    assert me(pair["accessToken"]).status_code == 200  # the session entry is cached
+    assert ApiClient(token=pair["accessToken"]).post("/api/auth/logout").status_code == 204
+    prefetch = CachePrefetch(lambda _user_id: ["route:kept"])
+
+    assert access_token_verify(pair["accessToken"], prefetch=prefetch) is None

@@ -9,7 +9,7 @@
 Callers import from `tessera.capsules.services`; the names below stay the public surface.
 """
 
-from tessera.capsules.services.boxes import box_page_body
+from tessera.capsules.services.boxes import box_page_body, box_page_cache_keys
 from tessera.capsules.services.capsules import (
     capsule_create,
     capsule_delete,
@@ -55,6 +55,7 @@ __all__ = [
     "_sql_pg_ready",
     "_sql_pg_unfold",
     "box_page_body",
+    "box_page_cache_keys",
     "capsule_create",
     "capsule_delete",
     "capsule_invite_pending",

@@ -4,6 +4,9 @@ claiming, on an inbox's first page, the capsules waiting for the reader's verifi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from tessera.accounts.models import User
 from tessera.capsules import boxcache, selectors
 from tessera.capsules.services.invitations import capsules_claim_pending
@@ -18,8 +21,10 @@ def box_page_body(
     page: int,
     page_size: int | None,
     cursor: str | None,
+    prefetched: Mapping[str, Any] | None = None,
 ) -> bytes:
-    """The page's JSON (the `data` of the reply)."""
+    """The page's JSON (the `data` of the reply). `prefetched`: cache values already read
+    for this request (`box_page_cache_keys`, by the authentication)."""
     size = selectors.page_size_of(page_size)
 
     def build(*, check_pending_claims: bool) -> selectors.CapsulePage:
@@ -36,7 +41,9 @@ def box_page_body(
     # A list by state is never kept (which capsules match changes with the clock).
     keep = boxcache.enabled() and state is None
     key = boxcache.page_key(user.pk, box=box, page=page, size=size, cursor=cursor)
-    kept, version = boxcache.page_lookup(user.pk, key) if keep else (None, None)
+    kept, version = (
+        boxcache.page_lookup(user.pk, key, prefetched=prefetched) if keep else (None, None)
+    )
     if kept is not None:
         return kept
     # Capsules waiting for this person's verified address join the inbox on its first page
@@ -51,3 +58,15 @@ def box_page_body(
     if version is not None:
         boxcache.page_keep(key=key, version=version, body=body, changes_at=found.changes_at)
     return body
+
+
+def box_page_cache_keys(*, query: Mapping[str, str], user_id: str) -> list[str]:
+    """The cache keys `box_page_body` would read for this raw query string's page, for the
+    authentication to read with the session (a guess: a key the page does not use is a
+    miss, never a wrong page)."""
+    raw_size = query.get("pageSize") or query.get("page_size")
+    try:
+        size = selectors.page_size_of(int(raw_size) if raw_size else None)
+    except ValueError:
+        return []
+    return boxcache.prefetch_keys(query, user_id, size=size)

@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 import pytest
+from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -299,3 +300,134 @@ def test_a_kept_page_is_refused_once_the_session_ends(stack: Any, user: Any) -> 
     assert ApiClient(token=token).post("/api/auth/logout").status_code == 204
 
     assert wsgi_get(stack, "/api/capsules", **auth)[0] == 401
+
+
+# --- One cache round trip (docs/decisions/0037) ---------------------------------------------
+
+
+class CacheReads:
+    """Counts the default cache's `get_many` calls (each one round trip to Redis)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls: list[list[str]] = []
+        backend = caches["default"]
+        get_many = backend.get_many
+
+        def counted(keys: Any, *args: Any, **kwargs: Any) -> Any:
+            self.calls.append(list(keys))
+            return get_many(keys, *args, **kwargs)
+
+        monkeypatch.setattr(backend, "get_many", counted)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "box=inbox",
+        "",
+        "box=outbox",
+        "box=inbox&pageSize=2",
+        "box=inbox&page_size=2",
+        "box=inbox&page=2&pageSize=2",
+        "lang=ar",
+    ],
+)
+def test_a_kept_page_is_read_with_the_session_in_one_round_trip(
+    stack: Any, user: Any, other_user: Any, query: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for _ in range(3):
+        make_capsule(sender=other_user, receiver=user)
+        make_capsule(sender=user, receiver=other_user)
+    auth = login("ada@example.com", "correct horse battery")
+    first = wsgi_get(stack, "/api/capsules", query, **auth)
+    wsgi_get(stack, "/api/capsules", query, **auth)  # the session entry is cached by now
+    reads = CacheReads(monkeypatch)
+
+    again = wsgi_get(stack, "/api/capsules", query, **auth)
+
+    assert again[0] == 200
+    assert payload(again[2]) == payload(first[2])
+    assert len(reads.calls) == 1, reads.calls
+    assert any(key.startswith("accounts:auth:v2:") for key in reads.calls[0])
+    assert any(key.startswith("capsules:page:v1:") for key in reads.calls[0])
+
+
+def test_a_cursor_page_is_read_with_the_session_too(
+    stack: Any, user: Any, other_user: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for _ in range(3):
+        make_capsule(sender=other_user, receiver=user)
+    auth = login("ada@example.com", "correct horse battery")
+    first = wsgi_get(stack, "/api/capsules", "pageSize=2", **auth)
+    query = f"pageSize=2&cursor={orjson.loads(first[2])['data']['nextCursor']}"
+    wsgi_get(stack, "/api/capsules", query, **auth)
+    reads = CacheReads(monkeypatch)
+
+    again = wsgi_get(stack, "/api/capsules", query, **auth)
+
+    assert len(payload(again[2])["data"]["items"]) == 1
+    assert len(reads.calls) == 1
+
+
+def test_a_page_read_with_the_session_is_served_only_under_the_current_version(
+    stack: Any, user: Any, other_user: Any
+) -> None:
+    make_capsule(sender=other_user, receiver=user)
+    auth = login("ada@example.com", "correct horse battery")
+    wsgi_get(stack, "/api/capsules", **auth)
+    assert len(payload(wsgi_get(stack, "/api/capsules", **auth)[2])["data"]["items"]) == 1
+
+    make_capsule(sender=other_user, receiver=user)  # retires the version
+
+    assert len(payload(wsgi_get(stack, "/api/capsules", **auth)[2])["data"]["items"]) == 2
+
+
+def test_the_prefetched_values_are_used_only_under_the_key_the_route_computes(
+    user: Any, other_user: Any
+) -> None:
+    key = boxcache.page_key(user.pk, box="inbox", page=1, size=20, cursor=None)
+    kept, version = boxcache.page_lookup(user.pk, key)
+    assert kept is None
+    assert version is not None
+    boxcache.page_keep(key=key, version=version, body=b'{"mine":1}', changes_at=None)
+    others = boxcache.page_key(other_user.pk, box="inbox", page=1, size=20, cursor=None)
+
+    # Values read for another key (another user's page, another size) are not this page.
+    wrong = {boxcache.version_key(other_user.pk): version, others: (version, b'{"x":1}')}
+    assert boxcache.page_lookup(user.pk, key, prefetched=wrong)[0] == b'{"mine":1}'
+    # The page's own keys, read with the session, answer without another read.
+    read = {boxcache.version_key(user.pk): version, key: (version, b'{"read":1}')}
+    assert boxcache.page_lookup(user.pk, key, prefetched=read) == (b'{"read":1}', version)
+    # A page under an older version is not served, whoever read it.
+    stale = {boxcache.version_key(user.pk): "newer", key: (version, b'{"read":1}')}
+    assert boxcache.page_lookup(user.pk, key, prefetched=stale) == (None, "newer")
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"box": "inbox"}, ("inbox", 1, 20, "")),
+        ({}, ("inbox", 1, 20, "")),
+        ({"box": "outbox", "page": "3"}, ("outbox", 3, 20, "")),
+        ({"cursor": "abc"}, ("inbox", 1, 20, "abc")),
+        ({"state": "sealed"}, None),
+        ({"box": "drafts"}, None),
+        ({"page": "x"}, None),
+        ({"pageSize": "x"}, None),
+    ],
+)
+def test_the_keys_guessed_from_a_raw_query(
+    user: Any, query: dict[str, str], expected: tuple[str, int, int, str] | None
+) -> None:
+    from tessera.capsules import services
+
+    keys = services.box_page_cache_keys(query=query, user_id=str(user.pk))
+
+    if expected is None:
+        assert keys == []
+    else:
+        box, page, size, cursor = expected
+        assert keys == [
+            boxcache.version_key(user.pk),
+            boxcache.page_key(user.pk, box=box, page=page, size=size, cursor=cursor or None),
+        ]
