@@ -80,17 +80,15 @@ def _image(content_type: str) -> dict[str, Any]:
     }
 
 
-def _event(request: HttpRequest, event: Any, *, with_me: bool = False) -> dict[str, Any]:
-    return selectors.event_view(
-        event, viewer=require_user(request), client=client_context(request), with_me=with_me
-    )
-
-
-def _events(request: HttpRequest) -> Callable[[Any], dict[str, Any]]:
+def _events(request: HttpRequest) -> Callable[..., dict[str, Any]]:
     """Shapes a list's events: the viewer and the client read once, not once per event."""
     return partial(
         selectors.event_view, viewer=require_user(request), client=client_context(request)
     )
+
+
+def _event(request: HttpRequest, event: Any, *, with_me: bool = False) -> dict[str, Any]:
+    return _events(request)(event, with_me=with_me)
 
 
 def _scan(scan: ScanIn) -> services.Scan:
