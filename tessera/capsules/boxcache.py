@@ -5,7 +5,9 @@ Keys, in Django's default cache (Redis in production):
 - `capsules:box-version:v1:<user>` — a random version, replaced whenever a capsule in one
   of the user's boxes, or the user, changes (`boxes_changed`, from `signals.py` and the
   claim of pending capsules);
-- `capsules:page:v1:<user>:<box>:<page>:<size>:<cursor>` — `(version, page bytes)`.
+- `capsules:page:v1:<user>:<box>:<page>:<size>:<cursor digest>` — `(version, page bytes)`;
+  the signed cursor is kept as a short digest, so a key stays under memcached's 250
+  characters, which Django checks for every backend (`CacheKeyWarning`).
 
 A page is served only while the version it was built under is the user's current one, so a
 page built from rows read before a change is never served after it, however late it was
@@ -26,6 +28,7 @@ it stores a state readers were already shown.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -53,7 +56,8 @@ def version_key(user_id: Any) -> str:
 
 
 def page_key(user_id: Any, *, box: str, page: int, size: int, cursor: str | None) -> str:
-    return f"{_PAGE_PREFIX}{user_id}:{box}:{page}:{size}:{cursor or ''}"
+    digest = hashlib.blake2b(cursor.encode(), digest_size=16).hexdigest() if cursor else ""
+    return f"{_PAGE_PREFIX}{user_id}:{box}:{page}:{size}:{digest}"
 
 
 def page_from(values: Mapping[str, Any], *, user_id: Any, key: str) -> bytes | None:

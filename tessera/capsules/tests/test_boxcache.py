@@ -5,12 +5,14 @@ could see."""
 from __future__ import annotations
 
 import time
+import warnings
 from datetime import timedelta
 from typing import Any
 
 import orjson
 import pytest
 from django.core.cache import caches
+from django.core.cache.backends.base import CacheKeyWarning
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -228,6 +230,22 @@ def test_a_cursor_page_is_kept(stack: Any, user: Any, other_user: Any) -> None:
     assert capsule_queries(captured) == []
     assert payload(again[2]) == payload(first[2])
     assert len(payload(again[2])["data"]["items"]) == 1
+
+
+def test_any_cursor_a_client_sends_makes_a_key_any_cache_accepts(
+    stack: Any, user: Any, other_user: Any
+) -> None:
+    make_capsule(sender=other_user, receiver=user)
+    auth = login("ada@example.com", "correct horse battery")
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CacheKeyWarning)
+        status = wsgi_get(stack, "/api/capsules", f"pageSize=2&cursor={'A' * 400}", **auth)[0]
+
+    assert status == 422
+    key = boxcache.page_key(user.pk, box="inbox", page=1, size=2, cursor="A" * 400)
+    assert len(key) < 250
+    assert key != boxcache.page_key(user.pk, box="inbox", page=1, size=2, cursor="A" * 401)
 
 
 def test_a_change_is_seen_at_once(stack: Any, user: Any, other_user: Any) -> None:
