@@ -11,7 +11,8 @@ Keys, in Django's default cache (Redis in production):
 
 A page is served only while the version it was built under is the user's current one, so a
 page built from rows read before a change is never served after it, however late it was
-written: no locking between readers and writers. A page lives at most `PAGE_SECONDS`, and
+written: no locking between readers and writers (`core.keptpages`, the scheme event
+discovery shares). A page lives at most `PAGE_SECONDS`, and
 never past the moment a capsule on it changes state for its readers (unfolds or unlocks:
 states are computed from the clock, see `selectors._CHANGES_AT`). Lists filtered by
 `state=` are not kept: which capsules match changes with the clock.
@@ -29,22 +30,19 @@ it stores a state readers were already shown.
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
-from django.db import transaction
 from django.utils import timezone
 
-from tessera.core.outages import CACHE_CONNECTION_ERRORS, outage_report
+from tessera.core.keptpages import KeptPages
 
 PAGE_SECONDS = 60
-VERSION_SECONDS = 24 * 3600
 _VERSION_PREFIX = "capsules:box-version:v1:"
 _PAGE_PREFIX = "capsules:page:v1:"
+_PAGES = KeptPages("capsules.page_cache")
 
 
 def enabled() -> bool:
@@ -58,17 +56,6 @@ def version_key(user_id: Any) -> str:
 def page_key(user_id: Any, *, box: str, page: int, size: int, cursor: str | None) -> str:
     digest = hashlib.blake2b(cursor.encode(), digest_size=16).hexdigest() if cursor else ""
     return f"{_PAGE_PREFIX}{user_id}:{box}:{page}:{size}:{digest}"
-
-
-def page_from(values: Mapping[str, Any], *, user_id: Any, key: str) -> bytes | None:
-    """The page under `key` in `values` (a `get_many` of the version and page keys), if it
-    was built under the user's current version."""
-    version = values.get(version_key(user_id))
-    kept = values.get(key)
-    if version is None or not isinstance(kept, tuple) or kept[0] != version:
-        return None
-    body: bytes = kept[1]
-    return body
 
 
 def prefetch_keys(query: Mapping[str, str], user_id: str, *, size: int) -> list[str]:
@@ -92,52 +79,17 @@ def page_lookup(
     """The kept page for `key` if current, and the version a page built now is kept under
     (None: do not keep it, the cache is unreachable). Read before the rows are, or taken from
     `prefetched` (what the authentication read with the session) when both keys are there."""
-    try:
-        if prefetched is not None and key in prefetched and version_key(user_id) in prefetched:
-            values = prefetched
-        else:
-            values = cache.get_many([version_key(user_id), key])
-        found = page_from(values, user_id=user_id, key=key)
-        version = values.get(version_key(user_id))
-        if version is None:
-            candidate = uuid.uuid4().hex
-            if not cache.add(version_key(user_id), candidate, timeout=VERSION_SECONDS):
-                return None, cache.get(version_key(user_id))
-            version = candidate
-    except CACHE_CONNECTION_ERRORS as exc:  # the cache being down costs the page's query
-        outage_report("cache", exc, event="capsules.page_cache_unavailable", level="warning")
-        return None, None
-    return found, str(version)
+    return _PAGES.lookup(version_key(user_id), key, prefetched=prefetched)
 
 
 def page_keep(*, key: str, version: str, body: bytes, changes_at: datetime | None) -> None:
     seconds = PAGE_SECONDS
     if changes_at is not None:
         seconds = min(seconds, int((changes_at - timezone.now()).total_seconds()))
-    if seconds < 1:
-        return
-    try:
-        cache.set(key, (version, body), timeout=seconds)
-    except CACHE_CONNECTION_ERRORS as exc:  # a page not kept is built again next time
-        outage_report("cache", exc, event="capsules.page_cache_unavailable", level="warning")
+    _PAGES.keep(key=key, generation=version, body=body, seconds=seconds)
 
 
 def boxes_changed(user_ids: Iterable[Any]) -> None:
-    """Retire every kept page of these users' boxes, now and again once the transaction
-    commits: a page built between the two, from rows read before the commit, is kept under
-    the version the commit then retires."""
-    ids = {str(user_id) for user_id in user_ids if user_id is not None}
-    if not ids or not enabled():
-        return
-
-    def bump() -> None:
-        try:
-            cache.set_many(
-                {version_key(user_id): uuid.uuid4().hex for user_id in ids},
-                timeout=VERSION_SECONDS,
-            )
-        except CACHE_CONNECTION_ERRORS as exc:  # pages then age out within PAGE_SECONDS
-            outage_report("cache", exc, event="capsules.page_cache_bump_failed")
-
-    bump()
-    transaction.on_commit(bump)
+    """Retire every kept page of these users' boxes (now and once the transaction commits)."""
+    if enabled():
+        _PAGES.retire(version_key(user_id) for user_id in user_ids if user_id is not None)
