@@ -318,3 +318,22 @@ def test_a_dead_cache_serves_discovery_from_the_database(
 
     unavailable = [e for e in logs if e["event"] == "events.discovery_cache_unavailable"]
     assert len(unavailable) == 1
+
+
+def test_an_admin_edit_shows_on_the_next_request(
+    in_town: Callable[..., dict[str, Any]], guest_api: ApiClient
+) -> None:
+    from django.contrib import admin
+    from django.test import RequestFactory
+
+    in_town("Jazz in the garden")
+    assert titles(guest_api) == ["Jazz in the garden"]
+    event = Event.objects.get()
+    event.title = "Jazz, renamed by support"
+    model_admin = admin.site._registry[Event]
+
+    model_admin.save_model(RequestFactory().post("/admin/"), event, form=None, change=True)
+    assert titles(guest_api) == ["Jazz, renamed by support"]
+
+    model_admin.delete_model(RequestFactory().post("/admin/"), event)
+    assert titles(guest_api) == []
