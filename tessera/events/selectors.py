@@ -7,6 +7,7 @@ import base64
 import binascii
 import math
 from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -24,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from tessera.accounts.models import User
 from tessera.core.context import ClientContext
+from tessera.core.dbrouter import primary_reads
 from tessera.core.envelope import dumps
 from tessera.core.errors import CoreErrorCode, InvalidCursorError, InvalidInputError, NotFoundError
 from tessera.core.money import amount_format, amount_parse, currency_check
@@ -456,8 +458,11 @@ def event_discover_body(
         kept, generation = discoverycache.page_lookup(key, prefetched=prefetched)
         if kept is not None:
             return kept
-    page = event_discover(d)
-    items = [event_view(event, viewer=None, client=client) for event in page.items]
+    # A page to keep is read from the primary (with read replicas, 0019): a replica behind
+    # a write would build it stale under the generation that write's bump already set.
+    with primary_reads() if generation is not None else nullcontext():
+        page = event_discover(d)
+        items = [event_view(event, viewer=None, client=client) for event in page.items]
     # What Ninja would do with the route's response schema (validate, dump by alias), once.
     reply = EventPageOut.model_validate({"items": items, "next_cursor": page.next_cursor})
     body = dumps(reply.model_dump(by_alias=True))
