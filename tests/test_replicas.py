@@ -101,3 +101,17 @@ def test_the_bearer_subject_is_read_without_trusting_it() -> None:
     assert dbrouter.bearer_subject("Bearer not-a-jwt") is None
     assert dbrouter.bearer_subject("Basic dXNlcjpwdw==") is None
     assert dbrouter.bearer_subject("Bearer a.!!!.c") is None
+
+
+def test_primary_reads_keep_a_read_scope_on_the_primary(settings: Any) -> None:
+    # A kept discovery page is built inside `primary_reads()` (docs/decisions/0038).
+    from tessera.events.models import Event
+
+    settings.DATABASE_REPLICAS = ["replica"]
+    settings.DATABASE_REPLICA_PRIMARY_APPS = []
+    router = dbrouter.ReplicaRouter()
+    with dbrouter.replica_reads():
+        assert router.db_for_read(Event) == "replica"
+        with dbrouter.primary_reads():
+            assert router.db_for_read(Event) == dbrouter.PRIMARY
+        assert router.db_for_read(Event) == "replica"

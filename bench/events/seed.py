@@ -6,7 +6,7 @@
   starting over the next 120 days, titles and descriptions from a small vocabulary
   (`INSERT … SELECT generate_series`), then ANALYZE;
 - one door event with `--tickets` valid tickets signed by its host's key, and their secrets;
-- the host's and a searcher's access tokens;
+- the host's access token, and a searcher's from a session (as a login gives);
 - `EXPLAIN (ANALYZE, BUFFERS)` of the discovery query the benchmark sends.
 """
 
@@ -30,6 +30,7 @@ from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from tessera.accounts.models import User  # noqa: E402
+from tessera.accounts.services import session_start  # noqa: E402
 from tessera.accounts.tokens import access_token_issue  # noqa: E402
 from tessera.events import selectors, services  # noqa: E402
 from tessera.events import statemachine as sm  # noqa: E402
@@ -181,7 +182,9 @@ def main() -> None:
         json.dumps(
             {
                 "host_token": access_token_issue(user=host),
-                "searcher_token": access_token_issue(user=searcher),
+                # A signed-in client's token (with its session, as a login gives): its user
+                # comes from the session cache, read with the kept page (decision 0037).
+                "searcher_token": session_start(user=searcher, method="password").access_token,
                 "door_event": str(door.pk),
                 "secrets": secrets,
                 "discovery_query": query,

@@ -123,6 +123,18 @@ def replica_reads(*, user_key: str | None = None) -> Iterator[RoutingState]:
         _state.reset(token)
 
 
+@contextlib.contextmanager
+def primary_reads() -> Iterator[None]:
+    """Send the reads inside to the primary, in any scope: for a result kept beyond the
+    request for everyone (a cached page), which a replica that has not yet replayed a
+    write must not build under the cache generation that write already moved."""
+    token = _state.set(RoutingState(reads_allowed=False))
+    try:
+        yield
+    finally:
+        _state.reset(token)
+
+
 def pin_user(user_key: str) -> None:
     """Keep `user_key`'s reads on the primary for DATABASE_REPLICA_PIN_SECONDS."""
     state = current_state()

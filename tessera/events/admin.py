@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 
+from tessera.events.discoverycache import discovery_changed
 from tessera.events.models import (
     Attendance,
     CheckIn,
@@ -18,8 +21,29 @@ from tessera.events.models import (
 )
 
 
+class RetiresDiscoveryPages(admin.ModelAdmin):
+    """An edit in the admin changes what discovery shows as the services' edits do: kept
+    discovery pages are retired (docs/decisions/0038)."""
+
+    def save_model(self, request: Any, obj: Any, form: Any, change: Any) -> None:
+        super().save_model(request, obj, form, change)
+        discovery_changed()
+
+    def save_related(self, request: Any, form: Any, formsets: Any, change: Any) -> None:
+        super().save_related(request, form, formsets, change)  # the interests
+        discovery_changed()
+
+    def delete_model(self, request: Any, obj: Any) -> None:
+        super().delete_model(request, obj)
+        discovery_changed()
+
+    def delete_queryset(self, request: Any, queryset: Any) -> None:
+        super().delete_queryset(request, queryset)
+        discovery_changed()
+
+
 @admin.register(Venue)
-class VenueAdmin(admin.ModelAdmin):
+class VenueAdmin(RetiresDiscoveryPages):
     list_display = ("name", "owner", "address", "latitude", "longitude", "capacity")
     search_fields = ("name", "address", "owner__email")
     list_filter = (("capacity", admin.EmptyFieldListFilter), "created_at")
@@ -34,7 +58,7 @@ class HelperInline(admin.TabularInline):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(RetiresDiscoveryPages):
     list_display = (
         "title",
         "host",

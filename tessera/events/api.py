@@ -19,8 +19,9 @@ from ninja.responses import Status
 from ninja.throttling import BaseThrottle
 
 from tessera.core.api import ApiRouter
-from tessera.core.auth import bearer_auth, require_user
+from tessera.core.auth import BearerAuth, bearer_auth, cache_prefetched, require_user
 from tessera.core.context import client_context
+from tessera.core.envelope import success_response_around
 from tessera.core.idempotency import idempotent
 from tessera.core.pagination import PagePagination
 from tessera.core.ratelimit import RateLimit
@@ -63,6 +64,12 @@ from tessera.events.schemas import (
 
 venues_router = ApiRouter(auth=bearer_auth)
 events_router = ApiRouter(auth=bearer_auth)
+# A kept discovery page is read with the session, in one cache round trip (decision 0037).
+discovery_auth = BearerAuth(
+    prefetch=lambda request, user_id: selectors.discovery_cache_keys(
+        query=request.GET, base_url=client_context(request).base_url
+    )
+)
 
 _JOIN_LIMIT: list[BaseThrottle] = [
     RateLimit(settings.EVENTS_REQUEST_RATE, key="user", scope="events:join")
@@ -156,9 +163,9 @@ def event_create(request: HttpRequest, payload: EventIn) -> Any:
     )
 
 
-@events_router.get("", response=EventPageOut, summary="Discover public events")
+@events_router.get("", response=EventPageOut, auth=discovery_auth, summary="Discover public events")
 def event_discover(request: HttpRequest, filters: Query[DiscoveryFilter]) -> Any:
-    page = selectors.event_discover(
+    body = selectors.event_discover_body(
         selectors.Discovery(
             text=(filters.q or "").strip() or None,
             interest_ids=tuple(filters.interests),
@@ -173,10 +180,12 @@ def event_discover(request: HttpRequest, filters: Query[DiscoveryFilter]) -> Any
             free_only=filters.free,
             cursor=filters.cursor,
             page_size=filters.page_size,
-        )
+        ),
+        client=client_context(request),
+        prefetched=cache_prefetched(request),
     )
-    shape = _events(request)
-    return {"items": [shape(e) for e in page.items], "next_cursor": page.next_cursor}
+    # The page arrives as JSON in this schema's shape (built through it, or kept).
+    return success_response_around(body)
 
 
 @events_router.get("/hosting", response=list[EventOut], summary="The events you host")

@@ -6,8 +6,10 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 from uuid import UUID
@@ -23,10 +25,12 @@ from django.utils.translation import gettext as _
 
 from tessera.accounts.models import User
 from tessera.core.context import ClientContext
+from tessera.core.dbrouter import primary_reads
+from tessera.core.envelope import dumps
 from tessera.core.errors import CoreErrorCode, InvalidCursorError, InvalidInputError, NotFoundError
 from tessera.core.money import amount_format, amount_parse, currency_check
 from tessera.core.pagination import cursor_sign, cursor_unsign
-from tessera.events import keys
+from tessera.events import discoverycache, keys
 from tessera.events import statemachine as sm
 from tessera.events import tickets as codes
 from tessera.events.access import can_see, door_event
@@ -278,7 +282,7 @@ def discovery_checked(d: Discovery) -> None:
 def event_discover(d: Discovery) -> EventPage:
     """Public, published events, soonest first, by keyset pages of (start, id)."""
     discovery_checked(d)
-    size = min(d.page_size or settings.API_PAGE_SIZE_DEFAULT, settings.API_PAGE_SIZE_MAX)
+    size = _page_size(d)
     queryset = Event.objects.filter(status=sm.PUBLISHED, visibility=Visibility.PUBLIC)
     queryset = queryset.filter(starts_at__gte=d.starts_after or timezone.now())
     if d.starts_before is not None:
@@ -325,6 +329,150 @@ def event_discover(d: Discovery) -> EventPage:
                 d.latitude, d.longitude, event.latitude or 0.0, event.longitude or 0.0
             )
     return EventPage(items=items, next_cursor=_cursor_encode(items[-1], mode) if more else None)
+
+
+# --- Discovery pages, kept ------------------------------------------------------------------
+
+
+def _page_size(d: Discovery) -> int:
+    return min(d.page_size or settings.API_PAGE_SIZE_DEFAULT, settings.API_PAGE_SIZE_MAX)
+
+
+def _utc(when: datetime | None) -> str:
+    return when.astimezone(UTC).isoformat() if when is not None else ""
+
+
+def _number(value: float | None) -> str:
+    return repr(float(value)) if value is not None else ""
+
+
+def discovery_page_key(d: Discovery, *, base_url: str) -> str:
+    """The cache key of the page `d` asks for, from its normal form: the same search written
+    differently (interests in another order, a time in another zone, the default page size
+    asked explicitly) is the same page. `base_url`: covers' links are absolute on the host
+    the client reached us on."""
+    normal_form = "\x1f".join(
+        (
+            d.text or "",
+            ",".join(sorted({str(i) for i in d.interest_ids})),
+            _utc(d.starts_after),
+            _utc(d.starts_before),
+            _number(d.latitude),
+            _number(d.longitude),
+            _number(d.radius_km),
+            d.price_min or "",
+            d.price_max or "",
+            d.currency or "",
+            "1" if d.free_only else "0",
+            str(_page_size(d)),
+            d.cursor or "",
+            base_url,
+        )
+    )
+    return discoverycache.page_key(normal_form)
+
+
+_TRUE = frozenset({"1", "true", "t", "yes", "y", "on"})
+_FALSE = frozenset({"0", "false", "f", "no", "n", "off"})
+
+
+def _raw(query: Mapping[str, Any], *names: str) -> str | None:
+    for name in names:
+        value = query.get(name)
+        if value is not None:
+            return str(value)
+    return None
+
+
+def _raw_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    when = parse_datetime(text)
+    if when is None or timezone.is_naive(when):
+        raise ValueError(text)
+    return when
+
+
+def _raw_float(text: str | None) -> float | None:
+    return float(text) if text else None
+
+
+def discovery_from_query(query: Any) -> Discovery | None:
+    """The search a raw query string (`request.GET`) asks for, read before the API validates
+    it, for the authentication to fetch its page with the session (a guess: a query read
+    differently here only costs a second cache round trip, never a wrong page, since the
+    route looks up the key of what it validated). None when it does not parse."""
+    try:
+        free = (_raw(query, "free") or "false").lower()
+        if free not in _TRUE | _FALSE:
+            return None
+        size = _raw(query, "pageSize", "page_size")
+        getlist = getattr(query, "getlist", None)
+        interests = getlist("interests") if getlist is not None else []
+        return Discovery(
+            text=(_raw(query, "q") or "").strip() or None,
+            interest_ids=tuple(UUID(i) for i in interests),
+            starts_after=_raw_time(_raw(query, "from")),
+            starts_before=_raw_time(_raw(query, "to")),
+            latitude=_raw_float(_raw(query, "lat")),
+            longitude=_raw_float(_raw(query, "lng")),
+            radius_km=_raw_float(_raw(query, "radiusKm", "radius_km")),
+            price_min=_raw(query, "priceMin", "price_min"),
+            price_max=_raw(query, "priceMax", "price_max"),
+            currency=_raw(query, "currency"),
+            free_only=free in _TRUE,
+            cursor=_raw(query, "cursor"),
+            page_size=int(size) if size else None,
+        )
+    except (ValueError, TypeError):
+        return None
+
+
+def discovery_cache_keys(*, query: Any, base_url: str) -> list[str]:
+    """The keys `event_discover_body` will read for this raw query (`BearerAuth(prefetch=)`,
+    docs/decisions/0037): the generation and the page; none with the cache off or a query
+    that does not parse."""
+    if not discoverycache.enabled():
+        return []
+    d = discovery_from_query(query)
+    if d is None:
+        return []
+    return [discoverycache.GENERATION_KEY, discovery_page_key(d, base_url=base_url)]
+
+
+def event_discover_body(
+    d: Discovery, *, client: ClientContext, prefetched: Mapping[str, Any] | None = None
+) -> bytes:
+    """A discovery page as the API sends it (the `data` of the reply, JSON), kept in the
+    cache for `EVENTS_DISCOVERY_CACHE_SECONDS` under the discovery generation
+    (`discoverycache`). Built for no viewer in particular: discovery shows only public,
+    published events, and their covers to anyone who may see them, so the page is the same
+    whoever asks. `prefetched`: values the authentication read with the session."""
+    from tessera.events.schemas import EventPageOut
+
+    discovery_checked(d)  # a refused query is refused before the cache is asked
+    keep = discoverycache.enabled()
+    key = discovery_page_key(d, base_url=client.base_url) if keep else ""
+    generation: str | None = None
+    if keep:
+        kept, generation = discoverycache.page_lookup(key, prefetched=prefetched)
+        if kept is not None:
+            return kept
+    # A page to keep is read from the primary (with read replicas, 0019): a replica behind
+    # a write would build it stale under the generation that write's bump already set.
+    with primary_reads() if generation is not None else nullcontext():
+        page = event_discover(d)
+        items = [event_view(event, viewer=None, client=client) for event in page.items]
+    # What Ninja would do with the route's response schema (validate, dump by alias), once.
+    reply = EventPageOut.model_validate({"items": items, "next_cursor": page.next_cursor})
+    body = dumps(reply.model_dump(by_alias=True))
+    if generation is not None:
+        seconds = discoverycache.page_seconds()
+        if any(item["cover"] is not None and item["cover"].url_expires_at for item in items):
+            # A private cover's link is signed for a while: hand it out well before it lapses.
+            seconds = min(seconds, settings.FILES_PRIVATE_URL_TTL_SECONDS // 2)
+        discoverycache.page_keep(key=key, generation=generation, body=body, seconds=seconds)
+    return body
 
 
 # --- One event ------------------------------------------------------------------------------

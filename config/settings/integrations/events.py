@@ -20,5 +20,9 @@ EVENTS_TICKET_GRACE_HOURS = env.int("EVENTS_TICKET_GRACE_HOURS", default=12)
 # Widest discovery radius; join requests (and invites sent) per user.
 EVENTS_MAX_RADIUS_KM = env.float("EVENTS_MAX_RADIUS_KM", default=500.0)
 EVENTS_REQUEST_RATE = env.str("EVENTS_REQUEST_RATE", default="30/hour")
+# How long a discovery page (`GET /api/events`) is kept in the cache, in seconds; any event
+# write that changes what discovery shows retires every kept page at once, but seats taken
+# (`placesLeft`) may lag by this much (docs/decisions/0038). 0 turns the cache off.
+EVENTS_DISCOVERY_CACHE_SECONDS = env.int("EVENTS_DISCOVERY_CACHE_SECONDS", default=10)
 # Where push notifications go: a dotted path to a `tessera.events.push.PushBackend`.
 EVENTS_PUSH_BACKEND = env.str("EVENTS_PUSH_BACKEND", default="tessera.events.push.LogPushBackend")

@@ -16,6 +16,7 @@ from tessera.core.context import ClientContext
 from tessera.core.errors import InvalidInputError, NotFoundError
 from tessera.core.money import amount_parse, currency_check
 from tessera.events import statemachine as sm
+from tessera.events.discoverycache import discovery_changed
 from tessera.events.errors import (
     CapacityInvalidError,
     CoordinatesInvalidError,
@@ -101,6 +102,7 @@ def venue_update(*, owner: Any, venue_id: Any, **changes: Any) -> Venue:
         Event.objects.filter(venue=venue).update(
             latitude=venue.latitude, longitude=venue.longitude, updated_at=now()
         )
+        discovery_changed()  # its events' venue and position
         return venue
 
 
@@ -118,6 +120,7 @@ def venue_delete(*, owner: Any, venue_id: Any) -> None:
                 message=_("Events still take place at this venue."),
             )
         venue.delete()
+        discovery_changed()
 
 
 # --- Events ---------------------------------------------------------------------------------
@@ -209,7 +212,8 @@ def event_create(
     interest_ids: Sequence[Any] = (),
     cover_id: Any = None,
 ) -> Event:
-    """A new event in DRAFT, visible to its host only until published."""
+    """A new event in DRAFT, visible to its host only until published (so discovery's kept
+    pages stand: publishing retires them)."""
     price_minor, code = _price_checked(price, currency)
     with transaction.atomic():
         event = Event(
@@ -277,6 +281,7 @@ def event_update(*, host: Any, event_id: Any, **changes: Any) -> Event:
         if "starts_at" in changes and event.starts_at != before["starts_at"]:
             event.reminded_at = None
         event.save()
+        discovery_changed()
         waitlist_promote(event=event, at=at)
         changed = [name for name in _NOTEWORTHY if getattr(event, name) != before[name]]
         if changed and event.status == sm.PUBLISHED:
@@ -331,6 +336,7 @@ def event_publish(*, host: Any, event_id: Any, client: ClientContext | None = No
         organiser_active_key(host)  # tickets can be signed from now on
         event.publish(now=at)
         event.save()
+        discovery_changed()
         audit_record(action="events.event.published", actor=host, target=event, client=client)
         if was == sm.POSTPONED:
             _tell_people(event, "events.changed")
@@ -345,6 +351,7 @@ def event_postpone(*, host: Any, event_id: Any, client: ClientContext | None = N
             raise StateError(entity="event", state=str(event.status))
         event.postpone()
         event.save()
+        discovery_changed()
         audit_record(action="events.event.postponed", actor=host, target=event, client=client)
         _tell_people(event, "events.postponed")
         return event
@@ -361,6 +368,7 @@ def event_cancel(*, host: Any, event_id: Any, client: ClientContext | None = Non
         people = _people(event)
         event.cancel(now=at)
         event.save()
+        discovery_changed()
         for holder in {
             t.holder
             for t in Ticket.objects.select_related("holder").filter(

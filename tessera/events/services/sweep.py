@@ -22,6 +22,7 @@ from django.db.models import F, QuerySet
 
 from tessera.core.jobs import enqueue_on_commit
 from tessera.events import statemachine as sm
+from tessera.events.discoverycache import discovery_changed
 from tessera.events.models import Event, EventReminder, Invite, JoinRequest, Ticket
 from tessera.events.services.common import event_locked, now, place_free
 from tessera.events.services.notify import tell
@@ -180,6 +181,8 @@ def events_sweep(*, at: datetime | None = None, limit: int = 1000) -> SweepResul
     at = at or now()
     with transaction.atomic():
         completed = _moved(Event.objects.all(), sm.EVENT, "complete", at)
+        if completed:
+            discovery_changed()  # a search `from` a past time showed them
     with transaction.atomic():
         requests = _moved(JoinRequest.objects.all(), sm.REQUEST, "expire", at, waitlisted_at=None)
     with transaction.atomic():
