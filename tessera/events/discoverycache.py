@@ -9,7 +9,7 @@ Keys, in Django's default cache (Redis in production):
 
 A page is served only while the generation it was built under is the current one, so a page
 built from rows read before a write is never served after the write's bump, however late it
-was stored: no locking between readers and writers (the same scheme as capsules' box pages,
+was stored: no locking between readers and writers (`core.keptpages`, shared with box pages,
 0010). A page lives at most `EVENTS_DISCOVERY_CACHE_SECONDS` (0 turns the cache off).
 
 Discovery shows public, published events only, and a page is built without a viewer (covers
@@ -26,19 +26,16 @@ they do not call events).
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
-from django.db import transaction
 
-from tessera.core.outages import CACHE_CONNECTION_ERRORS, outage_report
+from tessera.core.keptpages import KeptPages
 
 GENERATION_KEY = "events:discovery-generation:v1"
-GENERATION_SECONDS = 24 * 3600
 _PAGE_PREFIX = "events:discovery-page:v1:"
+_PAGES = KeptPages("events.discovery_cache")
 
 
 def page_seconds() -> int:
@@ -59,50 +56,15 @@ def page_lookup(
     key: str, *, prefetched: Mapping[str, Any] | None = None
 ) -> tuple[bytes | None, str | None]:
     """The kept page for `key` if built under the current generation, and the generation a
-    page built now is kept under (None: do not keep it, the cache is unreachable). Taken from
-    `prefetched` (what the authentication read with the session) when both keys are there."""
-    try:
-        if prefetched is not None and key in prefetched and GENERATION_KEY in prefetched:
-            values = prefetched
-        else:
-            values = cache.get_many([GENERATION_KEY, key])
-        generation = values.get(GENERATION_KEY)
-        kept = values.get(key)
-        if generation is not None and isinstance(kept, tuple) and kept[0] == generation:
-            body: bytes = kept[1]
-            return body, str(generation)
-        if generation is None:
-            candidate = uuid.uuid4().hex
-            if not cache.add(GENERATION_KEY, candidate, timeout=GENERATION_SECONDS):
-                return None, cache.get(GENERATION_KEY)
-            generation = candidate
-    except CACHE_CONNECTION_ERRORS as exc:  # the cache being down costs the page's query
-        outage_report("cache", exc, event="events.discovery_cache_unavailable", level="warning")
-        return None, None
-    return None, str(generation)
+    page built now is kept under (None: do not keep it, the cache is unreachable)."""
+    return _PAGES.lookup(GENERATION_KEY, key, prefetched=prefetched)
 
 
 def page_keep(*, key: str, generation: str, body: bytes, seconds: int) -> None:
-    if seconds < 1:
-        return
-    try:
-        cache.set(key, (generation, body), timeout=seconds)
-    except CACHE_CONNECTION_ERRORS as exc:  # a page not kept is built again next time
-        outage_report("cache", exc, event="events.discovery_cache_unavailable", level="warning")
+    _PAGES.keep(key=key, generation=generation, body=body, seconds=seconds)
 
 
 def discovery_changed() -> None:
-    """Retire every kept discovery page, now and again once the transaction commits: a page
-    built between the two, from rows read before the commit, is kept under the generation
-    the commit then retires."""
-    if not enabled():
-        return
-
-    def bump() -> None:
-        try:
-            cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=GENERATION_SECONDS)
-        except CACHE_CONNECTION_ERRORS as exc:  # pages then age out within their lifetime
-            outage_report("cache", exc, event="events.discovery_cache_bump_failed")
-
-    bump()
-    transaction.on_commit(bump)
+    """Retire every kept discovery page (now and once the transaction commits)."""
+    if enabled():
+        _PAGES.retire([GENERATION_KEY])
