@@ -61,7 +61,16 @@ def _drain_key(name: str, slot: int) -> str:
     return f"tessera:drain:{name}:{slot}"
 
 
-def drain_schedule(task: Any, /, *, name: str, slots: int = 1, marker_seconds: int = 10) -> bool:
+def drain_schedule(
+    task: Any,
+    /,
+    *,
+    name: str,
+    slots: int = 1,
+    marker_seconds: int = 10,
+    kwargs: dict[str, Any] | None = None,
+    countdown: float | None = None,
+) -> bool:
     """Make sure a drain task runs soon, without sending one task per item: `task` is sent
     with `slot=<n>` only when that slot's marker (a cache `add`, SET NX on Redis) was free;
     with every slot held, the drains already queued or running will find the new item.
@@ -71,25 +80,43 @@ def drain_schedule(task: Any, /, *, name: str, slots: int = 1, marker_seconds: i
     drain). The marker expires after `marker_seconds`, so a drain task that was lost holds
     its slot no longer than that; the owning module's beat sweep is the last resort. With
     the cache unreachable the task is sent anyway (several drains at once are safe).
-    Returns whether a task was sent."""
+    `kwargs` go to the task beside `slot`; `countdown` (under `marker_seconds`) lets items
+    gather into bigger batches where a second's delay costs nothing. Returns whether a task
+    was sent."""
     for slot in range(max(1, slots)):
         try:
             if not cache.add(_drain_key(name, slot), 1, timeout=marker_seconds):
                 continue
         except CACHE_CONNECTION_ERRORS:
             logger.warning("drain_marker_unavailable", drain=name)
-        task.apply_async(kwargs={"slot": slot})
+        task.apply_async(kwargs={**(kwargs or {}), "slot": slot}, countdown=countdown)
         return True
     return False
 
 
-def drain_on_commit(task: Any, /, *, name: str, slots: int = 1, marker_seconds: int = 10) -> None:
+def drain_on_commit(
+    task: Any,
+    /,
+    *,
+    name: str,
+    slots: int = 1,
+    marker_seconds: int = 10,
+    kwargs: dict[str, Any] | None = None,
+    countdown: float | None = None,
+) -> None:
     """`drain_schedule` once the current transaction commits. A failure to reach the broker is
     logged, not raised: the rows are stored, and the module's sweep sends them."""
 
     def send() -> None:
         try:
-            drain_schedule(task, name=name, slots=slots, marker_seconds=marker_seconds)
+            drain_schedule(
+                task,
+                name=name,
+                slots=slots,
+                marker_seconds=marker_seconds,
+                kwargs=kwargs,
+                countdown=countdown,
+            )
         except Exception:
             logger.exception("drain_schedule_failed", drain=name)
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
@@ -48,12 +49,12 @@ class _SentTasks:
     def __init__(self) -> None:
         self.sent: list[dict[str, Any]] = []
 
-    def apply_async(self, *, kwargs: dict[str, Any]) -> None:
+    def apply_async(self, *, kwargs: dict[str, Any], countdown: float | None = None) -> None:
         self.sent.append(kwargs)
 
 
 def _hold_every_slot() -> None:
-    for slot in range(2):
+    for slot in range(settings.PAYMENTS_WEBHOOK_DRAINS):
         cache.add(f"tessera:drain:{services.WEBHOOK_DRAIN_NAME}:{slot}", 1, timeout=60)
 
 

@@ -51,7 +51,8 @@ def settled(tx: WalletTransaction) -> None:
     from tessera.wallet.services.notices import NOTICE_DRAIN_NAME
     from tessera.wallet.tasks import notify_due
 
-    drain_on_commit(notify_due, name=NOTICE_DRAIN_NAME)
+    # A second's wait gathers the notices of a busy second into one batch.
+    drain_on_commit(notify_due, name=NOTICE_DRAIN_NAME, countdown=1)
     metrics.transaction_settled(str(tx.kind), str(tx.status))
     completed = _COMPLETED_EVENTS.get(str(tx.kind))
     if tx.status == "completed" and completed is not None:
