@@ -425,10 +425,15 @@ def _rows_for(  # noqa: PLR0917 - the loop's state, named
 
 
 def _send_after_commit(channel: str) -> None:
-    from tessera.core.jobs import enqueue_on_commit
-    from tessera.notifications.tasks import send_queued
+    """A sending task for `channel` runs a second after the commit: at most one queued or
+    running at a time, however many batches are written meanwhile (it sends whatever is due);
+    beat's `send_due` every minute is the safety net."""
+    from tessera.core.jobs import drain_on_commit
+    from tessera.notifications.tasks import send_queued, sending_drain_name
 
-    enqueue_on_commit(send_queued, channel=channel)
+    drain_on_commit(
+        send_queued, name=sending_drain_name(channel), kwargs={"channel": channel}, countdown=1
+    )
 
 
 class OutboundMessage(NamedTuple):

@@ -7,10 +7,10 @@ from typing import Any
 
 from celery import shared_task
 
-from tessera.core.jobs import TRANSIENT_ERRORS, TesseraTask
+from tessera.core.jobs import TRANSIENT_ERRORS, TesseraTask, drain_release
 from tessera.notifications.errors import TransientDeliveryError
 from tessera.notifications.models import Channel
-from tessera.notifications.sending import deliveries_send_queued, delivery_send
+from tessera.notifications.sending import SendReport, deliveries_send_queued, delivery_send
 
 
 @shared_task(
@@ -26,14 +26,34 @@ def send_delivery(self: Any, delivery_id: str) -> str:
     return delivery.status if delivery is not None else "missing"
 
 
+def sending_drain_name(channel: str) -> str:
+    return f"notifications.send.{channel}"
+
+
 @shared_task(base=TesseraTask, bind=True, name="notifications.send_queued")
-def send_queued(self: Any, channel: str) -> dict[str, Any]:
-    """Send `channel`'s due deliveries in batches (enqueued after each `notify_many`).
+def send_queued(self: Any, channel: str, slot: int | None = None) -> dict[str, Any]:
+    """Send `channel`'s due deliveries in batches (scheduled after `notify_many` commits, at
+    most one at a time: `slot` is its marker, freed when done, then what is due looked at
+    once more so nothing written meanwhile waits for beat).
 
     Hands over to a fresh task when its time budget is spent, and when a rate limit
     pauses the channel schedules one for when it may go on. Retries of single messages
     that failed for a while are picked up by `send_due`, every minute."""
-    report = deliveries_send_queued(channel=channel)
+    try:
+        report = deliveries_send_queued(channel=channel)
+    finally:
+        if slot is not None:
+            drain_release(name=sending_drain_name(channel), slot=slot)
+    if slot is not None and report.retry_in is None and not report.more:
+        later = deliveries_send_queued(channel=channel)
+        report = SendReport(
+            claimed=report.claimed + later.claimed,
+            sent=report.sent + later.sent,
+            failed=report.failed + later.failed,
+            deferred=report.deferred + later.deferred,
+            more=later.more,
+            retry_in=later.retry_in,
+        )
     if not self.request.is_eager:
         if report.retry_in is not None:
             self.apply_async(kwargs={"channel": channel}, countdown=math.ceil(report.retry_in))

@@ -7,7 +7,7 @@ from typing import Any
 from celery import shared_task
 from django.conf import settings
 
-from tessera.core.jobs import TRANSIENT_ERRORS, TesseraTask
+from tessera.core.jobs import TRANSIENT_ERRORS, TesseraTask, drain_release
 from tessera.payments import sandbox, services
 from tessera.payments.providers import ProviderError
 
@@ -23,6 +23,24 @@ def process_webhook(self: Any, delivery_id: str) -> str:
         if retry_in is None:
             raise
         raise self.retry(exc=exc, countdown=retry_in) from exc
+
+
+@shared_task(base=TesseraTask, bind=True, name="payments.drain_webhooks")
+def drain_webhooks(self: Any, slot: int = 0) -> dict[str, int]:
+    """Process every due received delivery (scheduled by the intake, at most
+    PAYMENTS_WEBHOOK_DRAINS at once). The slot is freed, then the inbox looked at once more,
+    so a delivery stored while this drain held its slot is never left behind. A delivery
+    that failed is retried through `process_webhook` after its backoff (and found by a
+    later drain, or the sweep, if that task is lost)."""
+    try:
+        first = services.webhooks_drain()
+    finally:
+        drain_release(name=services.WEBHOOK_DRAIN_NAME, slot=slot)
+    last = services.webhooks_drain()
+    if not self.request.is_eager:
+        for delivery_id, retry_in in [*first.retries, *last.retries]:
+            process_webhook.apply_async(kwargs={"delivery_id": delivery_id}, countdown=retry_in)
+    return {"processed": first.processed + last.processed, "failed": first.failed + last.failed}
 
 
 @shared_task(

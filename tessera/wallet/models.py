@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
@@ -304,6 +304,15 @@ class WalletTransaction(BaseModel):
         indexes: ClassVar[list[Any]] = [
             models.Index(fields=["user", "-created_at", "-id"], name="wallet_tx_user_idx"),
             models.Index(fields=["status", "created_at"], name="wallet_tx_status_idx"),
+            # The notices still to send (services/notices.py: NOTICE_DUE), oldest change first.
+            models.Index(
+                fields=["updated_at"],
+                name="wallet_tx_notice_due_idx",
+                condition=Q(
+                    status__in=["completed", "failed", "expired", "cancelled"],
+                )
+                & ~Q(notified_status=F("status")),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -6,13 +6,25 @@ from typing import Any
 
 from celery import shared_task
 
-from tessera.core.jobs import TesseraTask
+from tessera.core.jobs import TesseraTask, drain_release
 from tessera.wallet import services
 
 
 @shared_task(base=TesseraTask, name="wallet.notify_transaction")
 def notify_transaction(transaction_id: str) -> str | None:
     return services.transaction_notify(transaction_id=transaction_id)
+
+
+@shared_task(base=TesseraTask, name="wallet.notify_due")
+def notify_due(slot: int = 0) -> int:
+    """Send every due notice in batches (scheduled after a settlement commits, one at a
+    time, and every minute by beat). The slot is freed, then what is due looked at once
+    more, so a notice made due while this task held the slot is never left behind."""
+    try:
+        sent = services.transactions_notify_due()
+    finally:
+        drain_release(name=services.NOTICE_DRAIN_NAME, slot=slot)
+    return sent + services.transactions_notify_due()
 
 
 @shared_task(base=TesseraTask, name="wallet.reconcile")

@@ -77,6 +77,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 15 * 60,
         "options": {"expires": 14 * 60},
     },
+    # Wallet notices whose drain task was lost (the settlement schedules one after commit).
+    "wallet-notify-due": {
+        "task": "wallet.notify_due",
+        "schedule": 60,
+        "options": {"expires": 55},
+    },
     "wallet-reconcile": {
         "task": "wallet.reconcile",
         "schedule": 15 * 60,

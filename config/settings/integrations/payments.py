@@ -36,6 +36,10 @@ PAYMENTS_WEBHOOK_MAX_AGE_SECONDS = env.int("PAYMENTS_WEBHOOK_MAX_AGE_SECONDS", d
 # (services/webhooks.py says why that is safe); money movements always wait.
 PAYMENTS_WEBHOOK_ASYNC_COMMIT = env.bool("PAYMENTS_WEBHOOK_ASYNC_COMMIT", default=True)
 PAYMENTS_WEBHOOK_MAX_ATTEMPTS = env.int("PAYMENTS_WEBHOOK_MAX_ATTEMPTS", default=8)
+# Received deliveries are processed by drain tasks (one claims the next with SKIP LOCKED,
+# processes it in its own transaction, and goes on until none is left), not a task each:
+# at most this many drains are queued or running at once.
+PAYMENTS_WEBHOOK_DRAINS = env.int("PAYMENTS_WEBHOOK_DRAINS", default=3)
 # Kept webhook deliveries that were refused (forged, stale) are deleted after this many days.
 PAYMENTS_WEBHOOK_REJECTED_RETENTION_DAYS = env.int(
     "PAYMENTS_WEBHOOK_REJECTED_RETENTION_DAYS", default=30

@@ -244,3 +244,26 @@ def test_the_tasks_send_each_channel(sms_outbox: list[Any]) -> None:
     assert send_due.delay().get() == ["email", "sms"]
     assert len(mail.outbox) == 1
     assert not Delivery.objects.filter(status="queued").exists()
+
+
+def test_batches_written_while_a_sending_task_is_queued_send_no_other_task(
+    user: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.core.cache import cache
+
+    from tessera.core.jobs import drain_release
+    from tessera.notifications.services import notify
+    from tessera.notifications.tasks import sending_drain_name
+
+    name = sending_drain_name("email")
+    drain_release(name=name, slot=0)
+    cache.add(f"tessera:drain:{name}:0", 1, timeout=60)  # a sending task is queued already
+    with django_capture_on_commit_callbacks(execute=True):
+        notify(user=user, kind="account.welcome", channels=["email"])
+    queued = Delivery.objects.get(user=user)
+    assert (queued.status, len(mail.outbox)) == ("queued", 0)  # that task will send it
+
+    report = send_queued.apply(kwargs={"channel": "email", "slot": 0}).get()
+
+    assert (report["sent"], fresh(queued).status, len(mail.outbox)) == (1, "sent", 1)
+    assert cache.get(f"tessera:drain:{name}:0") is None  # freed: the next batch sends one

@@ -29,15 +29,22 @@ from tessera.payments.services.reconcile import (
     payout_reconcile,
 )
 from tessera.payments.services.webhooks import (
+    DRAIN_NAME as WEBHOOK_DRAIN_NAME,
+)
+from tessera.payments.services.webhooks import (
+    DrainResult,
     WebhookReceipt,
     event_apply,
     webhook_process,
     webhook_receive,
     webhook_record_failure,
     webhook_replay,
+    webhooks_drain,
 )
 
 __all__ = [
+    "WEBHOOK_DRAIN_NAME",
+    "DrainResult",
     "EventMismatchError",
     "NotYetApplicableError",
     "ReconcileResult",
@@ -65,4 +72,5 @@ __all__ = [
     "webhook_receive",
     "webhook_record_failure",
     "webhook_replay",
+    "webhooks_drain",
 ]

@@ -5,16 +5,17 @@ from __future__ import annotations
 import hashlib
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 import structlog
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
+from tessera.core.jobs import drain_on_commit
 from tessera.payments import metrics
 from tessera.payments.errors import PaymentsErrorCode, WebhookRejectedError
 from tessera.payments.models import (
@@ -45,6 +46,7 @@ KEPT_HEADERS_MAX = 40
 DROPPED_HEADERS = {"authorization", "cookie", "proxy-authorization"}
 # A delivery whose task has not run this long after it was due is sent again (sweep).
 LOST_AFTER = timedelta(seconds=60)
+DRAIN_NAME = "payments.webhooks"
 
 
 @dataclass(frozen=True)
@@ -171,7 +173,7 @@ def webhook_receive(*, provider_name: str, body: bytes, headers: Mapping[str, st
                 **common,
             )
             if state == DeliveryState.RECEIVED:
-                _enqueue_after_commit(delivery.pk)
+                _drain_after_commit()
     except IntegrityError:
         return _duplicate(common)
     metrics.webhook_received(provider.name, "valid")
@@ -198,6 +200,14 @@ def _duplicate(common: dict[str, Any]) -> WebhookReceipt:
         # The gateway sent it again because the first was never processed: nudge it.
         _enqueue_after_commit(original.pk)
     return WebhookReceipt(delivery_id=duplicate.pk, duplicate=True, state=DeliveryState.DUPLICATE)
+
+
+def _drain_after_commit() -> None:
+    """A drain (`webhooks_drain`) runs soon after the commit: at most
+    `PAYMENTS_WEBHOOK_DRAINS` are queued or running at once, however many deliveries come."""
+    from tessera.payments.tasks import drain_webhooks
+
+    drain_on_commit(drain_webhooks, name=DRAIN_NAME, slots=settings.PAYMENTS_WEBHOOK_DRAINS)
 
 
 def _enqueue_after_commit(delivery_id: Any) -> None:
@@ -265,22 +275,79 @@ def webhook_process(*, delivery_id: Any) -> str:
             return "missing"
         if delivery.state != DeliveryState.RECEIVED:
             return f"already {delivery.state}"
-        provider = provider_get(delivery.provider)
-        event = provider.webhook_parse(bytes(delivery.body))
-        outcome = event_apply(provider_name=delivery.provider, event=event, delivery=delivery)
-        moment = now()
-        delivery.state = (
-            DeliveryState.IGNORED if outcome.startswith("ignored") else DeliveryState.PROCESSED
-        )
-        delivery.processed_at = moment
-        delivery.attempts += 1
-        delivery.outcome = outcome[:300]
-        delivery.last_error = ""
-        delivery.next_attempt_at = None
-        delivery.save()
-        lag = (moment - delivery.created_at).total_seconds()
-        transaction.on_commit(lambda: metrics.webhook_processed(delivery.provider, lag))
+        return _process_locked(delivery)
+
+
+def _process_locked(delivery: WebhookDelivery) -> str:
+    """Apply a received delivery held under its row lock, inside the caller's transaction."""
+    provider = provider_get(delivery.provider)
+    event = provider.webhook_parse(bytes(delivery.body))
+    outcome = event_apply(provider_name=delivery.provider, event=event, delivery=delivery)
+    moment = now()
+    state = DeliveryState.IGNORED if outcome.startswith("ignored") else DeliveryState.PROCESSED
+    # One UPDATE of what changed, not a save() of the whole row (its body included).
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        state=state,
+        processed_at=moment,
+        attempts=F("attempts") + 1,
+        outcome=outcome[:300],
+        last_error="",
+        next_attempt_at=None,
+        updated_at=moment,
+    )
+    lag = (moment - delivery.created_at).total_seconds()
+    provider_name = delivery.provider
+    transaction.on_commit(lambda: metrics.webhook_processed(provider_name, lag))
     return outcome
+
+
+@dataclass
+class DrainResult:
+    processed: int = 0
+    failed: int = 0
+    # (delivery id, seconds until its next attempt) of each failure that is not final.
+    retries: list[tuple[str, float]] = field(default_factory=list)
+
+
+def _next_due_locked() -> WebhookDelivery | None:
+    """The oldest received delivery due now that no other drain holds, locked. A delivery
+    never attempted is due whatever its clock says (the intake's clock may run a little
+    ahead of this worker's); one that failed waits for its backoff."""
+    return (
+        WebhookDelivery.objects.select_for_update(skip_locked=True)
+        .filter(state=DeliveryState.RECEIVED)
+        .filter(Q(attempts=0) | Q(next_attempt_at__lte=now()))
+        .order_by("next_attempt_at")
+        .first()
+    )
+
+
+def webhooks_drain(*, limit: int = 1000) -> DrainResult:
+    """Process due received deliveries one after another, each with `webhook_process`'s
+    logic in its own transaction, until none is left or `limit` were taken. Each is claimed
+    with `SELECT … FOR UPDATE SKIP LOCKED`, so drains running at once never take the same
+    delivery and never wait for each other. A failure is counted on the delivery
+    (`webhook_record_failure`: backoff, then the dead letter) and never stops the drain; the
+    caller schedules the retries it returns."""
+    result = DrainResult()
+    while result.processed + result.failed < limit:
+        claimed: list[Any] = []
+        try:
+            with transaction.atomic():
+                delivery = _next_due_locked()
+                if delivery is None:
+                    break
+                claimed.append(delivery.pk)
+                _process_locked(delivery)
+            result.processed += 1
+        except Exception as exc:
+            if not claimed:
+                raise
+            result.failed += 1
+            retry_in = webhook_record_failure(delivery_id=claimed[0], error=exc)
+            if retry_in is not None:
+                result.retries.append((str(claimed[0]), retry_in))
+    return result
 
 
 def webhook_record_failure(*, delivery_id: Any, error: BaseException) -> float | None:

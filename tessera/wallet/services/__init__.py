@@ -9,7 +9,11 @@ from tessera.wallet.services.deposits import (
     deposit_refunded,
 )
 from tessera.wallet.services.ledger import system_account, transfer_post, wallet_account
-from tessera.wallet.services.notices import transaction_notify
+from tessera.wallet.services.notices import (
+    NOTICE_DRAIN_NAME,
+    transaction_notify,
+    transactions_notify_due,
+)
 from tessera.wallet.services.reconcile import ledger_check, wallet_reconcile
 from tessera.wallet.services.withdrawals import (
     WITHDRAWAL_PURPOSE,
@@ -21,6 +25,7 @@ from tessera.wallet.services.withdrawals import (
 __all__ = [
     "ADJUSTMENT_PERMISSION",
     "DEPOSIT_PURPOSE",
+    "NOTICE_DRAIN_NAME",
     "WITHDRAWAL_PURPOSE",
     "deposit_close",
     "deposit_create",
@@ -30,6 +35,7 @@ __all__ = [
     "ledger_check",
     "system_account",
     "transaction_notify",
+    "transactions_notify_due",
     "transfer_post",
     "wallet_account",
     "wallet_reconcile",

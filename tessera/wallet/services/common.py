@@ -8,7 +8,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from tessera.core.analytics import AnalyticsEvent, analytics_capture
-from tessera.core.jobs import enqueue_on_commit
+from tessera.core.jobs import drain_on_commit
 from tessera.core.money import amount_format, currency_exponent
 from tessera.wallet import metrics
 from tessera.wallet.errors import AmountAboveMaximumError, AmountBelowMinimumError
@@ -46,10 +46,13 @@ _COMPLETED_EVENTS = {
 
 def settled(tx: WalletTransaction) -> None:
     """After a transaction reached a final status (inside its transaction): the person is
-    told once the change commits, and the completion is counted."""
-    from tessera.wallet.tasks import notify_transaction
+    told once the change commits (by the notices drain, which sends what is due in
+    batches), and the completion is counted."""
+    from tessera.wallet.services.notices import NOTICE_DRAIN_NAME
+    from tessera.wallet.tasks import notify_due
 
-    enqueue_on_commit(notify_transaction, transaction_id=str(tx.pk))
+    # A second's wait gathers the notices of a busy second into one batch.
+    drain_on_commit(notify_due, name=NOTICE_DRAIN_NAME, countdown=1)
     metrics.transaction_settled(str(tx.kind), str(tx.status))
     completed = _COMPLETED_EVENTS.get(str(tx.kind))
     if tx.status == "completed" and completed is not None:

@@ -276,10 +276,17 @@ def test_withdrawals_leave_audit_records_and_their_outcome_is_emailed(
     failed = AuditLog.objects.get(target_id=str(returned.pk), action="wallet.withdrawal.failed")
     assert failed.changes == {"reason": returned.failure_reason}
 
+    # The deposit that funded the wallet is told too: its notice was still due (the test's
+    # transaction never committed it), and the next notices drain sends whatever is due.
     assert sorted(emails_to(user)) == [
+        f"Your deposit of {amount_display(20000, 'ZAR', language='en')} arrived",
         f"Your withdrawal of {amount_display(3000, 'ZAR', language='en')} failed",
         f"Your withdrawal of {amount_display(4000, 'ZAR', language='en')} was paid out",
     ]
     assert sorted(
         Delivery.objects.filter(user=user, channel="email").values_list("kind", "status")
-    ) == [("wallet.withdrawal_completed", "sent"), ("wallet.withdrawal_failed", "sent")]
+    ) == [
+        ("wallet.deposit_completed", "sent"),
+        ("wallet.withdrawal_completed", "sent"),
+        ("wallet.withdrawal_failed", "sent"),
+    ]
