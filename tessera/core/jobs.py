@@ -94,29 +94,14 @@ def drain_schedule(
     return False
 
 
-def drain_on_commit(
-    task: Any,
-    /,
-    *,
-    name: str,
-    slots: int = 1,
-    marker_seconds: int = 10,
-    kwargs: dict[str, Any] | None = None,
-    countdown: float | None = None,
-) -> None:
-    """`drain_schedule` once the current transaction commits. A failure to reach the broker is
-    logged, not raised: the rows are stored, and the module's sweep sends them."""
+def drain_on_commit(task: Any, /, *, name: str, **options: Any) -> None:
+    """`drain_schedule` (same options) once the current transaction commits. A failure to
+    reach the broker is logged, not raised: the rows are stored, and the module's sweep sends
+    them."""
 
     def send() -> None:
         try:
-            drain_schedule(
-                task,
-                name=name,
-                slots=slots,
-                marker_seconds=marker_seconds,
-                kwargs=kwargs,
-                countdown=countdown,
-            )
+            drain_schedule(task, name=name, **options)
         except Exception:
             logger.exception("drain_schedule_failed", drain=name)
 
