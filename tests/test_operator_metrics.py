@@ -75,6 +75,24 @@ def test_a_source_that_fails_is_reported_down_not_an_error() -> None:
     assert 'tessera_metric_source_up{source="tessera_test_broken"} 0.0' in text
 
 
+@pytest.mark.django_db
+def test_with_several_processes_the_values_read_from_the_database_are_still_served(
+    monkeypatch: Any, tmp_path: Any
+) -> None:
+    """PROMETHEUS_MULTIPROC_DIR (several web processes, README) makes /metrics read the
+    processes' shared files instead of the registry: the collectors apps register that read
+    the database at scrape time (webhook backlog, ledger check) must still be served."""
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+
+    text = _scrape()
+
+    assert "tessera_wallet_ledger_check_ok -1.0" in text
+    assert 'tessera_payments_webhooks_backlog{state="received"} 0.0' in text
+    assert "tessera_capsule_sweep_lag_seconds" in text
+    # Per-process values come from the shared files only, never twice.
+    assert text.count("# TYPE tessera_http_request_duration_seconds ") <= 1
+
+
 @pytest.mark.broker
 @pytest.mark.django_db
 def test_queue_depth_is_read_from_the_broker(broker_url: str) -> None:

@@ -78,7 +78,42 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
     # scrape in multiprocess mode, and these values are read from shared servers, the same
     # from every process.
     response.content = response.content + generate_latest(_scrape_registry)
+    if _multiprocess():
+        # That fresh registry holds only the processes' shared files: the collectors apps
+        # registered on the default one (webhook backlog, ledger check) read the database
+        # at scrape time and would otherwise vanish from /metrics.
+        response.content = response.content + generate_latest(_shared_collectors_registry())
     return response
+
+
+def _multiprocess() -> bool:
+    return "PROMETHEUS_MULTIPROC_DIR" in os.environ or "prometheus_multiproc_dir" in os.environ
+
+
+_shared_registry: CollectorRegistry | None = None
+
+
+def _shared_collectors_registry() -> CollectorRegistry:
+    """The default registry's custom collectors (values read from shared servers), without
+    its metric objects (per process: in the shared files) or the process, platform and GC
+    collectors (the scraped process's alone)."""
+    global _shared_registry  # noqa: PLW0603 - built once, on the first scrape
+    if _shared_registry is None:
+        from prometheus_client import gc_collector, platform_collector, process_collector
+        from prometheus_client.metrics import MetricWrapperBase
+
+        per_process = (
+            MetricWrapperBase,
+            process_collector.ProcessCollector,
+            platform_collector.PlatformCollector,
+            gc_collector.GCCollector,
+        )
+        registry = CollectorRegistry(auto_describe=False)
+        for collector in list(REGISTRY._collector_to_names):
+            if not isinstance(collector, per_process):
+                registry.register(collector)
+        _shared_registry = registry
+    return _shared_registry
 
 
 # --- What an operator watches (docs/operations/alerts.md) ------------------------------------
