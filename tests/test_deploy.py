@@ -61,6 +61,24 @@ def test_compose_files_parse_and_use_only_env_example_variables() -> None:
     assert checks.compose_problems() == []
 
 
+def test_compose_exports_every_process_metrics_for_prometheus() -> None:
+    """Web runs several processes and workers a prefork pool: each role shares its counts
+    through PROMETHEUS_MULTIPROC_DIR on a tmpfs (emptied when the container starts), and
+    workers serve theirs on CELERY_METRICS_PORT (task outcomes are counted there, and
+    TesseraTaskFailures reads them)."""
+    import yaml
+
+    services = yaml.safe_load((ROOT / "deploy" / "compose.yaml").read_text())["services"]
+    for role in ("web", "worker"):
+        environment = services[role]["environment"]
+        directory = environment.get("PROMETHEUS_MULTIPROC_DIR")
+        assert directory, role
+        assert directory in services[role].get("tmpfs", []), role
+        # The shared settings are kept, not replaced by the role's own.
+        assert environment["DATABASE_URL"].startswith("postgresql://"), role
+    assert int(services["worker"]["environment"]["CELERY_METRICS_PORT"]) > 0
+
+
 def test_compose_variables_are_read_with_their_defaults() -> None:
     found = checks.compose_variables("a: ${A}\nb: ${B:-1}\nc: $${NOT_A_VAR}\nd: ${D:?set it}")
     assert found == {"A": False, "B": True, "D": False}
