@@ -446,12 +446,23 @@ def bandit_problems() -> list[str]:
     return problems
 
 
+def uv_binary() -> str:
+    """make setup's uv (.tools/bin/uv), else one on PATH (a checkout or worktree without
+    .tools)."""
+    tools_uv = ROOT / ".tools" / "bin" / "uv"
+    found = str(tools_uv) if tools_uv.exists() else shutil.which("uv")
+    if found is None:
+        raise Skip("uv is not installed (make setup puts it in .tools/bin/uv)")
+    return found
+
+
 def audit_problems() -> list[str]:
+    uv = uv_binary()
     with tempfile.TemporaryDirectory(prefix="tessera-audit-") as tmp:
         requirements = Path(tmp) / "requirements.txt"
         exported = subprocess.run(
             [
-                str(ROOT / ".tools" / "bin" / "uv"),
+                uv,
                 "export",
                 "--frozen",
                 "--no-hashes",

