@@ -6,8 +6,8 @@ Keys, in Django's default cache (Redis in production):
   of the user's boxes, or the user, changes (`boxes_changed`, from `signals.py` and the
   claim of pending capsules);
 - `capsules:page:v1:<user>:<box>:<page>:<size>:<cursor digest>` — `(version, page bytes)`;
-  the signed cursor is kept as a short digest, so a key stays under memcached's 250
-  characters, which Django checks for every backend (`CacheKeyWarning`).
+  the signed cursor is kept as a short digest, so a key stays short whatever a client sends
+  (and under the 250 characters Django's non-Redis back ends warn about, `CacheKeyWarning`).
 
 A page is served only while the version it was built under is the user's current one, so a
 page built from rows read before a change is never served after it, however late it was
