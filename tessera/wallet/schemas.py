@@ -7,7 +7,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from django.utils.translation import get_language
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from tessera.core.api import CamelSchema, InputSchema
 from tessera.core.money import amount_display, amount_format
@@ -108,5 +108,6 @@ class TransactionFilter(CamelSchema):
         Literal["pending", "processing", "completed", "failed", "expired", "cancelled"] | None
     ) = None
     currency: str | None = Field(None, max_length=3)
-    created_after: datetime | None = None
-    created_before: datetime | None = None
+    # With an offset (`Z`): a naive time would be read in the server's zone.
+    created_after: AwareDatetime | None = None
+    created_before: AwareDatetime | None = None

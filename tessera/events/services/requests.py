@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from tessera.accounts.models import User
-from tessera.core.errors import ApplicationError, NotFoundError
+from tessera.core.errors import ApplicationError, InvalidInputError, NotFoundError
 from tessera.events import statemachine as sm
 from tessera.events.errors import (
     EventFullError,
@@ -168,7 +169,13 @@ def requests_decide(
     *, host: Any, event_id: Any, accept_ids: Sequence[Any] = (), decline_ids: Sequence[Any] = ()
 ) -> list[Decision]:
     """Accept and decline many requests at once. Each request is all-or-nothing on its own
-    (a savepoint): one refused id does not undo the others; each gets its result."""
+    (a savepoint): one refused id does not undo the others; each gets its result. An id in
+    both lists is a contradiction, refused before anything is decided."""
+    if {str(i) for i in accept_ids} & {str(i) for i in decline_ids}:
+        raise InvalidInputError(
+            _("A request cannot be both accepted and declined."),
+            fields={"decline": _("Also in accept.")},
+        )
     at = now()
     results: list[Decision] = []
     with transaction.atomic():

@@ -232,3 +232,21 @@ def test_refusals_speak_arabic(host_api: Any) -> None:
     reply = host_api.get("/api/events?lat=-33.9&lng=18.4&radiusKm=20000&lang=ar")
     assert reply.status_code == 422
     assert reply.json()["error"]["message"] == "نطاق البحث خارج الحدود المسموح بها."
+
+
+def test_a_request_both_accepted_and_declined_at_once_is_refused(
+    make_event: Any, host_api: Any, guest_api: Any
+) -> None:
+    event = make_event()
+    request_id = guest_api.post(f"/api/events/{event['id']}/requests", {}).json()["data"]["id"]
+    error = _error(
+        host_api.post(
+            f"/api/events/{event['id']}/requests/decide",
+            {"accept": [request_id], "decline": [request_id]},
+        ),
+        422,
+        "validation_error",
+    )
+    assert "decline" in error["fields"]
+    assert JoinRequest.objects.get(pk=request_id).status == "pending"
+    assert Ticket.objects.count() == 0

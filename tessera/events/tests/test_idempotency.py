@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from tessera.events.models import Event, JoinRequest
-from tessera.events.tests.conftest import event_body
+from tessera.events.models import Event, EventHelper, Invite, JoinRequest, Venue
+from tessera.events.tests.conftest import event_body, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -51,3 +51,37 @@ def test_asking_to_join_with_a_key_runs_once(make_event: Any, guest_api: Any, gu
 
     _assert_replayed_and_refused(first, replay, reused)
     assert list(JoinRequest.objects.filter(user=guest).values_list("message", flat=True)) == ["Hi!"]
+
+
+def test_adding_a_venue_with_a_key_runs_once(host_api: Any, host: Any) -> None:
+    body = {"name": "The Garden", "latitude": -33.92, "longitude": 18.42}
+    first, replay, reused = _twice_then_another_body(
+        host_api, "/api/venues", body, {**body, "name": "The Cellar"}
+    )
+
+    _assert_replayed_and_refused(first, replay, reused)
+    assert list(Venue.objects.filter(owner=host).values_list("name", flat=True)) == ["The Garden"]
+
+
+def test_inviting_with_a_key_runs_once(make_event: Any, host_api: Any) -> None:
+    event = make_event(visibility="private")
+    path = f"/api/events/{event['id']}/invites"
+    first, replay, reused = _twice_then_another_body(
+        host_api, path, {"email": "one@example.com"}, {"email": "two@example.com"}
+    )
+
+    _assert_replayed_and_refused(first, replay, reused)
+    assert list(Invite.objects.values_list("invitee_email", flat=True)) == ["one@example.com"]
+
+
+def test_naming_a_helper_with_a_key_runs_once(make_event: Any, host_api: Any) -> None:
+    make_user("door@example.com")
+    make_user("bar@example.com")
+    event = make_event()
+    path = f"/api/events/{event['id']}/helpers"
+    first, replay, reused = _twice_then_another_body(
+        host_api, path, {"email": "door@example.com"}, {"email": "bar@example.com"}
+    )
+
+    _assert_replayed_and_refused(first, replay, reused)
+    assert list(EventHelper.objects.values_list("user__email", flat=True)) == ["door@example.com"]

@@ -282,6 +282,18 @@ def test_transactions_filter_and_page_by_cursor_and_stay_private(
     assert user_api.get("/api/transactions/not-a-uuid").status_code == 422
 
 
+@pytest.mark.parametrize("name", ["createdAfter", "createdBefore"])
+def test_a_time_without_a_zone_is_refused(user_api: Any, name: str) -> None:
+    # Times are UTC with an offset (`Z`); a naive one would be read in the server's zone.
+    reply = user_api.get("/api/transactions", {name: "2030-01-01T00:00:00"})
+    assert reply.status_code == 422
+    error = reply.json()["error"]
+    assert error["code"] == "invalid_query_parameter"
+    assert name in error["fields"]
+    aware = user_api.get("/api/transactions", {name: "2030-01-01T00:00:00+02:00"})
+    assert aware.status_code == 200
+
+
 def test_a_refunded_deposit_is_taken_back_from_the_wallet(user: Any, user_api: Any) -> None:
     deposit = fund(user, 10000)
     payments.payment_refund(
