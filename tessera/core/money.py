@@ -2,15 +2,17 @@
 
 In the API an amount is a decimal string with its currency (`"150.00"`, `"ZAR"`); in the
 database an integer of minor units (15000). `amount_parse` is the one way in: it refuses a
-non-number, zero or a negative amount (unless allowed), more decimals than the currency has,
-and a currency that is unknown or not accepted here (`MONEY_CURRENCIES`). Each refusal is a
-422 naming the field. `amount_format` is the way out. The number of decimals of each
-currency comes from CLDR (Babel), which also formats amounts for people in English and
-Arabic (`amount_display`).
+non-number (only ASCII digits with one optional point and a leading minus: no exponent,
+sign, digit separator or other script's digits), zero or a negative amount (unless allowed),
+more decimals than the currency has, and a currency that is unknown or not accepted here
+(`MONEY_CURRENCIES`). Each refusal is a 422 naming the field. `amount_format` is the way
+out. The number of decimals of each currency comes from CLDR (Babel), which also formats
+amounts for people in English and Arabic (`amount_display`).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -20,6 +22,10 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from tessera.core.errors import CoreErrorCode, InvalidInputError
+
+# What `Decimal()` would also take ("1e3", "+5", "1_000", "١٢", " 5 ") is refused: an amount
+# means exactly what it shows.
+_AMOUNT_FORMAT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 
 # Far beyond any real payment and still exact in a 64-bit column of minor units.
 MAX_MINOR_UNITS = 10**15
@@ -79,12 +85,13 @@ def amount_parse(
     if isinstance(value, float | bool):
         # A float has already lost precision (0.1 + 0.2): amounts travel as strings.
         raise _invalid(field)
-    try:
-        amount = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        raise _invalid(field) from None
-    if not amount.is_finite():
+    text = str(value).strip() if isinstance(value, str) else str(value)
+    if not isinstance(value, str | int | Decimal) or not _AMOUNT_FORMAT.fullmatch(text):
         raise _invalid(field)
+    try:
+        amount = Decimal(text)
+    except (InvalidOperation, ValueError):  # pragma: no cover - the format admits only numbers
+        raise _invalid(field) from None
     exponent = currency_exponent(currency)
     minor = amount.scaleb(exponent)
     if minor != minor.to_integral_value():
