@@ -1,9 +1,11 @@
-"""Hearing about a newly verified address (accounts, a platform app, cannot call events).
+"""Hearing about accounts (accounts, a platform app, cannot call events).
 
-Accounts offers no callback for it; like capsules, this module listens to the user model's
-saves. A save that sets `email_verified_at` or `phone_verified_at` queues a claim of the
+Accounts offers no callback; like capsules, this module listens to the user model's saves.
+A save that sets `email_verified_at` or `phone_verified_at` queues a claim of the
 invitations waiting for that address, after the sign-up commits; listing one's invitations
-claims them too, so nothing depends on the task's timing.
+claims them too, so nothing depends on the task's timing. A save of a deleted account
+(`deleted_at` set) that still has ties to events queues its departure
+(`services.account_departure`: hosted events cancelled, places given up).
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ _VERIFIED = {"email_verified_at", "phone_verified_at"}
 
 
 def _user_saved(sender: Any, instance: Any, update_fields: Any = None, **kwargs: Any) -> None:
+    if instance.deleted_at is not None:
+        _account_deleted(instance, update_fields)
+        return
     if update_fields is not None and not (_VERIFIED & set(update_fields)):
         return
     email = (instance.email or "") if instance.email_verified_at else ""
@@ -33,6 +38,16 @@ def _user_saved(sender: Any, instance: Any, update_fields: Any = None, **kwargs:
         return
 
     enqueue_on_commit(invites_claim, user_id=str(instance.pk))
+
+
+def _account_deleted(instance: Any, update_fields: Any) -> None:
+    if update_fields is not None and "deleted_at" not in update_fields:
+        return
+    from tessera.events.services import account_has_event_ties
+    from tessera.events.tasks import account_departure
+
+    if account_has_event_ties(user_id=instance.pk):
+        enqueue_on_commit(account_departure, user_id=str(instance.pk))
 
 
 def connect() -> None:

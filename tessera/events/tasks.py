@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from celery import shared_task
@@ -51,6 +52,12 @@ def invites_claim(user_id: str) -> int:
 
     user = user_get(user_id=user_id)
     return services.invites_claim_pending(user=user) if user is not None else 0
+
+
+@shared_task(base=TesseraTask, name="events.account_departure")
+def account_departure(user_id: str) -> dict[str, int]:
+    """Safe to run twice: a second run finds nothing left to cancel or give up."""
+    return asdict(services.account_departure(user_id=user_id))
 
 
 @shared_task(base=TesseraTask, name="events.push")

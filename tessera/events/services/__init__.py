@@ -7,7 +7,8 @@
 - `tickets`, `organisers`: tickets and the keys that sign them;
 - `payments`: paid tickets through `tessera.payments`;
 - `checkins`: door scans, offline batches, the signed door list;
-- `sweep`: the moves the clock makes, and reminders.
+- `sweep`: the moves the clock makes, and reminders;
+- `departure`: a deleted account's hosted events and places.
 
 Callers import from `tessera.events.services`.
 """
@@ -21,6 +22,11 @@ from tessera.events.services.checkins import (
     checkins_batch,
     checkins_export,
     door_event,
+)
+from tessera.events.services.departure import (
+    Departure,
+    account_departure,
+    account_has_event_ties,
 )
 from tessera.events.services.events import (
     event_cancel,
@@ -66,9 +72,12 @@ from tessera.events.services.sweep import SweepResult, event_remind_now, events_
 __all__ = [
     "MAX_BATCH",
     "Decision",
+    "Departure",
     "Scan",
     "ScanOutcome",
     "SweepResult",
+    "account_departure",
+    "account_has_event_ties",
     "attendance_cancel",
     "attendance_rsvp",
     "checkin_scan",
