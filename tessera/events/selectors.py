@@ -9,7 +9,7 @@ import math
 from collections.abc import Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 from uuid import UUID
@@ -17,7 +17,17 @@ from uuid import UUID
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection
-from django.db.models import Exists, FloatField, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+)
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -279,6 +289,17 @@ def discovery_checked(d: Discovery) -> None:
         )
 
 
+# Words without a point that match fewer events than this are read from the GIN index and
+# sorted; more, and walking the start index in page order finds a page's worth soonest.
+# The planner cannot tell which (it takes words' frequencies as independent): with rare or
+# absent words it walked the start index through every event (70-140 ms at 100,000 events,
+# decision 0036), so a bounded count of the matches decides (1-2 ms), and a start it cannot
+# read from an index keeps the page off that walk. No match at all goes straight to the
+# similar-word fallback.
+_FEW_MATCHES = 500
+_START_UNINDEXED = ExpressionWrapper(F("starts_at") + timedelta(0), output_field=DateTimeField())
+
+
 def event_discover(d: Discovery) -> EventPage:
     """Public, published events, soonest first, by keyset pages of (start, id)."""
     discovery_checked(d)
@@ -295,7 +316,8 @@ def event_discover(d: Discovery) -> EventPage:
             )
         )
     queryset = _price(queryset, d)
-    if d.latitude is not None and d.longitude is not None and d.radius_km is not None:
+    located = d.latitude is not None and d.longitude is not None and d.radius_km is not None
+    if located:
         queryset = queryset.filter(_bounding_box(d.latitude, d.longitude, d.radius_km))
         queryset = queryset.alias(distance=_distance_km(d.latitude, d.longitude)).filter(
             distance__lte=d.radius_km
@@ -314,7 +336,14 @@ def event_discover(d: Discovery) -> EventPage:
 
     def page(mode: str) -> list[Event]:
         found = _text(queryset, d.text, mode) if d.text and mode else queryset
-        return list(events_with_relations(found.order_by("starts_at", "id"))[: size + 1])
+        order: tuple[Any, ...] = ("starts_at", "id")
+        if mode == WORDS and not located:  # with a point, the box is read first anyway
+            matches = found.order_by()[:_FEW_MATCHES].count()
+            if matches == 0:
+                return []
+            if matches < _FEW_MATCHES:
+                order = (_START_UNINDEXED.asc(), "id")
+        return list(events_with_relations(found.order_by(*order))[: size + 1])
 
     rows = page(mode)
     if not rows and mode == WORDS and not d.cursor:

@@ -192,3 +192,26 @@ def test_a_page_costs_the_same_statements_whatever_its_size(
     assert statements(host_api, "/api/events/hosting?pageSize=1") == statements(
         host_api, "/api/events/hosting?pageSize=20"
     )
+
+
+@pytest.mark.parametrize("few_matches", [1, 3, 100])
+def test_words_give_the_same_pages_whether_they_match_few_events_or_many(
+    world: dict[str, Any], guest_api: Any, settings: Any, monkeypatch: Any, few_matches: int
+) -> None:
+    # PostgreSQL reads few matches from the GIN index and sorts them, and walks the start
+    # index for many (selectors._FEW_MATCHES); either way the pages are the same.
+    from tessera.events import selectors
+
+    settings.EVENTS_DISCOVERY_CACHE_SECONDS = 0
+    monkeypatch.setattr(selectors, "_FEW_MATCHES", few_matches)
+    seen: list[str] = []
+    cursor = ""
+    while True:
+        reply = guest_api.get(f"/api/events?q=jazz&pageSize=1{cursor}").json()["data"]
+        seen += [item["title"] for item in reply["items"]]
+        if not reply["nextCursor"]:
+            break
+        cursor = f"&cursor={reply['nextCursor']}"
+    assert seen == ["Jazz in the garden", "Online jazz workshop"]
+    # Words no event has: none, then titles with a similar word (PostgreSQL) or nothing.
+    assert _titles(guest_api, "q=rooftop+salsa") == []
