@@ -55,23 +55,35 @@ def po_plural_msgids(path: Path) -> set[str]:
     return found
 
 
-def core_messages() -> set[str]:
-    """Every string literal passed straight to `_()` in tessera/core's own code."""
+TRANSLATE_TAG = re.compile(r'{% translate "([^"]+)" %}')
+
+
+def app_messages(*apps: Path) -> set[str]:
+    """Every message the apps' own code marks for translation: string literals passed
+    straight to `_()`, `gettext()` or `gettext_lazy()` (tests and migrations aside), and
+    `{% translate "..." %}` in their templates."""
     found: set[str] = set()
-    for source in CORE.rglob("*.py"):
-        if "tests" in source.relative_to(CORE).parts:
-            continue
-        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Name)
-                and node.func.id == "_"
-                and node.args
-                and isinstance(node.args[0], ast.Constant)
-                and isinstance(node.args[0].value, str)
-            ):
-                found.add(node.args[0].value)
+    for app in apps:
+        for source in app.rglob("*.py"):
+            if {"tests", "migrations"} & set(source.relative_to(app).parts):
+                continue
+            for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Name)
+                    and node.func.id in {"_", "gettext", "gettext_lazy"}
+                    and node.args
+                    and isinstance(node.args[0], ast.Constant)
+                    and isinstance(node.args[0].value, str)
+                ):
+                    found.add(node.args[0].value)
+        for template in app.rglob("*.html"):
+            found.update(TRANSLATE_TAG.findall(template.read_text(encoding="utf-8")))
     return found
+
+
+def core_messages() -> set[str]:
+    return app_messages(CORE)
 
 
 # --- Through the API --------------------------------------------------------------------------

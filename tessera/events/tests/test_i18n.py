@@ -3,7 +3,6 @@ one of them is answered in Arabic."""
 
 from __future__ import annotations
 
-import ast
 import uuid
 from pathlib import Path
 from typing import Any
@@ -11,32 +10,14 @@ from typing import Any
 import pytest
 from django.conf import settings
 
-from tessera.core.tests.test_i18n import CATALOGUE, po_entries
+from tessera.core.tests.test_i18n import CATALOGUE, app_messages, po_entries
 
 APP = Path(settings.BASE_DIR) / "tessera" / "events"
 
 
-def _messages() -> set[str]:
-    found: set[str] = set()
-    for source in APP.rglob("*.py"):
-        if {"tests", "migrations"} & set(source.relative_to(APP).parts):
-            continue
-        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Name)
-                and node.func.id in {"_", "gettext", "gettext_lazy"}
-                and node.args
-                and isinstance(node.args[0], ast.Constant)
-                and isinstance(node.args[0].value, str)
-            ):
-                found.add(node.args[0].value)
-    return found
-
-
 def test_every_message_has_an_arabic_translation() -> None:
     entries = po_entries(CATALOGUE / "django.po")
-    messages = _messages()
+    messages = app_messages(APP)
     assert len(messages) > 100
     missing = sorted(message for message in messages if not entries.get(message))
     assert missing == []

@@ -3,44 +3,20 @@ sandbox's page speak it."""
 
 from __future__ import annotations
 
-import ast
-import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
 
-from tessera.core.tests.test_i18n import CATALOGUE, po_entries
+from tessera.core.tests.test_i18n import CATALOGUE, app_messages, po_entries
 
 APPS = [Path(settings.BASE_DIR) / "tessera" / name for name in ("payments", "wallet")]
-TRANSLATE_TAG = re.compile(r'{% translate "([^"]+)" %}')
-
-
-def _messages() -> set[str]:
-    found: set[str] = set()
-    for app in APPS:
-        for source in app.rglob("*.py"):
-            if {"tests", "migrations"} & set(source.relative_to(app).parts):
-                continue
-            for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
-                if (
-                    isinstance(node, ast.Call)
-                    and isinstance(node.func, ast.Name)
-                    and node.func.id in {"_", "gettext", "gettext_lazy"}
-                    and node.args
-                    and isinstance(node.args[0], ast.Constant)
-                    and isinstance(node.args[0].value, str)
-                ):
-                    found.add(node.args[0].value)
-        for template in app.rglob("*.html"):
-            found.update(TRANSLATE_TAG.findall(template.read_text(encoding="utf-8")))
-    return found
 
 
 def test_every_message_has_an_arabic_translation() -> None:
     entries = po_entries(CATALOGUE / "django.po")
-    messages = _messages()
+    messages = app_messages(*APPS)
     assert len(messages) > 80
     missing = sorted(message for message in messages if not entries.get(message))
     assert missing == []
