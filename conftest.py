@@ -146,3 +146,20 @@ def _clear_cache() -> None:
     # Outages are told once per interval per process: one test's dead cache must not silence
     # the report another test looks for.
     outages_forget()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Which setup each end-to-end test's `make run` ran on (tests/fixtures.py
+    `make_run_setup`): the embedded default, or the services lane's servers."""
+    lines = []
+    for outcome in ("passed", "failed", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            if getattr(report, "when", "call") != "call" and outcome != "error":
+                continue
+            for name, value in getattr(report, "user_properties", ()):
+                if name == "make run setup":
+                    lines.append(f"{report.nodeid} {outcome}: make run on {value}")
+    if lines:
+        terminalreporter.write_sep("-", "make run setups")
+        for line in dict.fromkeys(lines):
+            terminalreporter.write_line(line)

@@ -8,7 +8,10 @@ Lanes:
    lane 2 cannot run.
 2. **PostgreSQL + Redis + RabbitMQ** — as production runs: PostgreSQL, the default cache on
    Redis (so the edge, the near cache, page caches and rate-limit counters are Redis's),
-   and the `redis`/`broker` tests against the real servers. Every test except the slow ones.
+   and the `redis`/`broker` tests against the real servers. Every test except the slow ones,
+   but for those marked `services_e2e` (the README's examples, the wallet in a browser):
+   their `make run` runs here on PostgreSQL (a scratch database of its own), Redis and
+   RabbitMQ, with real workers (tests/system.py `services_setup`).
    When Redis is unreachable (and CI is not set) it runs on PostgreSQL alone and says so.
 
 Every lane uses the tests' own names on the servers, never a developer's data:
@@ -131,7 +134,12 @@ def main() -> int:
         title = "tests on PostgreSQL + Redis" if have_redis else "tests on PostgreSQL (no Redis)"
         code = run(
             title,
-            [*pytest, "-m", "not slow", f"--junitxml={reports / 'services.xml'}"],
+            [
+                *pytest,
+                "-m",
+                "not slow or services_e2e",
+                f"--junitxml={reports / 'services.xml'}",
+            ],
             {
                 **base_env,
                 **servers_env,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -169,3 +171,24 @@ def near_cache_settled(near: Any, timeout: float = 5.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("the near cache's listener heard no invalidation")
         time.sleep(0.005)
+
+
+SETUP_PROPERTY = "make run setup"
+
+
+@pytest.fixture
+def make_run_setup(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """What the test's `make run` runs on: the embedded default, or, in the services lane
+    (TEST_DATABASE_URL set), PostgreSQL, Redis and RabbitMQ (tests/system.py
+    `services_setup`). Recorded on the report; the run's summary lists it (conftest.py)."""
+    from tests.system import EMBEDDED, services_requested, services_setup
+
+    if not services_requested():
+        request.node.user_properties.append((SETUP_PROPERTY, EMBEDDED.name))
+        yield EMBEDDED
+        return
+    redis_url = request.getfixturevalue("redis_url")
+    broker_url = request.getfixturevalue("broker_url")
+    with services_setup(os.environ["TEST_DATABASE_URL"], redis_url, broker_url) as setup:
+        request.node.user_properties.append((SETUP_PROPERTY, setup.name))
+        yield setup

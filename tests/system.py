@@ -8,6 +8,7 @@ up say what they were waiting for, with the last lines `make run` printed.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import re
@@ -17,8 +18,12 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn
+from urllib.parse import urlparse, urlunparse
 
 import pytest
 
@@ -27,6 +32,74 @@ TIMEOUT = float(os.environ.get("MAKE_RUN_TEST_TIMEOUT", "600"))
 BANNER = "Ctrl-C stops"
 # Variables that would point `make run` at a developer's own servers or settings.
 NOT_PASSED = ("DJANGO_", "TEST_", "DATABASE_URL", "REDIS_URL", "CELERY_", "RATE_LIMIT_STORAGE")
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What `make run` runs on: the embedded default, or the services lane's servers."""
+
+    name: str
+    env: dict[str, str] = field(default_factory=dict)
+    # What the Celery worker's banner shows when it reads this setup's broker and queue.
+    worker_shows: str = "transport:   sqla+sqlite:"
+
+
+EMBEDDED = Setup("the embedded default (SQLite, the database cache, the SQLite broker)")
+
+
+def services_requested() -> bool:
+    """Whether this is the services lane (scripts/test.py sets TEST_DATABASE_URL there only)."""
+    return bool(os.environ.get("TEST_DATABASE_URL"))
+
+
+def without_password(url: str) -> str:
+    parsed = urlparse(url)
+    if parsed.password is None:
+        return url
+    return urlunparse(parsed._replace(netloc=parsed.netloc.replace(f":{parsed.password}@", ":**@")))
+
+
+@contextlib.contextmanager
+def services_setup(database_url: str, redis_url: str, broker_url: str) -> Iterator[Setup]:
+    """`make run` on the lane's servers, apart from everything else on them: a scratch
+    PostgreSQL database of its own (dropped afterwards), a cache key prefix of its own in the
+    tests' Redis database and a queue of its own in the lane's RabbitMQ vhost (both removed
+    afterwards), so a broker test's worker in the same vhost never takes its tasks."""
+    import psycopg
+    import redis
+    from kombu import Connection
+
+    own = f"run_{uuid.uuid4().hex[:10]}"
+    server = urlparse(database_url)
+    database = f"{server.path.lstrip('/') or 'tessera_test'}_{own}"
+    maintenance = urlunparse(server._replace(path="/postgres"))
+    with psycopg.connect(maintenance, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{database}"')
+    prefix, queue_name = f"tessera-{own}", f"tessera_{own}"
+    setup = Setup(
+        f"PostgreSQL (database {database}), Redis ({without_password(redis_url)}, prefix "
+        f"{prefix}) and RabbitMQ ({without_password(broker_url)}, queue {queue_name})",
+        {
+            "DATABASE_URL": urlunparse(server._replace(path=f"/{database}")),
+            "REDIS_URL": redis_url,
+            "CACHE_KEY_PREFIX": prefix,
+            "CELERY_BROKER_URL": broker_url,
+            "CELERY_TASK_DEFAULT_QUEUE": queue_name,
+            "METRICS_QUEUES": queue_name,
+        },
+        worker_shows=f".> {queue_name} ",
+    )
+    try:
+        yield setup
+    finally:
+        with psycopg.connect(maintenance, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        client = redis.Redis.from_url(redis_url)
+        for key in client.scan_iter(match=f"{prefix}:*", count=1000):
+            client.delete(key)
+        client.close()
+        with contextlib.suppress(Exception), Connection(broker_url) as connection:
+            connection.default_channel.queue_delete(queue_name)  # type: ignore[attr-defined]
 
 
 def free_port() -> int:
@@ -60,9 +133,10 @@ def run_env(var_dir: Path, port: int, **extra: str) -> dict[str, str]:
 class RunningSystem:
     """`scripts/run.py` as a child, its output read by a thread so waits can time out."""
 
-    def __init__(self, var_dir: Path, port: int, **extra_env: str) -> None:
+    def __init__(self, var_dir: Path, port: int, setup: Setup = EMBEDDED, **extra_env: str) -> None:
         self.port = port
-        self.env = run_env(var_dir, port, **extra_env)
+        self.setup = setup
+        self.env = run_env(var_dir, port, **setup.env, **extra_env)
         self.started = time.monotonic()
         self.process = subprocess.Popen(
             [sys.executable, "scripts/run.py"],
@@ -114,7 +188,16 @@ class RunningSystem:
     def fail(self, message: str) -> NoReturn:
         self.stop()
         tail = "".join(self.lines[-60:])
-        pytest.fail(f"{message}.\nLast lines of make run's output:\n{tail}", pytrace=False)
+        pytest.fail(
+            f"{message} (make run on {self.setup.name}).\nLast lines of make run's output:\n{tail}",
+            pytrace=False,
+        )
+
+    def check_setup(self) -> None:
+        """After `stop`: fail unless the worker's banner showed the setup's broker or queue,
+        so a test can never pass on the embedded default while claiming the services."""
+        if self.setup.worker_shows not in self.output:
+            self.fail(f"the worker's banner does not show {self.setup.worker_shows!r}")
 
     def pids(self) -> list[int]:
         return [int(pid) for pid in re.findall(r"\(pid (\d+)\)", self.output)]

@@ -40,7 +40,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.system import BANNER, ROOT, RunningSystem, free_port
+from tests.system import BANNER, EMBEDDED, ROOT, RunningSystem, Setup, free_port
 
 README = ROOT / "README.md"
 BLOCK_TIMEOUT = float(os.environ.get("README_BLOCK_TIMEOUT", "180"))
@@ -141,23 +141,28 @@ def block_problem(block: Block, exit_code: int, output: str) -> str | None:
     return None
 
 
-def failure(block: Block, port: int, why: str, output: str) -> str:
+def failure(block: Block, port: int, why: str, output: str, setup: Setup = EMBEDDED) -> str:
     return (
-        f"The example at {block.where} {why}.\n"
+        f"The example at {block.where} {why} (make run on {setup.name}).\n"
         f"--- the block (port 8000 → {port}) ---\n{with_port(block.code, port)}"
         f"--- its output ---\n{output[-6000:]}"
     )
 
 
-@pytest.mark.slow
-def test_every_readme_example_runs(tmp_path: Path) -> None:
+@pytest.fixture
+def jq() -> None:
     if shutil.which("jq") is None:
         message = "jq is not installed: the README's examples use it (apt-get install jq)"
         if IN_CI:
             pytest.fail(message + " [required with CI=true; .ci/run installs it]")
         pytest.skip(message)
+
+
+@pytest.mark.slow
+@pytest.mark.services_e2e
+def test_every_readme_example_runs(jq: None, make_run_setup: Setup, tmp_path: Path) -> None:
     port = free_port()
-    system = RunningSystem(tmp_path / "var", port, RATE_LIMIT_ENABLED="false")
+    system = RunningSystem(tmp_path / "var", port, make_run_setup, RATE_LIMIT_ENABLED="false")
     try:
         system.wait_for(BANNER, "the system the README's examples run against")
         # Files the examples make (mktemp) go to the test's own directory, removed after.
@@ -174,7 +179,9 @@ def test_every_readme_example_runs(tmp_path: Path) -> None:
             code, output, _seconds = run_block(block, port, env)
             problem = block_problem(block, code, output)
             if problem is not None:
-                pytest.fail(failure(block, port, problem, output), pytrace=False)
+                pytest.fail(failure(block, port, problem, output, make_run_setup), pytrace=False)
+        system.stop()
+        system.check_setup()
     finally:
         system.stop()
 

@@ -128,6 +128,8 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 
 # --- Cache ----------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# Two systems sharing one Redis database keep apart by prefix (the tests' `make run` does).
+CACHE_KEY_PREFIX = env.str("CACHE_KEY_PREFIX", default="tessera")
 # A dead cache must fail fast: a server that does not accept the connection within
 # REDIS_CONNECT_TIMEOUT_SECONDS, or does not answer a command within
 # REDIS_SOCKET_TIMEOUT_SECONDS, is an outage (served from the database, reported once per
@@ -142,7 +144,7 @@ if REDIS_URL:
         "default": {
             "BACKEND": "tessera.core.cache.PooledRedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "tessera",
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
             "OPTIONS": REDIS_CACHE_OPTIONS,
         }
     }
@@ -151,7 +153,7 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "tessera_cache",
-            "KEY_PREFIX": "tessera",
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
             "OPTIONS": {"MAX_ENTRIES": 100_000},
         }
     }

@@ -9,6 +9,8 @@ CELERY_BROKER_URL = env.str(
 )
 # Task state for polling lives in tessera.tasks (TaskRecord); a result back end is optional.
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
+# The queue tasks go to and workers read: two systems on one broker vhost keep apart by name.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True

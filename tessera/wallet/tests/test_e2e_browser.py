@@ -1,6 +1,10 @@
-"""End to end in headless Chromium: a new user deposits through the sandbox checkout page
-(switching it to Arabic and back), the sandbox's signed webhook reaches the live server over
-HTTP, the wallet is credited; then a withdrawal, and both are in the transaction list.
+"""End to end in headless Chromium against `make run` (issue 14): a new user signs up,
+deposits through the sandbox checkout page (switching it to Arabic and back), the sandbox's
+signed webhook reaches the running server over HTTP and its worker credits the wallet; then
+a withdrawal the worker pays out, and both are in the transaction list.
+
+`make run` runs on the embedded default, or, in the services lane (TEST_DATABASE_URL set), on
+PostgreSQL, Redis and RabbitMQ with real Celery workers (tests/fixtures.py `make_run_setup`).
 
 Needs `apt-get install -y chromium chromium-driver`; skipped with the reason when they are
 absent, unless CI=true, where their absence fails the test.
@@ -11,104 +15,112 @@ from __future__ import annotations
 import json
 import time
 import urllib.request
+import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tessera.content.tests.test_e2e_browser import browser  # noqa: F401 - the fixture
+from tests.system import BANNER, RunningSystem, Setup, free_port
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.services_e2e]
 
 
-def _call(url: str, token: str, body: dict | None = None, key: str | None = None) -> Any:
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+def _call(url: str, token: str | None = None, body: dict | None = None, key: str = "") -> Any:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     if key:
         headers["Idempotency-Key"] = key
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, headers=headers)
-    with urllib.request.urlopen(request) as reply:
+    with urllib.request.urlopen(request, timeout=30) as reply:
         return json.loads(reply.read())["data"]
 
 
-def _wait_for(check: Any, timeout: float = 20) -> Any:
+def _wait_for(check: Any, what: str, timeout: float = 90) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = check()
         if value:
             return value
-        time.sleep(0.2)
-    raise AssertionError("timed out")
+        time.sleep(0.5)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_new_user_deposits_through_the_checkout_page_and_withdraws(
     browser: Any,  # noqa: F811
-    live_server: Any,
-    django_user_model: Any,
-    settings: Any,
+    make_run_setup: Setup,
+    tmp_path: Path,
 ) -> None:
     from selenium.webdriver.common.by import By
 
-    from tessera.accounts.tokens import access_token_issue
-
-    settings.RATE_LIMIT_ENABLED = False
-    settings.PAYMENTS_PUBLIC_URL = live_server.url
-    settings.PAYMENTS_SANDBOX_WEBHOOK_URL = f"{live_server.url}/webhooks/sandbox"
-    settings.PAYMENTS_SANDBOX_PAYOUT_DELAY_SECONDS = 0
-    person = django_user_model.objects.create_user(
-        email="new@example.com", password="a long pass phrase", name="New Person"
+    system = RunningSystem(
+        tmp_path / "var",
+        free_port(),
+        make_run_setup,
+        RATE_LIMIT_ENABLED="false",
+        PAYMENTS_SANDBOX_PAYOUT_DELAY_SECONDS="1",
     )
-    token = access_token_issue(user=person)
-    api = f"{live_server.url}/api"
-
-    deposit = _call(f"{api}/deposits", token, {"amount": "150.00", "currency": "ZAR"}, key="d1")
-    assert deposit["status"] == "pending"
-
-    browser.get(deposit["checkoutUrl"])
-    assert browser.find_element(By.TAG_NAME, "html").get_attribute("dir") == "ltr"
-    browser.find_element(By.ID, "language").click()
-    assert browser.find_element(By.TAG_NAME, "html").get_attribute("dir") == "rtl"
-    browser.find_element(By.ID, "language").click()
-    assert "150" in browser.find_element(By.ID, "amount").text
-    browser.find_element(By.ID, "pay").click()
-    assert (
-        _wait_for(lambda: browser.find_elements(By.ID, "status"))[0].get_attribute("data-status")
-        == "paid"
-    )
-
-    credited = _wait_for(
-        lambda: (
-            _call(f"{api}/transactions/{deposit['transactionId']}", token)["status"] == "completed"
+    try:
+        system.wait_for(BANNER, "the system the browser drives")
+        api = f"http://127.0.0.1:{system.port}/api"
+        email = f"new-{uuid.uuid4().hex[:12]}@example.com"
+        _call(
+            f"{api}/auth/register",
+            body={"email": email, "password": "a long pass phrase", "name": "New Person"},
         )
-    )
-    assert credited
-    balances = _call(f"{api}/balance", token)["balances"]
-    assert [(b["currency"], b["amount"]) for b in balances] == [("ZAR", "150.00")]
+        token = _call(f"{api}/auth/login", body={"email": email, "password": "a long pass phrase"})[
+            "accessToken"
+        ]
 
-    withdrawal = _call(
-        f"{api}/withdrawals",
-        token,
-        {
-            "amount": "40.00",
-            "currency": "ZAR",
-            "bankDetails": {
-                "accountHolder": "New Person",
-                "accountNumber": "62012345678",
-                "bankCode": "250655",
+        deposit = _call(f"{api}/deposits", token, {"amount": "150.00", "currency": "ZAR"}, key="d1")
+        assert deposit["status"] == "pending"
+
+        browser.get(deposit["checkoutUrl"])
+        assert browser.find_element(By.TAG_NAME, "html").get_attribute("dir") == "ltr"
+        browser.find_element(By.ID, "language").click()
+        assert browser.find_element(By.TAG_NAME, "html").get_attribute("dir") == "rtl"
+        browser.find_element(By.ID, "language").click()
+        assert "150" in browser.find_element(By.ID, "amount").text
+        browser.find_element(By.ID, "pay").click()
+        status = _wait_for(lambda: browser.find_elements(By.ID, "status"), "the paid page")
+        assert status[0].get_attribute("data-status") == "paid"
+
+        def settled(transaction_id: str) -> bool:
+            reply = _call(f"{api}/transactions/{transaction_id}", token)
+            return bool(reply["status"] == "completed")
+
+        _wait_for(lambda: settled(deposit["transactionId"]), "the deposit's webhook")
+        balances = _call(f"{api}/balance", token)["balances"]
+        assert [(b["currency"], b["amount"]) for b in balances] == [("ZAR", "150.00")]
+
+        withdrawal = _call(
+            f"{api}/withdrawals",
+            token,
+            {
+                "amount": "40.00",
+                "currency": "ZAR",
+                "bankDetails": {
+                    "accountHolder": "New Person",
+                    "accountNumber": "62012345678",
+                    "bankCode": "250655",
+                },
             },
-        },
-        key="w1",
-    )
-    assert withdrawal["status"] == "processing"
-    _wait_for(
-        lambda: (
-            _call(f"{api}/transactions/{withdrawal['transactionId']}", token)["status"]
-            == "completed"
+            key="w1",
         )
-    )
-    listed = _call(f"{api}/transactions", token)["results"]
-    assert [(t["kind"], t["status"], t["amount"]) for t in listed] == [
-        ("withdrawal", "completed", "40.00"),
-        ("deposit", "completed", "150.00"),
-    ]
-    assert _call(f"{api}/balance", token)["balances"][0]["amount"] == "110.00"
+        assert withdrawal["status"] == "processing"
+        _wait_for(lambda: settled(withdrawal["transactionId"]), "the withdrawal's payout")
+        listed = _call(f"{api}/transactions", token)["results"]
+        assert [(t["kind"], t["status"], t["amount"]) for t in listed] == [
+            ("withdrawal", "completed", "40.00"),
+            ("deposit", "completed", "150.00"),
+        ]
+        assert _call(f"{api}/balance", token)["balances"][0]["amount"] == "110.00"
+        system.stop()
+        system.check_setup()
+    except (AssertionError, OSError) as problem:
+        system.fail(f"{type(problem).__name__}: {problem}")
+    finally:
+        system.stop()
