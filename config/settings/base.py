@@ -324,7 +324,10 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
 # Queues whose depth /metrics reads from the broker, and how long a scrape-time reading is
 # reused; a worker's own metrics port (0: none), see tessera/core/metrics.py.
-METRICS_QUEUES = env.list("METRICS_QUEUES", default=["celery"])
+# By default the one queue tasks go to (CELERY_TASK_DEFAULT_QUEUE, integrations/celery.py).
+METRICS_QUEUES = env.list(
+    "METRICS_QUEUES", default=[env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")]
+)
 METRICS_SOURCE_CACHE_SECONDS = env.float("METRICS_SOURCE_CACHE_SECONDS", default=5.0)
 CELERY_METRICS_PORT = env.int("CELERY_METRICS_PORT", default=0)
 CELERY_METRICS_ADDR = env.str("CELERY_METRICS_ADDR", default="0.0.0.0")  # noqa: S104

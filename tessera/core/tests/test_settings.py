@@ -320,3 +320,16 @@ def test_the_request_rate_limit_switch_reads_its_new_and_its_old_name(tmp_path, 
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == expected
+
+
+def test_metrics_read_the_depth_of_the_queue_tasks_go_to(tmp_path):
+    def queues(env: dict[str, str]) -> str:
+        result = run_python(
+            ["-c", "import config.settings.dev as s; print(s.METRICS_QUEUES)"], env, tmp_path
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    assert queues({}) == "['celery']"
+    assert queues({"CELERY_TASK_DEFAULT_QUEUE": "shop"}) == "['shop']"
+    assert queues({"CELERY_TASK_DEFAULT_QUEUE": "shop", "METRICS_QUEUES": "a,b"}) == "['a', 'b']"
