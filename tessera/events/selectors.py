@@ -316,8 +316,9 @@ def event_discover(d: Discovery) -> EventPage:
             )
         )
     queryset = _price(queryset, d)
-    located = d.latitude is not None and d.longitude is not None and d.radius_km is not None
-    if located:
+    located = False
+    if d.latitude is not None and d.longitude is not None and d.radius_km is not None:
+        located = True
         queryset = queryset.filter(_bounding_box(d.latitude, d.longitude, d.radius_km))
         queryset = queryset.alias(distance=_distance_km(d.latitude, d.longitude)).filter(
             distance__lte=d.radius_km
