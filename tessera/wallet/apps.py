@@ -9,6 +9,7 @@ class WalletConfig(AppConfig):
     verbose_name = _("Wallet")
 
     def ready(self) -> None:
+        from tessera.core.deletion import deletion_check_register
         from tessera.core.exports import export_contributor_register
         from tessera.payments.hooks import register
         from tessera.wallet import metrics  # noqa: F401 - registers the collectors
@@ -19,7 +20,9 @@ class WalletConfig(AppConfig):
             WalletDeposits,
             WalletWithdrawals,
         )
+        from tessera.wallet.selectors import account_deletion_check
 
         register(DEPOSIT_PURPOSE, WalletDeposits())
         register(WITHDRAWAL_PURPOSE, WalletWithdrawals())
         export_contributor_register("wallet", account_export)
+        deletion_check_register("wallet", account_deletion_check)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from tessera.core.errors import ErrorCode, InvalidInputError, NotFoundError
+from tessera.core.errors import ConflictError, ErrorCode, InvalidInputError, NotFoundError
 
 
 class WalletErrorCode(ErrorCode):
@@ -13,6 +13,7 @@ class WalletErrorCode(ErrorCode):
     AMOUNT_ABOVE_MAXIMUM = "amount_above_maximum"
     TRANSACTION_NOT_FOUND = "transaction_not_found"
     ADJUSTMENT_INVALID = "adjustment_invalid"
+    WALLET_NOT_EMPTY = "wallet_not_empty"
 
 
 class InsufficientFundsError(InvalidInputError):
@@ -42,3 +43,11 @@ class AdjustmentInvalidError(InvalidInputError):
 
 class LedgerUnbalancedError(RuntimeError):
     """A transfer whose entries do not sum to zero per currency: a bug, never client input."""
+
+
+class WalletNotEmptyError(ConflictError):
+    code = WalletErrorCode.WALLET_NOT_EMPTY
+    default_message = _(
+        "Withdraw your balance, and wait for withdrawals on their way, before deleting your "
+        "account."
+    )

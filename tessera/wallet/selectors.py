@@ -9,7 +9,7 @@ from django.db.models import QuerySet, Sum
 
 from tessera.accounts.models import User
 from tessera.payments.selectors import as_uuid
-from tessera.wallet.errors import TransactionNotFoundError
+from tessera.wallet.errors import TransactionNotFoundError, WalletNotEmptyError
 from tessera.wallet.models import (
     AccountKind,
     LedgerAccount,
@@ -71,3 +71,19 @@ def transaction_get(*, user: User, transaction_id: Any) -> WalletTransaction:
     if tx is None:
         raise TransactionNotFoundError
     return tx
+
+
+def account_deletion_check(*, user: User) -> None:
+    """A person cannot delete their account (tessera.core.deletion) while a wallet of theirs
+    holds money or a withdrawal of theirs is still on its way: the money would stay with an
+    erased person nobody can pay out to."""
+    holds_money = LedgerAccount.objects.filter(
+        owner=user, kind=AccountKind.USER_WALLET, balance_minor__gt=0
+    ).exists()
+    paying_out = WalletTransaction.objects.filter(
+        user=user,
+        kind=TransactionKind.WITHDRAWAL,
+        status__in=[TransactionStatus.PENDING, TransactionStatus.PROCESSING],
+    ).exists()
+    if holds_money or paying_out:
+        raise WalletNotEmptyError

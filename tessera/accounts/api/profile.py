@@ -142,7 +142,9 @@ def me_delete_code(request: HttpRequest) -> CodeSentOut:
         "Needs proof that it is you, not only an access token: `{password}`, or `{otpCode}` "
         "from `POST /api/auth/me/delete/code` (accounts without a password), or no body "
         "from a session that signed in less than 5 minutes ago. Otherwise 403 "
-        "`reauthentication_required`; a wrong password is 400 `wrong_password`."
+        "`reauthentication_required`; a wrong password is 400 `wrong_password`. An app "
+        "holding something to settle first refuses with 409 (the wallet: `wallet_not_empty` "
+        "while it holds money or a withdrawal is on its way)."
     ),
 )
 def me_delete(request: HttpRequest, payload: AccountDeleteIn | None = None) -> Status[None]:

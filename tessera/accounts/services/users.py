@@ -29,6 +29,7 @@ from tessera.accounts.services.otp import CodeSent, ip_cap, otp_issue
 from tessera.accounts.services.sessions import sessions_end_all
 from tessera.audit.services import audit_record
 from tessera.core.context import ClientContext
+from tessera.core.deletion import deletion_checks_run
 
 UNSET: Any = object()
 
@@ -231,8 +232,12 @@ def account_delete(
     older sign-in does not count: refreshing proves possession of a token, not of the
     account). Email, phone, name, profile, pictures, interests, linked accounts, codes and
     sessions go; the account is disabled and named "Deleted user". Audit entries stay, with
-    the actor still pointing at this (now anonymous) row.
+    the actor still pointing at this (now anonymous) row. Refused first by any app's check
+    (tessera.core.deletion: the wallet's, while it holds money or a payout is on its way).
     """
+    # What other apps need settled first (money in a wallet) refuses before the proof is
+    # spent (a texted code is used once).
+    deletion_checks_run(user=user)
     confirmation = _deletion_confirm(user=user, password=password, otp_code=otp_code, client=client)
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
