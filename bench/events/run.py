@@ -38,10 +38,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -50,10 +49,12 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(REPO / "bench"))
 
 from benchlib.machine import describe, one_line  # noqa: E402
+from benchlib.paced import Job, Reply, run_paced  # noqa: E402
 from benchlib.procs import Registry, free_port, install_signal_handlers, wait_http  # noqa: E402
 from benchlib.stack import granian_command, manage, tessera_env  # noqa: E402
 from benchlib.wrk import ensure_wrk, wrk_version  # noqa: E402
 from benchlib.wrk import run_wrk as wrk_once  # noqa: E402
+from corpus import CITIES, WORDS  # noqa: E402
 from cryptography.fernet import Fernet  # noqa: E402
 
 RESULTS = REPO / "bench" / "results"
@@ -62,6 +63,10 @@ PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
 REDIS_DB = 5
 TARGET_P99_MS = 50.0
 DOORS = 8
+PATHS_LUA = REPO / "bench" / "wrk" / "paths.lua"
+DISTINCT_PER_RUN = 40_000  # more than one wrk run sends at the discovery's rate
+# The paced distinct queries run at these fractions of the closed loop's rate.
+PACED_FRACTIONS = (0.25, 0.5, 0.75)
 
 
 def log(message: str) -> None:
@@ -90,13 +95,17 @@ def psql(sql: str, database: str = "postgres") -> str:
     return done.stdout.strip()
 
 
-def wrk_figures(wrk: str, url: str, token: str, duration: int, connections: int) -> dict[str, Any]:
+def wrk_figures(  # noqa: PLR0917 - the bench's one call shape
+    wrk: str, url: str, token: str, duration: int, connections: int, paths: Path | None = None
+) -> dict[str, Any]:
+    """wrk's figures for `url`, or for the paths in the file `paths` in turn on its host."""
     data = wrk_once(
         wrk,
         url,
         duration=duration,
         connections=connections,
         headers=[f"Authorization: Bearer {token}"],
+        **({"script": PATHS_LUA, "script_args": [str(paths)]} if paths else {}),
     )
     latency = data["latency_us"]
     return {
@@ -158,59 +167,69 @@ def hit_ratio(
 def paced(
     port: int, jobs: list[tuple[str, str, bytes | None]], token: str, seconds: float
 ) -> dict[str, Any]:
-    """Send `jobs` (method, path, body) from DOORS keep-alive clients, spread evenly over
-    `seconds`; per-request latency and status counts."""
-    interval = seconds / max(1, len(jobs))
-    start = time.perf_counter() + 0.5
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
+    """Send `jobs` (method, path, body) from DOORS keep-alive clients, due evenly over
+    `seconds` (bench/benchlib/paced.py); latency, statuses and the scans' answers."""
     answers: dict[str, int] = {}
-    lock = threading.Lock()
 
-    def door(index: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-        for n in range(index, len(jobs), DOORS):
-            method, path, body = jobs[n]
-            delay = start + n * interval - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-            began = time.perf_counter()
-            conn.request(method, path, body=body, headers=headers)
-            response = conn.getresponse()
-            payload = response.read()
-            took = (time.perf_counter() - began) * 1000
-            answer = ""
-            if body is not None:
-                parsed = json.loads(payload)
-                answer = (
-                    parsed["data"]["result"] if response.status == 200 else parsed["error"]["code"]
-                )
-                if response.status == 200 and parsed["data"]["replayed"]:
-                    answer += " (replayed)"
-            with lock:
-                latencies.append(took)
-                statuses[response.status] = statuses.get(response.status, 0) + 1
-                if answer:
-                    answers[answer] = answers.get(answer, 0) + 1
-        conn.close()
+    def tally(index: int, reply: Reply) -> None:
+        if jobs[index][2] is None:
+            return
+        parsed = json.loads(reply.body)
+        answer = parsed["data"]["result"] if reply.status == 200 else parsed["error"]["code"]
+        if reply.status == 200 and parsed["data"]["replayed"]:
+            answer += " (replayed)"
+        answers[answer] = answers.get(answer, 0) + 1
 
-    threads = [threading.Thread(target=door, args=(i,)) for i in range(DOORS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    latencies.sort()
-    wall = time.perf_counter() - start
-    return {
-        "requests": len(latencies),
-        "wall_s": round(wall, 1),
-        "p50_ms": round(statistics.median(latencies), 2),
-        "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 2),
-        "max_ms": round(latencies[-1], 2),
-        "statuses": statuses,
-        "answers": answers,
-    }
+    figures = run_paced(
+        port,
+        [Job(method, path, body or b"") for method, path, body in jobs],
+        rate=len(jobs) / seconds,
+        connections=DOORS,
+        headers=(("Authorization", f"Bearer {token}"), ("Content-Type", "application/json")),
+        on_reply=tally,
+    )
+    return figures | {"answers": answers}
+
+
+def distinct_paths(count: int, seed: int) -> list[str]:
+    """Discovery requests as many different people send them — each its own point (within
+    ~17 km of a city centre), radius, word and dates — so none is answered from a kept
+    page: text + distance + dates, like the benchmark's repeated query."""
+    rng = random.Random(seed)
+    now = datetime.now(tz=UTC).replace(microsecond=0)
+    paths = []
+    for _ in range(count):
+        lat, lng = rng.choice(CITIES)
+        since = now + timedelta(minutes=rng.randrange(0, 60 * 24 * 30))
+        until = since + timedelta(days=rng.choice((1, 2, 7, 14, 30)))
+        paths.append(
+            f"/api/events?q={rng.choice(WORDS)}"
+            f"&lat={lat + rng.uniform(-0.15, 0.15):.5f}&lng={lng + rng.uniform(-0.15, 0.15):.5f}"
+            f"&radiusKm={rng.choice((5, 10, 25, 50))}"
+            f"&from={since.isoformat().replace('+00:00', 'Z')}"
+            f"&to={until.isoformat().replace('+00:00', 'Z')}"
+        )
+    return paths
+
+
+def paced_distinct(
+    port: int, token: str, closed_rps: float, *, seconds: int, connections: int
+) -> list[dict[str, Any]]:
+    """Distinct queries at fixed rates (fractions of the closed loop's), open loop."""
+    rows = []
+    for n, fraction in enumerate(PACED_FRACTIONS):
+        rate = max(1.0, closed_rps * fraction)
+        paths = distinct_paths(max(1, round(rate * seconds)), seed=1000 + n)
+        row = run_paced(
+            port,
+            [Job("GET", path) for path in paths],
+            rate=rate,
+            connections=connections,
+            headers=(("Authorization", f"Bearer {token}"),),
+        )
+        log(f"paced distinct {fraction:.2f} x closed loop: {row}")
+        rows.append(row | {"fraction": fraction})
+    return rows
 
 
 def scan_jobs(event_id: str, secrets: list[str]) -> list[tuple[str, str, bytes | None]]:
@@ -348,16 +367,35 @@ def main() -> int:  # noqa: PLR0915 - one linear script
         )
         found = len(probe["data"]["items"])
         log(f"discovery answers {found} events on its first page")
-        for url in targets.values():
-            wrk_figures(wrk, url, seed["searcher_token"], args.warmup, args.connections)
+        # Every person's own query on the caching server: a new file of them for each wrk
+        # run, more than it can send, so no page is asked for twice.
+        targets["discovery_distinct"] = base
+
+        def distinct_file(run: int) -> Path:
+            path = work / f"distinct-{run}.txt"
+            path.write_text("\n".join(distinct_paths(DISTINCT_PER_RUN, seed=run)) + "\n")
+            return path
+
+        for n, (name, url) in enumerate(targets.items()):
+            paths = distinct_file(-1 - n) if name == "discovery_distinct" else None
+            wrk_figures(wrk, url, seed["searcher_token"], args.warmup, args.connections, paths)
         runs: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
         for round_number in range(1, args.rounds + 1):
             for name, url in targets.items():
+                paths = distinct_file(round_number) if name == "discovery_distinct" else None
                 figures = wrk_figures(
-                    wrk, url, seed["searcher_token"], args.duration, args.connections
+                    wrk, url, seed["searcher_token"], args.duration, args.connections, paths
                 )
                 runs[name].append(figures)
                 log(f"round {round_number} {name}: {figures}")
+        distinct_rps = statistics.median(r["requests_per_s"] for r in runs["discovery_distinct"])
+        paced_rows = paced_distinct(
+            port,
+            seed["searcher_token"],
+            distinct_rps,
+            seconds=args.duration,
+            connections=args.connections,
+        )
         hits = hit_ratio(
             wrk,
             targets,
@@ -405,6 +443,7 @@ def main() -> int:  # noqa: PLR0915 - one linear script
         "discovery_query": seed["discovery_query"],
         "discovery_first_page_items": found,
         "discovery": {"runs": runs, "summary": summary},
+        "discovery_distinct_paced": paced_rows,
         "discovery_cache": hits,
         "checkin_burst": burst,
         "ping_burst": ping_burst,
@@ -458,10 +497,11 @@ def markdown(report: dict[str, Any]) -> str:
     ]
     labels = {
         "discovery": "discovery, kept pages (the repeated query)",
+        "discovery_distinct": "discovery, distinct queries (each person's own; no page kept)",
         "discovery_uncached": "discovery, page cache off (second server)",
         "ping": "ping",
     }
-    for name in ("discovery", "discovery_uncached", "ping"):
+    for name in ("discovery", "discovery_distinct", "discovery_uncached", "ping"):
         row = s[name]
         lines.append(
             f"| {labels[name]} | {row['requests_per_s']:.0f} | {row['p50_ms']} | {row['p99_ms']} | "
@@ -469,13 +509,36 @@ def markdown(report: dict[str, Any]) -> str:
         )
     met = "met" if d_p99 < TARGET_P99_MS else "not met"
     uncached_met = "met" if uncached_p99 < TARGET_P99_MS else "not met"
+    distinct_p99 = s["discovery_distinct"]["p99_ms"]
+    distinct_met = "met" if distinct_p99 < TARGET_P99_MS else "not met"
     lines += [
         "",
         (
             f"Discovery ÷ ping (req/s): kept {ratio}, cache off {uncached_ratio}. "
             f"Target p99 < {TARGET_P99_MS:.0f} ms: kept **{met}** ({d_p99} ms); "
+            f"distinct **{distinct_met}** ({distinct_p99} ms); "
             f"cache off **{uncached_met}** ({uncached_p99} ms)."
         ),
+        "",
+        (
+            "Distinct queries at fixed rates (open loop: requests due at a steady rate over "
+            f"{settings['connections']} connections, each timed from its due moment, so a "
+            "stall counts in every request it delays; bench/benchlib/paced.py):"
+        ),
+        "",
+        (
+            "| offered req/s | x closed loop | answered req/s | p50 ms | p99 ms | max ms "
+            "| errors | client CPU µs/req |"
+        ),
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in report["discovery_distinct_paced"]:
+        lines.append(
+            f"| {row['offered_rps']} | {row['fraction']} | {row['achieved_rps']} | "
+            f"{row['p50_ms']} | {row['p99_ms']} | {row['max_ms']} | {row['errors']} | "
+            f"{row['client_cpu_us_per_request']} |"
+        )
+    lines += [
         "",
         (
             f"Kept pages' hit ratio (one more {settings['duration']} s run on the caching "

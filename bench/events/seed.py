@@ -26,6 +26,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from corpus import CITIES, WORDS  # noqa: E402  (bench/events/, this script's directory)
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
@@ -36,21 +37,6 @@ from tessera.events import selectors, services  # noqa: E402
 from tessera.events import statemachine as sm  # noqa: E402
 from tessera.events.models import Attendance, Event, JoinRequest, Ticket  # noqa: E402
 
-CITIES = [
-    (-33.9249, 18.4241),  # Cape Town
-    (-26.2041, 28.0473),  # Johannesburg
-    (-29.8587, 31.0218),  # Durban
-    (30.0444, 31.2357),  # Cairo
-    (25.2048, 55.2708),  # Dubai
-    (51.5072, -0.1276),  # London
-    (52.5200, 13.4050),  # Berlin
-    (40.7128, -74.0060),  # New York
-]
-WORDS = [
-    "jazz", "rock", "food", "market", "wine", "tasting", "yoga", "run", "talk", "design",
-    "film", "night", "garden", "rooftop", "picnic", "quiz", "salsa", "poetry", "book", "club",
-    "craft", "beer", "coffee", "cycling", "hike", "comedy", "theatre", "art", "walk", "dance",
-]  # fmt: skip
 SEARCH = {"q": "jazz", "city": 0, "radius_km": 25, "days": 30}
 
 

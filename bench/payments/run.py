@@ -10,6 +10,10 @@ run on the same machine.
    request is a new delivery: verified, stored, enqueued). Baselines: the bare WSGI ceiling
    (`bench/baselines/bare_wsgi.py`, same server, same request bodies) and Tessera's
    `/health/` (Django's HTML middleware chain, no database). Target: p99 < 20 ms, 0 errors.
+   Then the same intake open loop (bench/benchlib/paced.py): new deliveries due at a steady
+   rate — 0.25, 0.5 and 0.75 of the closed loop's — over the same connections for
+   `--paced-duration` seconds, each timed from its due moment: the latency a gateway sees
+   at a given delivery rate, where the closed loop's p99 is set by its throughput alone.
 2. settle — `--deposits` deposits made first; then their paid webhooks are posted (16 at a
    time) to the web server and a Celery worker (`--concurrency` prefork processes) processes
    them: intake -> task -> order paid -> wallet credited (and the notice tasks that follow).
@@ -52,6 +56,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
 from benchlib.machine import describe, one_line  # noqa: E402
+from benchlib.paced import Job, run_paced  # noqa: E402
 from benchlib.procs import BenchError, Registry, install_signal_handlers, wait_http  # noqa: E402
 from benchlib.report import md_table  # noqa: E402
 from benchlib.stack import VENV_BIN, granian_command, manage, tessera_env  # noqa: E402
@@ -64,6 +69,18 @@ REDIS = "redis://127.0.0.1:6379/4"
 BROKER = "amqp://guest:guest@127.0.0.1:5672/tessera_pay"
 PORTS = iter(range(18410, 18420))
 LUA = Path(__file__).with_name("intake.lua")
+# The paced intake runs at these fractions of the closed loop's rate.
+PACED_FRACTIONS = (0.25, 0.5, 0.75)
+PACED_COLUMNS = [
+    "offered req/s",
+    "x closed loop",
+    "answered req/s",
+    "p50 ms",
+    "p99 ms",
+    "max ms",
+    "errors",
+    "client CPU µs/req",
+]
 OUT = REPO / "bench" / "results"
 
 
@@ -138,16 +155,47 @@ def paid_body(
     )
 
 
-def signed_file(path: Path, count: int) -> Path:
+def signed_bodies(count: int) -> list[tuple[str, bytes]]:
+    """`count` paid webhooks for purchases nobody made, each with the sandbox's signature:
+    every one a new delivery to verify, store and enqueue."""
     from tessera.payments import sandbox
 
-    def one(_: int) -> str:
+    def one(_: int) -> tuple[str, bytes]:
         body = paid_body(str(uuid.uuid4()), 15000, reference=str(uuid.uuid4()))
-        return f"{sandbox.sign(body)}\t{body.decode()}"
+        return sandbox.sign(body), body
 
     with ThreadPoolExecutor(2) as pool:
-        path.write_text("\n".join(pool.map(one, range(count))) + "\n")
+        return list(pool.map(one, range(count)))
+
+
+def signed_file(path: Path, count: int) -> Path:
+    lines = (f"{signature}\t{body.decode()}" for signature, body in signed_bodies(count))
+    path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def intake_paced(port: int, closed_rps: float, args: Any) -> list[dict]:
+    """The intake at fixed rates (fractions of what the closed loop reached) over the same
+    number of connections, latency from each delivery's due time (benchlib.paced)."""
+    rows = []
+    for fraction in PACED_FRACTIONS:
+        rate = max(1.0, closed_rps * fraction)
+        count = max(1, round(rate * args.paced_duration))
+        jobs = [
+            Job("POST", "/webhooks/sandbox", body, (("X-Signature", signature),))
+            for signature, body in signed_bodies(count)
+        ]
+        row = run_paced(
+            port,
+            jobs,
+            rate=rate,
+            connections=args.connections,
+            headers=(("Content-Type", "application/json"),),
+        )
+        row["fraction"] = fraction
+        print(f"    paced {fraction:.2f} x closed loop: {row}", flush=True)
+        rows.append(row)
+    return rows
 
 
 def start_web(
@@ -272,6 +320,7 @@ def run_intake(args: Any, registry: Registry, env: dict, logs: Path, wrk: str) -
     results["intake"]["duplicates"] = (
         WebhookDelivery.objects.filter(state=DeliveryState.DUPLICATE).count() - duplicates_before
     )
+    results["paced"] = intake_paced(port, results["intake"]["rps"], args)
     registry.stop(web)
     purge()
     results["target_met"] = results["intake"]["p99_ms"] < 20 and results["intake"]["errors"] == 0
@@ -570,6 +619,33 @@ def markdown(results: dict) -> str:
             ),
             "",
         ]
+        if intake.get("paced"):
+            lines += [
+                (
+                    "The same intake at fixed rates (open loop: deliveries due at a steady "
+                    f"rate over {results['args']['connections']} connections, each timed "
+                    "from its due moment, so a stall counts in every delivery it delays; "
+                    "bench/benchlib/paced.py):"
+                ),
+                "",
+            ]
+            lines += md_table(
+                PACED_COLUMNS,
+                [
+                    [
+                        r["offered_rps"],
+                        r["fraction"],
+                        r["achieved_rps"],
+                        r["p50_ms"],
+                        r["p99_ms"],
+                        r["max_ms"],
+                        r["errors"],
+                        r["client_cpu_us_per_request"],
+                    ]
+                    for r in intake["paced"]
+                ],
+            )
+            lines += [""]
     settle = results.get("settle")
     if settle:
         lines += [
@@ -636,6 +712,7 @@ def main() -> int:  # noqa: PLR0915
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--bodies", type=int, default=30000)
+    parser.add_argument("--paced-duration", type=int, default=10)
     parser.add_argument("--deposits", type=int, default=400)
     parser.add_argument("--soak-deposits", type=int, default=800)
     parser.add_argument("--concurrency", type=int, default=4)
