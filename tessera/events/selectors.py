@@ -658,6 +658,11 @@ def invites_mine(*, user: User, status: str | None = None) -> QuerySet[Invite]:
     return queryset.order_by("-created_at", "-id")
 
 
+def hosts_published_events(*, user_id: Any) -> bool:
+    """Whether discovery can show this person as a host (`event_host_idx` answers it)."""
+    return Event.objects.filter(host_id=user_id, status=sm.PUBLISHED).exists()
+
+
 def invites_pending_for_address(*, email: str, phone: str) -> bool:
     match = Q(pk__in=[])
     if email:

@@ -337,3 +337,20 @@ def test_an_admin_edit_shows_on_the_next_request(
 
     model_admin.delete_model(RequestFactory().post("/admin/"), event)
     assert titles(guest_api) == []
+
+
+def test_a_host_renaming_themselves_shows_on_the_next_request(
+    in_town: Callable[..., dict[str, Any]], guest_api: ApiClient, host_api: ApiClient
+) -> None:
+    in_town("Jazz in the garden")
+    assert [item["host"]["name"] for item in page(guest_api)["items"]] == ["Hana Host"]
+
+    renamed = host_api.patch("/api/auth/me", {"name": "Hana Renamed"})
+    assert renamed.status_code == 200, renamed.json()
+
+    assert [item["host"]["name"] for item in page(guest_api)["items"]] == ["Hana Renamed"]
+    # Another profile field is not shown: it leaves the kept pages alone.
+    with event_statements() as statements:
+        assert host_api.patch("/api/auth/me", {"bio": "Jazz lover"}).status_code == 200
+        page(guest_api)
+    assert not [sql for sql in statements if sql.lstrip().startswith("SELECT")]
