@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import subprocess
 import time
 from collections.abc import Iterator
@@ -79,8 +80,11 @@ def nginx(site: None, live_server: Any, tmp_path: Path) -> Iterator[httpx.Client
     )
     try:
         _wait_for(https, process)
+        # Nginx's certificate is the test's own (for DOMAIN, reached here at 127.0.0.1).
+        trust = ssl.create_default_context(cafile=str(tmp_path / "tls" / "fullchain.pem"))
+        trust.check_hostname = False
         with httpx.Client(
-            base_url=f"https://127.0.0.1:{https}", headers={"Host": DOMAIN}, verify=False
+            base_url=f"https://127.0.0.1:{https}", headers={"Host": DOMAIN}, verify=trust
         ) as client:
             yield client
     finally:
