@@ -504,7 +504,7 @@ _STAND_INS: dict[str, Any] = {
 }
 
 # What a discovery item reads of an event, its host and its venue (`event_view`), in the
-# order of `_EventRow`; the interests come last, as JSON.
+# order of `DiscoveryRow`; then its times and its interests (`_ROW_EXTRAS`).
 _ROW_COLUMNS = (
     "id",
     "title",
@@ -512,8 +512,6 @@ _ROW_COLUMNS = (
     "status",
     "visibility",
     "requires_approval",
-    "starts_at",
-    "ends_at",
     "timezone",
     "capacity",
     "places_taken",
@@ -522,7 +520,6 @@ _ROW_COLUMNS = (
     "online_url",
     "latitude",
     "longitude",
-    "created_at",
     "cover_id",
     "host_id",
     "host__name",
@@ -533,6 +530,20 @@ _ROW_COLUMNS = (
     "venue__longitude",
     "venue__capacity",
 )
+# The times as microseconds since the epoch (exact: `extract` gives a numeric): Django reads a
+# timestamptz with psycopg's Python loader, ~0.4 ms of CPU for a page's 63 times.
+_TIMES = ("starts_at", "ends_at", "created_at")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _row_extras() -> dict[str, RawSQL]:
+    table = connection.ops.quote_name(Event._meta.db_table)
+    extras = {
+        f"{name}_us": RawSQL(f"(extract(epoch from {table}.{name}) * 1000000)::bigint", ())  # noqa: S611 - fixed SQL
+        for name in _TIMES
+    }
+    extras["interests_json"] = RawSQL(_interests_sql(), ())  # noqa: S611 - fixed SQL
+    return extras
 
 
 @lru_cache(maxsize=1)
@@ -584,12 +595,9 @@ def _page_statement(shape: tuple[Any, ...], mode: str, size: int, *, few: bool) 
         counted = statements.named_sql(found.order_by().values("pk")[:_FEW_MATCHES], _STAND_INS)
         sql = f"SELECT count(*) FROM ({counted}) k"  # noqa: S608 - compiled above
     else:
-        rows = _ordered(found, search, few=few).annotate(
-            interests_json=RawSQL(_interests_sql(), ())  # noqa: S611 - fixed SQL
-        )
-        sql = statements.named_sql(
-            rows.values_list(*_ROW_COLUMNS, "interests_json")[: size + 1], _STAND_INS
-        )
+        extras = _row_extras()
+        rows = _ordered(found, search, few=few).annotate(**extras)
+        sql = statements.named_sql(rows.values_list(*_ROW_COLUMNS, *extras)[: size + 1], _STAND_INS)
     # Spaces collapsed: psycopg caches the conversion of statements under 4 kB.
     return " ".join(sql.split())
 
@@ -666,8 +674,6 @@ class DiscoveryRow:
             self.status,
             self.visibility,
             self.requires_approval,
-            self.starts_at,
-            self.ends_at,
             self.timezone,
             self.capacity,
             self.places_taken,
@@ -676,7 +682,6 @@ class DiscoveryRow:
             self.online_url,
             self.latitude,
             self.longitude,
-            self.created_at,
             self.cover_id,
             host_id,
             host_name,
@@ -686,8 +691,14 @@ class DiscoveryRow:
             venue_latitude,
             venue_longitude,
             venue_capacity,
+            starts_us,
+            ends_us,
+            created_us,
             interests,
         ) = row
+        self.starts_at = _EPOCH + timedelta(microseconds=starts_us)
+        self.ends_at = _EPOCH + timedelta(microseconds=ends_us)
+        self.created_at = _EPOCH + timedelta(microseconds=created_us)
         self.host = _Person(host_id, host_name)
         self.venue = (
             None
