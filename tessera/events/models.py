@@ -50,6 +50,14 @@ LAT_RANGE = Q(latitude__gte=-90, latitude__lte=90)
 LNG_RANGE = Q(longitude__gte=-180, longitude__lte=180)
 
 
+def is_free_price(price_minor: int) -> bool:
+    return price_minor == 0
+
+
+def places_left_of(*, capacity: int, places_taken: int) -> int:
+    return max(0, capacity - places_taken)
+
+
 class Visibility(models.TextChoices):
     PUBLIC = "public", _("Public")
     PRIVATE = "private", _("Private")
@@ -253,11 +261,11 @@ class Event(BaseModel):
 
     @property
     def is_free(self) -> bool:
-        return self.price_minor == 0
+        return is_free_price(self.price_minor)
 
     @property
     def places_left(self) -> int:
-        return max(0, self.capacity - self.places_taken)
+        return places_left_of(capacity=self.capacity, places_taken=self.places_taken)
 
     @transition(field=status, **sm.EVENT.fsm("publish"))
     def publish(self, *, now: Any) -> None:

@@ -11,12 +11,13 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 from uuid import UUID
 
+import orjson
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery
-from django.db import connection
+from django.db import connection, connections, router
 from django.db.models import (
     DateTimeField,
     Exists,
@@ -40,7 +41,7 @@ from tessera.core.envelope import dumps
 from tessera.core.errors import CoreErrorCode, InvalidCursorError, InvalidInputError, NotFoundError
 from tessera.core.money import amount_format, amount_parse, currency_check
 from tessera.core.pagination import cursor_sign, cursor_unsign
-from tessera.events import discoverycache, keys
+from tessera.events import discoverycache, keys, statements
 from tessera.events import statemachine as sm
 from tessera.events import tickets as codes
 from tessera.events.access import can_see, door_event
@@ -55,7 +56,12 @@ from tessera.events.models import (
     OrganiserKey,
     Ticket,
     Visibility,
+    is_free_price,
+    places_left_of,
 )
+
+if TYPE_CHECKING:
+    from tessera.files.models import StoredFile
 
 EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEGREE = 111.195  # along a meridian, on that sphere
@@ -150,7 +156,7 @@ class Discovery:
 
 @dataclass(frozen=True)
 class EventPage:
-    items: list[Event]
+    items: list[Event] | list[DiscoveryRow]
     next_cursor: str | None
 
 
@@ -175,25 +181,25 @@ def _cursor_decode(cursor: str) -> tuple[str, datetime, UUID]:
     return mode, when, last_id
 
 
-def _cursor_encode(event: Event, mode: str) -> str:
+def _cursor_encode(event: Event | DiscoveryRow, mode: str) -> str:
     raw = f"{mode}|{event.starts_at.isoformat()}|{event.pk}".encode()
     return cursor_sign(base64.urlsafe_b64encode(raw).rstrip(b"=").decode(), salt=_CURSOR_SALT)
 
 
 # Haversine distance from a point (radians, bound) to each event's position, in SQL on both
 # databases (Django gives SQLite these functions). Written out once rather than composed from
-# ORM functions: it is compiled on every discovery request, only to filter the box's rows.
+# ORM functions, only to filter the box's rows.
 _DISTANCE_SQL = (
     "%s * ASIN(SQRT(POWER(SIN((RADIANS({t}.latitude) - %s) / 2), 2) + "
     "COS(%s) * COS(RADIANS({t}.latitude)) * POWER(SIN((RADIANS({t}.longitude) - %s) / 2), 2)))"
 )
+_TWO_R = 2 * EARTH_RADIUS_KM
 
 
-def _distance_km(latitude: float, longitude: float) -> RawSQL:
-    lat1, lng1 = math.radians(latitude), math.radians(longitude)
+def _distance_km(two_r: float, lat1: float, lng1: float) -> RawSQL:
     sql = _DISTANCE_SQL.format(t=connection.ops.quote_name(Event._meta.db_table))
     # The SQL is fixed above; the point's values are bound parameters.
-    return RawSQL(sql, (2 * EARTH_RADIUS_KM, lat1, lat1, lng1), output_field=FloatField())  # noqa: S611
+    return RawSQL(sql, (two_r, lat1, lat1, lng1), output_field=FloatField())  # noqa: S611
 
 
 def distance_between(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
@@ -203,20 +209,35 @@ def distance_between(lat1: float, lng1: float, lat2: float, lng2: float) -> floa
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(half))
 
 
-def _bounding_box(latitude: float, longitude: float, radius_km: float) -> Q:
+# A bounding box: its kind, then south, north, west, east.
+Box = tuple[str, float, float, float, float]
+ALL_LONGITUDES, WITHIN, ACROSS = "all", "within", "across"  # across: the antimeridian
+
+
+def _bounding_box(latitude: float, longitude: float, radius_km: float) -> Box:
     """Rows that may be within the radius, by the indexed columns alone."""
     dlat = radius_km / KM_PER_DEGREE
-    box = Q(latitude__gte=max(-90.0, latitude - dlat), latitude__lte=min(90.0, latitude + dlat))
+    south, north = max(-90.0, latitude - dlat), min(90.0, latitude + dlat)
     cos_lat = math.cos(math.radians(min(89.9, abs(latitude) + dlat)))
     dlng = radius_km / (KM_PER_DEGREE * cos_lat) if cos_lat > 0 else 360.0
     if dlng >= 180:
-        return box & Q(longitude__isnull=False)
+        return ALL_LONGITUDES, south, north, 0.0, 0.0
     west, east = longitude - dlng, longitude + dlng
     if west < -180:  # the box crosses the antimeridian
-        return box & (Q(longitude__gte=west + 360) | Q(longitude__lte=east))
+        return ACROSS, south, north, west + 360, east
     if east > 180:
-        return box & (Q(longitude__gte=west) | Q(longitude__lte=east - 360))
-    return box & Q(longitude__gte=west, longitude__lte=east)
+        return ACROSS, south, north, west, east - 360
+    return WITHIN, south, north, west, east
+
+
+def _box_q(box: Box) -> Q:
+    kind, south, north, west, east = box
+    rows = Q(latitude__gte=south, latitude__lte=north)
+    if kind == ALL_LONGITUDES:
+        return rows & Q(longitude__isnull=False)
+    if kind == ACROSS:
+        return rows & (Q(longitude__gte=west) | Q(longitude__lte=east))
+    return rows & Q(longitude__gte=west, longitude__lte=east)
 
 
 WORDS, SIMILAR, LIKE = "w", "s", "l"
@@ -233,24 +254,6 @@ def _text(queryset: QuerySet[Event], text: str, mode: str) -> QuerySet[Event]:
     if mode == SIMILAR:
         return queryset.filter(title__trigram_word_similar=text)
     return queryset.filter(Q(title__icontains=text) | Q(description__icontains=text))
-
-
-def _price(queryset: QuerySet[Event], d: Discovery) -> QuerySet[Event]:
-    if d.free_only:
-        return queryset.filter(price_minor=0)
-    if d.price_min is None and d.price_max is None:
-        return queryset
-    code = currency_check(d.currency or "", field="currency")
-    queryset = queryset.filter(Q(price_minor=0) | Q(currency=code))
-    if d.price_min is not None:
-        queryset = queryset.filter(
-            price_minor__gte=amount_parse(d.price_min, code, field="priceMin", allow_zero=True)
-        )
-    if d.price_max is not None:
-        queryset = queryset.filter(
-            price_minor__lte=amount_parse(d.price_max, code, field="priceMax", allow_zero=True)
-        )
-    return queryset
 
 
 def discovery_checked(d: Discovery) -> None:
@@ -297,35 +300,63 @@ def discovery_checked(d: Discovery) -> None:
 # read from an index keeps the page off that walk. No match at all goes straight to the
 # similar-word fallback.
 _FEW_MATCHES = 500
-_START_UNINDEXED = ExpressionWrapper(F("starts_at") + timedelta(0), output_field=DateTimeField())
+_ZERO = timedelta(0)
 
 
-def event_discover(d: Discovery) -> EventPage:
-    """Public, published events, soonest first, by keyset pages of (start, id)."""
-    discovery_checked(d)
-    size = _page_size(d)
-    queryset = Event.objects.filter(status=sm.PUBLISHED, visibility=Visibility.PUBLIC)
-    queryset = queryset.filter(starts_at__gte=d.starts_after or timezone.now())
-    if d.starts_before is not None:
-        queryset = queryset.filter(starts_at__lt=d.starts_before)
-    if d.interest_ids:
-        through = Event.interests.through
-        queryset = queryset.filter(
-            Exists(
-                through.objects.filter(event_id=OuterRef("pk"), eventinterest_id__in=d.interest_ids)
-            )
+@dataclass(frozen=True)
+class _Search:
+    """A discovery's filters as checked values: what its page's query is built from, with a
+    request's values or (compiling its statement, `_STAND_INS`) stand-ins in their place."""
+
+    after: datetime
+    before: datetime | None = None
+    interests: Any = None  # the ids (or, compiling, an expression giving them)
+    free_only: bool = False
+    currency: str | None = None  # with a price range
+    price_min: int | None = None
+    price_max: int | None = None
+    box: Box | None = None
+    two_r: float = _TWO_R
+    point: tuple[float, float] = (0.0, 0.0)  # radians, with a box
+    radius_km: float = 0.0
+    text: str = ""
+    cursor_at: datetime | None = None
+    cursor_id: UUID | None = None
+    zero: timedelta = _ZERO
+
+    def shape(self) -> tuple[Any, ...]:
+        """What decides the statement's text (not its values)."""
+        return (
+            bool(self.text),
+            self.before is not None,
+            self.interests is not None,
+            self.free_only,
+            self.currency is not None,
+            self.price_min is not None,
+            self.price_max is not None,
+            self.box[0] if self.box is not None else None,
+            self.cursor_at is not None,
         )
-    queryset = _price(queryset, d)
-    located = False
+
+
+def _search_of(d: Discovery, mode: str) -> tuple[_Search, str]:
+    """The checked values of `d` (prices in minor units, the cursor decoded), and the text's
+    mode (a cursor keeps its first page's)."""
+    currency = price_min = price_max = None
+    if not d.free_only and (d.price_min is not None or d.price_max is not None):
+        currency = currency_check(d.currency or "", field="currency")
+        if d.price_min is not None:
+            price_min = amount_parse(d.price_min, currency, field="priceMin", allow_zero=True)
+        if d.price_max is not None:
+            price_max = amount_parse(d.price_max, currency, field="priceMax", allow_zero=True)
+    box = None
+    point = (0.0, 0.0)
     if d.latitude is not None and d.longitude is not None and d.radius_km is not None:
-        located = True
-        queryset = queryset.filter(_bounding_box(d.latitude, d.longitude, d.radius_km))
-        queryset = queryset.alias(distance=_distance_km(d.latitude, d.longitude)).filter(
-            distance__lte=d.radius_km
-        )
-    mode = (WORDS if connection.vendor == "postgresql" else LIKE) if d.text else ""
+        box = _bounding_box(d.latitude, d.longitude, d.radius_km)
+        point = (math.radians(d.latitude), math.radians(d.longitude))
+    cursor_at = cursor_id = None
     if d.cursor:
-        given, when, last_id = _cursor_decode(d.cursor)
+        given, cursor_at, cursor_id = _cursor_decode(d.cursor)
         if given not in ({mode, SIMILAR} if mode == WORDS else {mode}):
             raise InvalidInputError(
                 _("The cursor is not valid."),
@@ -333,18 +364,97 @@ def event_discover(d: Discovery) -> EventPage:
                 fields={"cursor": _("The cursor belongs to another search.")},
             )
         mode = given
-        queryset = queryset.filter(Q(starts_at__gt=when) | Q(starts_at=when, id__gt=last_id))
+    search = _Search(
+        after=d.starts_after or timezone.now(),
+        before=d.starts_before,
+        interests=d.interest_ids or None,
+        free_only=d.free_only,
+        currency=currency,
+        price_min=price_min,
+        price_max=price_max,
+        box=box,
+        point=point,
+        radius_km=d.radius_km or 0.0,
+        text=d.text or "",
+        cursor_at=cursor_at,
+        cursor_id=cursor_id,
+    )
+    return search, mode
 
-    def page(mode: str) -> list[Event]:
-        found = _text(queryset, d.text, mode) if d.text and mode else queryset
-        order: tuple[Any, ...] = ("starts_at", "id")
-        if mode == WORDS and not located:  # with a point, the box is read first anyway
-            matches = found.order_by()[:_FEW_MATCHES].count()
+
+def _discovery_queryset(s: _Search, mode: str) -> QuerySet[Event]:
+    """Public, published events that match `s`: the one place discovery's filters are
+    written (the page's statement is compiled from here too)."""
+    queryset = Event.objects.filter(status=sm.PUBLISHED, visibility=Visibility.PUBLIC)
+    queryset = queryset.filter(starts_at__gte=s.after)
+    if s.before is not None:
+        queryset = queryset.filter(starts_at__lt=s.before)
+    if s.interests is not None:
+        through = Event.interests.through
+        queryset = queryset.filter(
+            Exists(
+                through.objects.filter(event_id=OuterRef("pk"), eventinterest_id__in=s.interests)
+            )
+        )
+    if s.free_only:
+        queryset = queryset.filter(price_minor=0)
+    elif s.currency is not None:
+        queryset = queryset.filter(Q(price_minor=0) | Q(currency=s.currency))
+        if s.price_min is not None:
+            queryset = queryset.filter(price_minor__gte=s.price_min)
+        if s.price_max is not None:
+            queryset = queryset.filter(price_minor__lte=s.price_max)
+    if s.box is not None:
+        queryset = queryset.filter(_box_q(s.box))
+        queryset = queryset.alias(distance=_distance_km(s.two_r, *s.point)).filter(
+            distance__lte=s.radius_km
+        )
+    if s.cursor_at is not None:
+        queryset = queryset.filter(
+            Q(starts_at__gt=s.cursor_at) | Q(starts_at=s.cursor_at, id__gt=s.cursor_id)
+        )
+    if s.text and mode:
+        queryset = _text(queryset, s.text, mode)
+    return queryset
+
+
+def _ordered(queryset: QuerySet[Event], s: _Search, *, few: bool) -> QuerySet[Event]:
+    if few:  # a start no index gives: the matches are read from the GIN index and sorted
+        start = ExpressionWrapper(F("starts_at") + s.zero, output_field=DateTimeField())
+        return queryset.order_by(start.asc(), "id")
+    return queryset.order_by("starts_at", "id")
+
+
+# Where a page is one statement compiled once per shape (below); elsewhere the ORM builds it.
+COMPILED_ON = frozenset({"postgresql"})
+
+
+def event_discover(d: Discovery) -> EventPage:
+    """Public, published events, soonest first, by keyset pages of (start, id)."""
+    discovery_checked(d)
+    size = _page_size(d)
+    mode = (WORDS if connection.vendor == "postgresql" else LIKE) if d.text else ""
+    search, mode = _search_of(d, mode)
+    alias = router.db_for_read(Event)
+    compiled = connections[alias].vendor in COMPILED_ON
+
+    def page(mode: str) -> list[Any]:
+        few = False
+        if mode == WORDS and search.box is None:  # with a point, the box is read first anyway
+            if compiled:
+                matches = _page_fetch(alias, search, mode, size=0, few=False)[0][0]
+            else:
+                found = _discovery_queryset(search, mode)
+                matches = found.order_by()[:_FEW_MATCHES].count()
             if matches == 0:
                 return []
-            if matches < _FEW_MATCHES:
-                order = (_START_UNINDEXED.asc(), "id")
-        return list(events_with_relations(found.order_by(*order))[: size + 1])
+            few = matches < _FEW_MATCHES
+        if compiled:
+            return [
+                DiscoveryRow(row) for row in _page_fetch(alias, search, mode, size=size, few=few)
+            ]
+        found = _ordered(_discovery_queryset(search, mode), search, few=few)
+        return list(events_with_relations(found)[: size + 1])
 
     rows = page(mode)
     if not rows and mode == WORDS and not d.cursor:
@@ -353,12 +463,279 @@ def event_discover(d: Discovery) -> EventPage:
         rows = page(mode)
     more = len(rows) > size
     items = rows[:size]
+    if compiled:
+        _covers_attach(items)
     if d.latitude is not None and d.longitude is not None:
         for event in items:
-            event.distance_km = distance_between(  # type: ignore[attr-defined]
+            event.distance_km = distance_between(
                 d.latitude, d.longitude, event.latitude or 0.0, event.longitude or 0.0
             )
     return EventPage(items=items, next_cursor=_cursor_encode(items[-1], mode) if more else None)
+
+
+# --- Discovery's statement (PostgreSQL) -----------------------------------------------------
+#
+# On PostgreSQL a page is one statement compiled from `_discovery_queryset` once per shape
+# (`statements.named_sql`), the interests aggregated in it, its rows read as tuples into
+# `DiscoveryRow`s that `event_view` shapes as it shapes events: building and compiling the
+# ORM's query, the interests' prefetch and the model instances cost ~4.5 ms of CPU a page
+# (decision 0039). SQLite keeps the ORM's path; a test compares the two paths' replies byte
+# for byte (tests/test_discovery_statement.py).
+
+_STAND_INS: dict[str, Any] = {
+    "after": datetime(1, 1, 1, 0, 0, 1, tzinfo=UTC),
+    "before": datetime(1, 1, 1, 0, 0, 2, tzinfo=UTC),
+    "cursor_at": datetime(1, 1, 1, 0, 0, 3, tzinfo=UTC),
+    "cursor_id": UUID(int=0x7E55E7B1),
+    "interests": [UUID(int=0x7E55E7B2)],
+    "currency": "\x00currency",
+    "price_min": -7_700_001,
+    "price_max": -7_700_002,
+    "south": -1234.5,
+    "north": -1234.25,
+    "west": -1234.125,
+    "east": -1234.0625,
+    "two_r": -1233.5,
+    "lat1": -1232.5,
+    "lng1": -1231.5,
+    "radius_km": -1230.5,
+    "text": "\x00text",
+    "zero": timedelta(microseconds=-7_700_003),
+}
+
+# What a discovery item reads of an event, its host and its venue (`event_view`), in the
+# order of `DiscoveryRow`; then its times and its interests (`_ROW_EXTRAS`).
+_ROW_COLUMNS = (
+    "id",
+    "title",
+    "description",
+    "status",
+    "visibility",
+    "requires_approval",
+    "timezone",
+    "capacity",
+    "places_taken",
+    "price_minor",
+    "currency",
+    "online_url",
+    "latitude",
+    "longitude",
+    "cover_id",
+    "host_id",
+    "host__name",
+    "venue_id",
+    "venue__name",
+    "venue__address",
+    "venue__latitude",
+    "venue__longitude",
+    "venue__capacity",
+)
+# The times as microseconds since the epoch (exact: `extract` gives a numeric): Django reads a
+# timestamptz with psycopg's Python loader, ~0.4 ms of CPU for a page's 63 times.
+_TIMES = ("starts_at", "ends_at", "created_at")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _row_extras() -> dict[str, RawSQL]:
+    table = connection.ops.quote_name(Event._meta.db_table)
+    extras = {
+        f"{name}_us": RawSQL(f"(extract(epoch from {table}.{name}) * 1000000)::bigint", ())  # noqa: S611 - fixed SQL
+        for name in _TIMES
+    }
+    extras["interests_json"] = RawSQL(_interests_sql(), ())  # noqa: S611 - fixed SQL
+    return extras
+
+
+@lru_cache(maxsize=1)
+def _interests_sql() -> str:
+    """An event's interests as `event_interest_list` gives them (active ones, by position and
+    name), as a JSON array, for the outer query's event."""
+    field: Any = Event._meta.get_field("interests")
+    through = field.remote_field.through._meta.db_table
+    interest = field.related_model._meta.db_table
+    q = connection.ops.quote_name
+    return (  # only names of this project's tables are interpolated
+        "SELECT coalesce(json_agg(json_build_object('id', i.id, 'slug', i.slug, 'name', i.name, "  # noqa: S608
+        f"'name_ar', i.name_ar) ORDER BY i.position, i.name), '[]')::text FROM {q(through)} t "
+        f"JOIN {q(interest)} i ON i.id = t.eventinterest_id "
+        f"WHERE t.event_id = {q(Event._meta.db_table)}.id AND i.is_active"
+    )
+
+
+def _stand_in_search(shape: tuple[Any, ...]) -> _Search:
+    """A search of this shape with the stand-ins for its values."""
+    text, before, interests, free_only, currency, price_min, price_max, box, cursor = shape
+    at = _STAND_INS
+    return _Search(
+        after=at["after"],
+        before=at["before"] if before else None,
+        interests=RawSQL("SELECT unnest(%s::uuid[])", (at["interests"],)) if interests else None,
+        free_only=free_only,
+        currency=at["currency"] if currency else None,
+        price_min=at["price_min"] if price_min else None,
+        price_max=at["price_max"] if price_max else None,
+        box=(box, at["south"], at["north"], at["west"], at["east"]) if box else None,
+        two_r=at["two_r"],
+        point=(at["lat1"], at["lng1"]),
+        radius_km=at["radius_km"],
+        text=at["text"] if text else "",
+        cursor_at=at["cursor_at"] if cursor else None,
+        cursor_id=at["cursor_id"] if cursor else None,
+        zero=at["zero"],
+    )
+
+
+@lru_cache(maxsize=256)
+def _page_statement(shape: tuple[Any, ...], mode: str, size: int, *, few: bool) -> str:
+    """The page's statement for a search of this shape (`size=0`: its bounded count of
+    matches instead)."""
+    search = _stand_in_search(shape)
+    found = _discovery_queryset(search, mode)
+    if size == 0:
+        counted = statements.named_sql(found.order_by().values("pk")[:_FEW_MATCHES], _STAND_INS)
+        sql = f"SELECT count(*) FROM ({counted}) k"  # noqa: S608 - compiled above
+    else:
+        extras = _row_extras()
+        rows = _ordered(found, search, few=few).annotate(**extras)
+        sql = statements.named_sql(rows.values_list(*_ROW_COLUMNS, *extras)[: size + 1], _STAND_INS)
+    # Spaces collapsed: psycopg caches the conversion of statements under 4 kB.
+    return " ".join(sql.split())
+
+
+def _page_fetch(
+    alias: str, s: _Search, mode: str, *, size: int, few: bool
+) -> list[tuple[Any, ...]]:
+    sql = _page_statement(s.shape(), mode, size, few=few)
+    return statements.fetch_all(alias, sql, _bound(s, sql))
+
+
+def _bound(s: _Search, sql: str) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "after": s.after,
+        "before": s.before,
+        "cursor_at": s.cursor_at,
+        "cursor_id": s.cursor_id,
+        "interests": list(s.interests) if s.interests is not None else None,
+        "currency": s.currency,
+        "price_min": s.price_min,
+        "price_max": s.price_max,
+        "two_r": s.two_r,
+        "lat1": s.point[0],
+        "lng1": s.point[1],
+        "radius_km": s.radius_km,
+        "text": s.text,
+        "zero": s.zero,
+    }
+    if s.box is not None:
+        _, values["south"], values["north"], values["west"], values["east"] = s.box
+    return {name: value for name, value in values.items() if f"%({name})s" in sql}
+
+
+class _Person(NamedTuple):
+    pk: Any
+    name: str
+
+
+class DiscoveryRow:
+    """An event as discovery's statement reads it: what `event_view` reads of an `Event`
+    (the venue as its reply's fields, the interests as the catalogue's), nothing more."""
+
+    __slots__ = (
+        "capacity",
+        "cover",
+        "cover_id",
+        "created_at",
+        "currency",
+        "description",
+        "distance_km",
+        "ends_at",
+        "host",
+        "interest_list",
+        "latitude",
+        "longitude",
+        "online_url",
+        "pk",
+        "places_taken",
+        "price_minor",
+        "requires_approval",
+        "starts_at",
+        "status",
+        "timezone",
+        "title",
+        "venue",
+        "visibility",
+    )
+
+    def __init__(self, row: tuple[Any, ...]) -> None:
+        (
+            self.pk,
+            self.title,
+            self.description,
+            self.status,
+            self.visibility,
+            self.requires_approval,
+            self.timezone,
+            self.capacity,
+            self.places_taken,
+            self.price_minor,
+            self.currency,
+            self.online_url,
+            self.latitude,
+            self.longitude,
+            self.cover_id,
+            host_id,
+            host_name,
+            venue_id,
+            venue_name,
+            venue_address,
+            venue_latitude,
+            venue_longitude,
+            venue_capacity,
+            starts_us,
+            ends_us,
+            created_us,
+            interests,
+        ) = row
+        self.starts_at = _EPOCH + timedelta(microseconds=starts_us)
+        self.ends_at = _EPOCH + timedelta(microseconds=ends_us)
+        self.created_at = _EPOCH + timedelta(microseconds=created_us)
+        self.host = _Person(host_id, host_name)
+        self.venue = (
+            None
+            if venue_id is None
+            else {
+                "id": venue_id,
+                "name": venue_name,
+                "address": venue_address,
+                "latitude": venue_latitude,
+                "longitude": venue_longitude,
+                "capacity": venue_capacity,
+            }
+        )
+        self.interest_list: list[dict[str, Any]] = orjson.loads(interests)
+        self.cover: StoredFile | None = None
+        self.distance_km: float | None = None
+
+    @property
+    def places_left(self) -> int:
+        return places_left_of(capacity=self.capacity, places_taken=self.places_taken)
+
+    @property
+    def is_free(self) -> bool:
+        return is_free_price(self.price_minor)
+
+
+def _covers_attach(rows: list[DiscoveryRow]) -> None:
+    """The page's covers (with their variants), one query when any event has one."""
+    wanted = {row.cover_id for row in rows if row.cover_id is not None}
+    if not wanted:
+        return
+    from tessera.files.selectors import files_for_refs
+
+    found = files_for_refs(file_ids=wanted)
+    for row in rows:
+        if row.cover_id is not None:
+            row.cover = found.get(row.cover_id)
 
 
 # --- Discovery pages, kept ------------------------------------------------------------------
@@ -751,22 +1128,28 @@ def ticket_keys(*, user: User, event_id: Any) -> dict[str, Any]:
 # --- Reply shapes ---------------------------------------------------------------------------
 
 
-def _person(user: User) -> dict[str, Any]:
+def _person(user: Any) -> dict[str, Any]:
     return {"id": user.pk, "name": user.name}
 
 
-def _interests_of(event: Event) -> list[Any]:
+def _interests_of(event: Event | DiscoveryRow) -> list[Any]:
+    if isinstance(event, DiscoveryRow):
+        return event.interest_list
     prefetched = getattr(event, "interest_list", None)  # events_with_relations
     return prefetched if prefetched is not None else list(event.interests.all())
 
 
-def _distance_of(event: Event) -> float | None:
+def _distance_of(event: Event | DiscoveryRow) -> float | None:
     distance = getattr(event, "distance_km", None)
     return round(distance, 3) if distance is not None else None
 
 
 def event_view(
-    event: Event, *, viewer: Any, client: ClientContext | None = None, with_me: bool = False
+    event: Event | DiscoveryRow,
+    *,
+    viewer: Any,
+    client: ClientContext | None = None,
+    with_me: bool = False,
 ) -> dict[str, Any]:
     from tessera.files.selectors import file_ref
 
@@ -795,7 +1178,7 @@ def event_view(
         "created_at": event.created_at,
     }
     if with_me:
-        view["me"] = my_part(event=event, user=viewer)
+        view["me"] = my_part(event=cast(Event, event), user=viewer)
     return view
 
 

@@ -129,6 +129,15 @@ def file_ref(
     return FileRefOut(**_ref_fields(stored, client=client, with_links=allowed))
 
 
+def files_for_refs(*, file_ids: Any) -> dict[Any, StoredFile]:
+    """Files by id with their variants, ready for `file_ref` (another app's list whose rows
+    name their files)."""
+    return {
+        stored.pk: stored
+        for stored in StoredFile.objects.filter(pk__in=file_ids).prefetch_related("variants")
+    }
+
+
 def _is_owner(stored: StoredFile, viewer: Any) -> bool:
     viewer_id = getattr(viewer, "pk", None)
     return viewer_id is not None and stored.owner_id == viewer_id
