@@ -479,7 +479,7 @@ def event_discover(d: Discovery) -> EventPage:
 # (`statements.named_sql`), the interests aggregated in it, its rows read as tuples into
 # `DiscoveryRow`s that `event_view` shapes as it shapes events: building and compiling the
 # ORM's query, the interests' prefetch and the model instances cost ~4.5 ms of CPU a page
-# (decision 0039). SQLite keeps the ORM's path; a test compares the two paths' replies byte
+# (decision 0040). SQLite keeps the ORM's path; a test compares the two paths' replies byte
 # for byte (tests/test_discovery_statement.py).
 
 _STAND_INS: dict[str, Any] = {

@@ -1,5 +1,5 @@
 """A read's statement compiled from the ORM once per shape
-(docs/decisions/0039-discovery-page-statement.md).
+(docs/decisions/0040-discovery-page-statement.md).
 
 The discovery page's filters are written once, as ORM querysets (`selectors`). Building and
 compiling those querysets cost ~2 ms of CPU on every request, for SQL that differs between
@@ -61,7 +61,7 @@ def fetch_all(alias: str, sql: str, params: Mapping[str, Any]) -> list[tuple[Any
 
     Not prepared: a prepared statement's generic plan (PostgreSQL's choice after five runs)
     knows neither the box nor the dates, and was measured up to 100 times slower than the
-    plan made for the request's values (docs/decisions/0039)."""
+    plan made for the request's values (docs/decisions/0040)."""
     with connections[alias].cursor() as cursor:
         cursor.execute(sql, params)
         return list(cursor.fetchall())

@@ -1,4 +1,4 @@
-"""Discovery's compiled statement (PostgreSQL, docs/decisions/0039) gives the very bytes the
+"""Discovery's compiled statement (PostgreSQL, docs/decisions/0040) gives the very bytes the
 ORM's path gives, for every kind of item and search: public and private covers (signed
 links), venue or online, interests in English and Arabic (an inactive one hidden), free and
 priced (2 and 0 decimals), distance only with a point, next cursors, the similar-word
