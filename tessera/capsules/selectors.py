@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from base64 import urlsafe_b64decode, urlsafe_b64encode
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from pydantic.alias_generators import to_camel
 from tessera.accounts.models import User
 from tessera.capsules import statemachine
 from tessera.capsules.models import Capsule, CapsuleEvent, CapsuleState, Draft, Recipient
+from tessera.core import statements
 from tessera.core.context import ClientContext
 from tessera.core.envelope import dumps
 from tessera.core.errors import InvalidCursorError, InvalidInputError, NotFoundError
@@ -347,9 +347,6 @@ _STAND_INS: dict[str, Any] = {
 }
 
 
-_SQL_WORD = re.compile(r"[a-z_]{1,40}")
-
-
 def page_size_of(asked: int | None) -> int:
     """The page size a list uses when `asked` for one (or not)."""
     return min(asked or settings.API_PAGE_SIZE_DEFAULT, settings.API_PAGE_SIZE_MAX)
@@ -357,32 +354,13 @@ def page_size_of(asked: int | None) -> int:
 
 def _named(queryset: QuerySet[Any]) -> str:
     """The SQL of `queryset` with `%(<stand-in>)s` where a stand-in was compiled and the
-    constants (state names) written in. Written in, not bound: the planner proves a partial
-    index's predicate (`NOT (state = 'draft')`) only from a literal, and a prepared
-    statement's generic plan knows nothing else."""
-    sql, params = queryset.query.sql_with_params()
-    names = []
-    for value in params:
-        name = next(
-            (k for k, v in _STAND_INS.items() if type(v) is type(value) and v == value), None
-        )
-        if name is not None:
-            names.append(f"%({name})s")
-        elif isinstance(value, str) and _SQL_WORD.fullmatch(value):
-            names.append(f"'{value}'")
-        else:
-            raise TypeError(f"no stand-in or literal for {value!r}")
-    pieces = sql.split("%%")
-    taken = 0
-    for number, piece in enumerate(pieces):
-        parts = piece.split("%s")
-        for i in range(len(parts) - 1):
-            parts[i] += names[taken]
-            taken += 1
-        pieces[number] = "".join(parts)
+    constants (state names) written in (`core.statements.named_sql`). Written in, not bound:
+    the planner proves a partial index's predicate (`NOT (state = 'draft')`) only from a
+    literal, and a prepared statement's generic plan knows nothing else."""
+    named = statements.named_sql(queryset, _STAND_INS)
     # The table by a one-letter alias: shorter, so psycopg caches the statement's conversion.
     table = f'"{Capsule._meta.db_table}"'
-    short = "%%".join(pieces).replace(f"{table}.", "c.")
+    short = named.replace(f"{table}.", "c.")
     return short.replace(f"FROM {table} ", f"FROM {table} c ", 1)
 
 

@@ -35,13 +35,14 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from tessera.accounts.models import User
+from tessera.core import statements
 from tessera.core.context import ClientContext
 from tessera.core.dbrouter import primary_reads
 from tessera.core.envelope import dumps
 from tessera.core.errors import CoreErrorCode, InvalidCursorError, InvalidInputError, NotFoundError
 from tessera.core.money import amount_format, amount_parse, currency_check
 from tessera.core.pagination import cursor_sign, cursor_unsign
-from tessera.events import discoverycache, keys, statements
+from tessera.events import discoverycache, keys
 from tessera.events import statemachine as sm
 from tessera.events import tickets as codes
 from tessera.events.access import can_see, door_event

@@ -1,12 +1,12 @@
 """A read's statement compiled from the ORM once per shape
 (docs/decisions/0040-discovery-page-statement.md).
 
-The discovery page's filters are written once, as ORM querysets (`selectors`). Building and
-compiling those querysets cost ~2 ms of CPU on every request, for SQL that differs between
-requests only in its values. So a page's statement is compiled once per *shape* (which
-filters are present, the page's size) with stand-in values, each stand-in becomes a named
-parameter, and the request binds its own values. The capsule inbox compiles its page the
-same way (`capsules.selectors._page_statement`).
+A hot page's filters are written once, as ORM querysets. Building and compiling those
+querysets cost milliseconds of CPU on every request, for SQL that differs between requests
+only in its values. So the page's statement is compiled once per *shape* (which filters are
+present, the page's size) with stand-in values, each stand-in becomes a named parameter, and
+the request binds its own values. Events' discovery (`events.selectors._page_statement`) and
+the capsule inbox (`capsules.selectors._page_statement`) compile their pages this way.
 """
 
 from __future__ import annotations
