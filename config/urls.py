@@ -8,6 +8,9 @@ from tessera.core import views as core_views
 from tessera.core.metrics import metrics_view
 
 urlpatterns = [
+    # First: the webhook intake is the busiest route outside /api/, and Django tries the
+    # patterns in turn (no other pattern overlaps `webhooks/` or `sandbox/`).
+    path("", include("tessera.payments.urls")),
     path("", core_views.root, name="root"),
     path("health/", core_views.health_live, name="health-live"),
     path("health/ready", core_views.health_ready, name="health-ready"),
@@ -20,7 +23,6 @@ urlpatterns = [
     path("confirm-email-change", account_pages.confirm_email_change, name="confirm-email-change"),
     path("invitation", capsule_pages.invitation, name="capsule-invitation"),
     path("", include("tessera.files.urls")),
-    path("", include("tessera.payments.urls")),
 ]
 
 handler404 = "tessera.core.views.not_found"

@@ -57,9 +57,10 @@ from config.settings.integrations.products import *  # noqa: E402
 
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS + PRODUCT_APPS
 
-# API requests (under API_PREFIX) leave this list at its first entry and take API_MIDDLEWARE
-# instead: sessions, CSRF, messages and the session user serve only the admin and other HTML
-# pages (see tessera.core.middleware and docs/decisions/0003-lean-api-middleware.md).
+# API requests (under API_PREFIX) and webhook deliveries (under WEBHOOK_PREFIX) leave this
+# list at its first entry and take API_MIDDLEWARE instead: sessions, CSRF, messages and the
+# session user serve only the admin and other HTML pages (see tessera.core.middleware,
+# docs/decisions/0003-lean-api-middleware.md and 0039-lean-webhook-intake.md).
 MIDDLEWARE = [
     "tessera.core.middleware.ApiRoutingMiddleware",
     "tessera.core.middleware.RequestContextMiddleware",
@@ -80,6 +81,12 @@ API_MIDDLEWARE = [
     "tessera.core.middleware.ApiCorsMiddleware",
 ]
 API_PREFIX = "/api/"
+# A gateway's webhook deliveries are server-to-server POSTs authenticated by their signature:
+# they take API_MIDDLEWARE too (request id, security headers, host check, body limit, access
+# log, metrics, the error envelope), not the HTML list, and neither the default per-IP rate
+# limit nor CORS (docs/decisions/0039-lean-webhook-intake.md).
+WEBHOOK_PREFIX = "/webhooks/"
+LEAN_PATH_PREFIXES = [API_PREFIX, WEBHOOK_PREFIX]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -253,7 +260,10 @@ REQUEST_RATE_LIMITS_ENABLED = env.bool(
 RATE_LIMIT_ENABLED = REQUEST_RATE_LIMITS_ENABLED
 RATE_LIMIT_DEFAULT = env.str("RATE_LIMIT_DEFAULT", default="60/minute")
 RATE_LIMIT_STORAGE_URL = env.str("RATE_LIMIT_STORAGE_URL", default=REDIS_URL)
-RATE_LIMIT_EXEMPT_PATHS = ["/api/docs", "/api/openapi.json"]
+# A gateway bursts (a settlement run, a retry wave) from a few addresses, and a refused
+# delivery is only sent again later: the webhook intake is not metered per address
+# (docs/decisions/0039-lean-webhook-intake.md).
+RATE_LIMIT_EXEMPT_PATHS = ["/api/docs", "/api/openapi.json", WEBHOOK_PREFIX]
 
 # The edge (tessera/core/edge.py): public, unauthenticated GET replies ready in a Redis cache
 # are answered before Django's request cycle. Off without Redis (the embedded default answers
@@ -268,7 +278,8 @@ TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
 
 # --- Security headers and cross-origin ------------------------------------------------------
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
-CORS_URLS_REGEX = r"^/(api|webhooks)/.*$"
+# Browsers only: a gateway's delivery is server to server (docs/decisions/0039).
+CORS_URLS_REGEX = r"^/api/.*$"
 CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After", "Idempotent-Replayed"]
 CORS_ALLOW_HEADERS = [
     "accept",

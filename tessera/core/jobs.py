@@ -6,7 +6,8 @@ from typing import Any
 
 import structlog
 from celery import Task, current_app
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import InterfaceError, transaction
 from kombu.exceptions import OperationalError as KombuOperationalError
 
@@ -61,6 +62,50 @@ def _drain_key(name: str, slot: int) -> str:
     return f"tessera:drain:{name}:{slot}"
 
 
+# Take the first free slot's marker, in one round trip: `SET key 1 NX EX <seconds>` on each
+# slot's key in turn, stopping at the first that was free; returns its index, or -1 when every
+# slot is held. Redis runs a script atomically, so this is the loop of `cache.add` calls it
+# replaces (one per slot, three round trips in the common case of every slot held) with no
+# other client's command in between. The value is what `cache.add(key, 1)` would store
+# (Django's Redis serializer keeps an int as its digits), so `cache.get`/`delete` read and
+# free it as before.
+_CLAIM_FIRST_FREE_SLOT = """
+for index, key in ipairs(KEYS) do
+  if redis.call('SET', key, ARGV[1], 'NX', 'EX', ARGV[2]) then
+    return index - 1
+  end
+end
+return -1
+"""
+
+
+def _claim_slot(name: str, slots: int, marker_seconds: int) -> int | None:
+    """The slot whose marker this call took, or None when every slot was held."""
+    keys = [_drain_key(name, slot) for slot in range(slots)]
+    backend = caches[DEFAULT_CACHE_ALIAS]  # `cache` is a proxy, never a RedisCache itself
+    if isinstance(backend, RedisCache):
+        client = backend._cache.get_client(write=True)
+        script = _scripts.get("claim")
+        if script is None:
+            # EVALSHA, falling back to EVAL once when the server has not cached the script.
+            script = _scripts["claim"] = client.register_script(_CLAIM_FIRST_FREE_SLOT)
+        claimed = int(
+            script(
+                keys=[backend.make_and_validate_key(key) for key in keys],
+                args=[1, marker_seconds],
+                client=client,
+            )
+        )
+        return claimed if claimed >= 0 else None
+    for slot, key in enumerate(keys):  # the database or local-memory cache
+        if cache.add(key, 1, timeout=marker_seconds):
+            return slot
+    return None
+
+
+_scripts: dict[str, Any] = {}
+
+
 def drain_schedule(
     task: Any,
     /,
@@ -72,26 +117,34 @@ def drain_schedule(
     countdown: float | None = None,
 ) -> bool:
     """Make sure a drain task runs soon, without sending one task per item: `task` is sent
-    with `slot=<n>` only when that slot's marker (a cache `add`, SET NX on Redis) was free;
-    with every slot held, the drains already queued or running will find the new item.
+    with `slot=<n>` only when that slot's marker (SET NX on Redis, a cache `add` elsewhere)
+    was free; with every slot held, the drains already queued or running will find the new
+    item. On Redis all the slots are tried in one round trip (`_CLAIM_FIRST_FREE_SLOT`).
 
-    A drain must call `drain_release` when it finds nothing left, then look once more (what
-    was stored before the release is then found; what is stored after it schedules a new
-    drain). The marker expires after `marker_seconds`, so a drain task that was lost holds
-    its slot no longer than that; the owning module's beat sweep is the last resort. With
-    the cache unreachable the task is sent anyway (several drains at once are safe).
-    `kwargs` go to the task beside `slot`; `countdown` (under `marker_seconds`) lets items
-    gather into bigger batches where a second's delay costs nothing. Returns whether a task
-    was sent."""
-    for slot in range(max(1, slots)):
-        try:
-            if not cache.add(_drain_key(name, slot), 1, timeout=marker_seconds):
-                continue
-        except CACHE_CONNECTION_ERRORS:
-            logger.warning("drain_marker_unavailable", drain=name)
-        task.apply_async(kwargs={**(kwargs or {}), "slot": slot}, countdown=countdown)
-        return True
-    return False
+    A drain must call `drain_release` when it finds nothing left, then look once more. Why
+    no item is left behind (no lost wakeup): the caller stored its item before calling this
+    (`drain_on_commit`: after the commit). Either it takes a slot, and the task it sends
+    starts after the item was stored; or every slot was held when it looked, and the drain
+    holding each one frees it after that moment and then looks again, so that last look
+    starts after the item was stored and finds it (or a drain that took it first). A slot
+    freed between two items is taken again by the next item's call. So the look at the
+    markers can never be skipped or remembered from an earlier call (a slot seen held may be
+    freed a moment later); one round trip per stored item is the floor.
+
+    The marker expires after `marker_seconds`, so a drain task that was lost holds its slot
+    no longer than that; the owning module's beat sweep is the last resort. With the cache
+    unreachable the task is sent anyway (several drains at once are safe). `kwargs` go to
+    the task beside `slot`; `countdown` (under `marker_seconds`) lets items gather into
+    bigger batches where a second's delay costs nothing. Returns whether a task was sent."""
+    try:
+        slot = _claim_slot(name, max(1, slots), marker_seconds)
+        if slot is None:
+            return False
+    except CACHE_CONNECTION_ERRORS:
+        logger.warning("drain_marker_unavailable", drain=name)
+        slot = 0
+    task.apply_async(kwargs={**(kwargs or {}), "slot": slot}, countdown=countdown)
+    return True
 
 
 def drain_on_commit(task: Any, /, *, name: str, **options: Any) -> None:

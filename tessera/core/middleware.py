@@ -1,6 +1,7 @@
 """Middleware. API requests take their own short chain; HTML pages take Django's.
 
-`ApiRoutingMiddleware` stands first in `MIDDLEWARE`. Under `API_PREFIX` it hands the request
+`ApiRoutingMiddleware` stands first in `MIDDLEWARE`. Under `API_PREFIX` (and under
+`WEBHOOK_PREFIX`: a gateway's signed delivery, docs/decisions/0039) it hands the request
 to the chain built from `API_MIDDLEWARE` — request id, security headers, language, body
 limit, the default rate limit, CORS, the access log — and skips the session, CSRF, auth,
 messages, common and clickjacking middleware that only the admin and other HTML pages use
@@ -58,6 +59,8 @@ logger = structlog.get_logger("tessera.api")
 _SUPPORTED_LANGUAGES = frozenset(code for code, _name in settings.LANGUAGES)
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 API_PREFIX: str = settings.API_PREFIX
+# Paths that take the API's short chain: the API, and gateways' webhook deliveries.
+LEAN_PATH_PREFIXES: tuple[str, ...] = tuple(settings.LEAN_PATH_PREFIXES)
 
 
 def is_api_path(path: str) -> bool:
@@ -123,8 +126,9 @@ def _log_request(
 
 
 class ApiRoutingMiddleware:
-    """Send API requests through `API_MIDDLEWARE`, everything else through the rest of
-    `MIDDLEWARE`; answer `HEAD` as `GET` without the body, on every route."""
+    """Send API requests and webhook deliveries (`LEAN_PATH_PREFIXES`) through
+    `API_MIDDLEWARE`, everything else through the rest of `MIDDLEWARE`; answer `HEAD` as
+    `GET` without the body, on every route."""
 
     def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
@@ -137,7 +141,7 @@ class ApiRoutingMiddleware:
         head = request.method == "HEAD"
         if head:
             request.method = "GET"
-        if request.path_info.startswith(API_PREFIX):
+        if request.path_info.startswith(LEAN_PATH_PREFIXES):
             response = self.api_chain(request)
         else:
             response = self.get_response(request)

@@ -2,10 +2,12 @@
 
 `POST /webhooks/<provider>` is for gateways, not API clients, so it is a plain Django view:
 no bearer auth, no CSRF (a gateway has no cookie; the signature is the authentication), no
-OpenAPI entry. It answers in the same envelope as the API all the same, so a gateway's
-dashboard and our logs read alike: 200 `{"status": "success", "data": {"deliveryId",
-"duplicate"}}` once the delivery is stored, or an error envelope (401 unsigned or forged,
-400 malformed or stale, 404 unknown provider, 413 too large).
+OpenAPI entry. It takes the API's middleware chain (request id, security headers, access
+log, metrics; no session, CORS or per-address rate limit: decision 0039) and answers in the
+same envelope as the API, so a gateway's dashboard and our logs read alike: 200
+`{"status": "success", "data": {"deliveryId", "duplicate"}}` once the delivery is stored,
+or an error envelope (401 unsigned or forged, 400 malformed or stale, 404 unknown provider,
+413 too large).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from tessera.core.jobs import drain_release, drain_schedule
-from tessera.payments import services
+from tessera.payments import services, tasks
 from tessera.payments.models import DeliveryState, PaymentOrder, WebhookDelivery
 from tessera.payments.tests.helpers import (
     TEST_PURPOSE,
@@ -155,6 +155,64 @@ def test_the_intake_sends_a_drain_that_processes_the_delivery(
     assert handler.names() == ["paid"]
     # The drain freed its slot when it finished: the next delivery sends one again.
     assert cache.get(f"tessera:drain:{services.WEBHOOK_DRAIN_NAME}:0") is None
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("_free_slots")
+def test_a_delivery_stored_while_every_slot_is_held_is_found_by_the_drain_freeing_its_slot(
+    user: Any,
+    handler: RecordingHandler,
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No lost wakeup: a delivery is committed after the running drain's look at the inbox,
+    just before it frees its slot. Every slot is held, so the intake sends no drain; the
+    drain must still find it (it frees its slot, then looks once more)."""
+    (order,) = _orders(user, 1)
+    _hold_every_slot()  # slot 0 by the drain below, the others by drains that were lost
+    release = tasks.drain_release
+    stored: list[Any] = []
+
+    def delivery_arrives_then_release(*, name: str, slot: int) -> None:
+        if not stored:
+            with django_capture_on_commit_callbacks(execute=True) as callbacks:
+                stored.append(_receive(purchase_body(purchase_id=order.provider_purchase_id)))
+            assert len(callbacks) == 1  # the intake's drain_schedule ran, and sent nothing
+            assert WebhookDelivery.objects.get(pk=stored[0].delivery_id).state == (
+                DeliveryState.RECEIVED
+            )
+        release(name=name, slot=slot)
+
+    monkeypatch.setattr(tasks, "drain_release", delivery_arrives_then_release)
+
+    tasks.drain_webhooks.apply(kwargs={"slot": 0})
+
+    assert WebhookDelivery.objects.get(pk=stored[0].delivery_id).state == DeliveryState.PROCESSED
+    assert handler.names() == ["paid"]
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("_free_slots")
+def test_a_delivery_stored_after_a_drain_freed_its_slot_sends_a_new_drain(
+    user: Any, handler: RecordingHandler, django_capture_on_commit_callbacks: Any
+) -> None:
+    """No lost wakeup the other way round: once a drain has freed its slot, the next
+    delivery's intake must see the slot free and send a drain (the intake may not remember
+    that the slots were held a moment ago)."""
+    first_order, second_order = _orders(user, 2)
+    _hold_every_slot()
+    with django_capture_on_commit_callbacks(execute=True):
+        first = _receive(purchase_body(purchase_id=first_order.provider_purchase_id))
+    assert WebhookDelivery.objects.get(pk=first.delivery_id).state == DeliveryState.RECEIVED
+    tasks.drain_webhooks.apply(kwargs={"slot": 1})  # slot 1's drain runs and frees it
+
+    with django_capture_on_commit_callbacks(execute=True):
+        second = _receive(purchase_body(purchase_id=second_order.provider_purchase_id))
+
+    assert WebhookDelivery.objects.get(pk=first.delivery_id).state == DeliveryState.PROCESSED
+    assert WebhookDelivery.objects.get(pk=second.delivery_id).state == DeliveryState.PROCESSED
+    assert handler.names() == ["paid", "paid"]
+    assert cache.get(f"tessera:drain:{services.WEBHOOK_DRAIN_NAME}:1") is None  # freed again
 
 
 @pytest.mark.postgres

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 import pytest
 from celery.exceptions import Retry
+from django.test import override_settings
 
 from tessera.payments import services
 from tessera.payments.models import (
@@ -154,6 +155,66 @@ def test_unknown_provider_wrong_method_and_oversized_bodies(api: Any, settings: 
     )
     assert big.status_code == 413
     assert WebhookDelivery.objects.count() == 0
+
+
+@pytest.fixture
+def _fresh_limiter() -> Any:
+    from tessera.core import ratelimit
+
+    ratelimit.limiter.cache_clear()
+    yield
+    ratelimit.limiter.cache_clear()
+
+
+@pytest.mark.usefixtures("_fresh_limiter")
+@override_settings(RATE_LIMIT_DEFAULT="2/minute", CORS_ALLOWED_ORIGINS=["https://app.example"])
+def test_a_delivery_takes_the_api_chain_without_browser_middleware_or_the_rate_limit(
+    api: Any, user: Any, handler: RecordingHandler, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Decision 0039: request id, security headers and the envelope as on the API; no
+    session, CSRF or CORS; a gateway's burst from one address is not refused (the per-IP
+    limit of 2 a minute would refuse the third)."""
+    orders = [
+        services.payment_order_create(
+            owner_id=user.pk,
+            purpose=TEST_PURPOSE,
+            reference=f"burst-{n}",
+            amount_minor=15000,
+            currency="ZAR",
+            idempotency_key=f"burst-{n}",
+        )
+        for n in range(4)
+    ]
+    replies = []
+    for order in orders:
+        body = _paid(order)
+        with django_capture_on_commit_callbacks(execute=True):
+            replies.append(
+                api.post(
+                    "/webhooks/sandbox",
+                    data=body,
+                    content_type="application/json",
+                    HTTP_X_SIGNATURE=sandbox_sign(body),
+                    HTTP_X_REQUEST_ID="gateway-42",
+                    HTTP_ORIGIN="https://app.example",
+                )
+            )
+
+    assert [reply.status_code for reply in replies] == [200, 200, 200, 200]
+    reply = replies[-1]
+    assert reply["X-Request-ID"] == "gateway-42"
+    assert reply["X-Content-Type-Options"] == "nosniff"
+    assert reply["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert "Access-Control-Allow-Origin" not in reply
+    assert not reply.cookies  # no session, no CSRF cookie
+    assert "X-Frame-Options" not in reply  # the HTML list's clickjacking header
+    assert handler.names() == ["paid"] * 4
+    unknown = api.post("/webhooks/sandbox/extra/path", data=b"{}", content_type="application/json")
+    assert unknown.status_code == 404
+    assert unknown.json()["status"] == "error"
+    assert unknown["X-Request-ID"]
+    pings = [api.get("/api/ping").status_code for _ in range(3)]
+    assert pings == [200, 200, 429]  # the API's own limit still counts
 
 
 def test_a_replayed_event_is_acknowledged_and_not_processed_again(
