@@ -288,6 +288,21 @@ def test_the_web_server_entry_point_shortens_the_thread_switch_interval(tmp_path
     assert switch_interval_after("import django; django.setup()", {}, tmp_path) == 0.005
 
 
+def test_the_web_server_entry_point_freezes_what_it_loaded(tmp_path):
+    # Frozen objects are out of the collector's full passes (decision 0041).
+    def frozen_after(imports: str) -> int:
+        result = run_python(
+            ["-c", f"import gc; {imports}; print(gc.get_freeze_count())"],
+            {"DJANGO_SETTINGS_MODULE": "config.settings.dev"},
+            tmp_path,
+        )
+        assert result.returncode == 0, result.stderr
+        return int(result.stdout.strip())
+
+    assert frozen_after("import config.wsgi") > 100_000
+    assert frozen_after("import django; django.setup()") == 0
+
+
 @pytest.mark.parametrize("value", ["0", "-1", "fast", "nan", "inf", "5000"])
 def test_a_bad_switch_interval_stops_start_up_with_a_clear_message(tmp_path, value):
     result = run_python(
