@@ -1129,7 +1129,7 @@ def ticket_keys(*, user: User, event_id: Any) -> dict[str, Any]:
 # --- Reply shapes ---------------------------------------------------------------------------
 
 
-def _person(user: Any) -> dict[str, Any]:
+def _person(user: User | _Person) -> dict[str, Any]:
     return {"id": user.pk, "name": user.name}
 
 
