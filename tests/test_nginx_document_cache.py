@@ -19,18 +19,13 @@ import httpx
 import pytest
 
 from tessera.content import demo, services
+from tests.system import free_port
 from tests.test_deploy import checks
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 DOMAIN = "tessera.test"
 URL = "/api/website-data/"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait_for(port: int, process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
@@ -66,11 +61,11 @@ def nginx(site: None, live_server: Any, tmp_path: Path) -> Iterator[httpx.Client
     except checks.Skip as reason:
         pytest.skip(str(reason))
     upstream = live_server.url.rsplit(":", 1)[1]
-    https = _free_port()
+    https = free_port()
     config = checks.write_nginx_config(
         tmp_path,
         NGINX_UPSTREAM_SERVERS=f"server 127.0.0.1:{upstream};",
-        NGINX_HTTP_LISTEN=f"127.0.0.1:{_free_port()}",
+        NGINX_HTTP_LISTEN=f"127.0.0.1:{free_port()}",
         NGINX_HTTPS_LISTEN=f"127.0.0.1:{https}",
     )
     process = subprocess.Popen(
