@@ -48,9 +48,16 @@ REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(REPO / "bench"))
 
+from benchlib.cpu_split import CpuSplit, capacity, split_table  # noqa: E402
 from benchlib.machine import describe, one_line  # noqa: E402
 from benchlib.paced import Job, Reply, run_paced  # noqa: E402
-from benchlib.procs import Registry, free_port, install_signal_handlers, wait_http  # noqa: E402
+from benchlib.procs import (  # noqa: E402
+    Managed,
+    Registry,
+    free_port,
+    install_signal_handlers,
+    wait_http,
+)
 from benchlib.stack import granian_command, manage, tessera_env  # noqa: E402
 from benchlib.wrk import ensure_wrk, wrk_version  # noqa: E402
 from benchlib.wrk import run_wrk as wrk_once  # noqa: E402
@@ -96,19 +103,32 @@ def psql(sql: str, database: str = "postgres") -> str:
 
 
 def wrk_figures(  # noqa: PLR0917 - the bench's one call shape
-    wrk: str, url: str, token: str, duration: int, connections: int, paths: Path | None = None
+    wrk: str,
+    url: str,
+    token: str,
+    duration: int,
+    connections: int,
+    paths: Path | None = None,
+    server: Managed | None = None,
 ) -> dict[str, Any]:
-    """wrk's figures for `url`, or for the paths in the file `paths` in turn on its host."""
-    data = wrk_once(
-        wrk,
-        url,
-        duration=duration,
-        connections=connections,
-        headers=[f"Authorization: Bearer {token}"],
-        **({"script": PATHS_LUA, "script_args": [str(paths)]} if paths else {}),
-    )
+    """wrk's figures for `url`, or for the paths in the file `paths` in turn on its host; with
+    `server`, also where the run's CPU went (benchlib.cpu_split)."""
+    with CpuSplit(server.tree if server else list) as split:
+        data = wrk_once(
+            wrk,
+            url,
+            duration=duration,
+            connections=connections,
+            headers=[f"Authorization: Bearer {token}"],
+            **({"script": PATHS_LUA, "script_args": [str(paths)]} if paths else {}),
+        )
     latency = data["latency_us"]
-    return {
+    cpu = (
+        {"cpu": split.result(requests=data["requests"], client_cpu_s=data["wrk_cpu_s"])}
+        if server
+        else {}
+    )
+    return cpu | {
         "requests_per_s": round(data["rps"], 1),
         "p50_ms": round(latency["p50"] / 1000, 2),
         "p99_ms": round(latency["p99"] / 1000, 2),
@@ -327,8 +347,10 @@ def main() -> int:  # noqa: PLR0915 - one linear script
         seed = json.loads(seed_path.read_text())
         log(f"seeded in {time.perf_counter() - began:.1f} s")
 
+        servers: dict[str, Managed] = {}
+
         def serve(name: str, port: int, extra_env: dict[str, str]) -> str:
-            server = registry.start(
+            server = servers[name] = registry.start(
                 name,
                 granian_command("config.wsgi:application", port),
                 env={**env, **extra_env},
@@ -380,11 +402,20 @@ def main() -> int:  # noqa: PLR0915 - one linear script
             paths = distinct_file(-1 - n) if name == "discovery_distinct" else None
             wrk_figures(wrk, url, seed["searcher_token"], args.warmup, args.connections, paths)
         runs: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
+        serving = dict.fromkeys(targets, servers["granian"]) | {
+            "discovery_uncached": servers["granian-uncached"]
+        }
         for round_number in range(1, args.rounds + 1):
             for name, url in targets.items():
                 paths = distinct_file(round_number) if name == "discovery_distinct" else None
                 figures = wrk_figures(
-                    wrk, url, seed["searcher_token"], args.duration, args.connections, paths
+                    wrk,
+                    url,
+                    seed["searcher_token"],
+                    args.duration,
+                    args.connections,
+                    paths,
+                    serving[name],
                 )
                 runs[name].append(figures)
                 log(f"round {round_number} {name}: {figures}")
@@ -432,6 +463,7 @@ def main() -> int:  # noqa: PLR0915 - one linear script
             for key in ("requests_per_s", "p50_ms", "p99_ms")
         }
         | {"non_2xx": sum(r["non_2xx"] for r in rs)}
+        | {"cpu": median_split([r["cpu"] for r in rs], args.connections)}
         for name, rs in runs.items()
     }
     report = {
@@ -458,6 +490,42 @@ def main() -> int:  # noqa: PLR0915 - one linear script
     print(markdown(report))
     log(f"results: {path}")
     return 0
+
+
+def median_split(splits: list[dict[str, Any]], connections: int) -> dict[str, Any]:
+    """The rounds' CPU splits as one: each class's median ms per request, and its bounds."""
+    per = {
+        kind: round(statistics.median(s["cpu_ms_per_request"][kind] for s in splits), 3)
+        for kind in splits[0]["cpu_ms_per_request"]
+    }
+    stolen = statistics.median(s["stolen_ms_per_request"] for s in splits)
+    split = {"cpu_ms_per_request": per, "stolen_ms_per_request": round(stolen, 3)}
+    return split | {"bounds": capacity(split, connections=connections)}
+
+
+def cpu_split_md(summary: dict[str, Any], connections: int) -> list[str]:
+    """Where each row's CPU went, and the latency floor that sets (benchlib/cpu_split.py)."""
+    lines = [
+        (
+            "Where the CPU went (ms of CPU per request, by process, medians of the rounds), "
+            f"and what it allows: the two cores divided by the CPU one request costs in the "
+            f"processes serving it give the ceiling on req/s; at {connections} connections "
+            "that ceiling's mean latency (connections ÷ req/s) is a floor no scheduling can "
+            "beat, and the p99 is at least the mean. The last column is the same floor with "
+            "the web server's CPU taken out: what PostgreSQL, Redis and the client alone "
+            'allow. "other" is the machine\'s busy time no process class accounts for '
+            "(the bench itself, kernel threads), left out of the bounds."
+        ),
+        "",
+    ]
+    labels = {
+        "discovery": "kept pages",
+        "discovery_distinct": "distinct queries",
+        "discovery_uncached": "page cache off",
+        "ping": "ping",
+    }
+    rows = [(label, summary[name]["cpu"]) for name, label in labels.items()]
+    return [*lines, *split_table(rows), ""]
 
 
 def markdown(report: dict[str, Any]) -> str:
@@ -520,6 +588,7 @@ def markdown(report: dict[str, Any]) -> str:
             f"cache off **{uncached_met}** ({uncached_p99} ms)."
         ),
         "",
+        *cpu_split_md(s, settings["connections"]),
         (
             "Distinct queries at fixed rates (open loop: requests due at a steady rate over "
             f"{settings['connections']} connections, each timed from its due moment, so a "

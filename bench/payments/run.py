@@ -51,16 +51,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
+from benchlib.cpu_split import CpuSplit, capacity, split_table  # noqa: E402
 from benchlib.machine import describe, one_line  # noqa: E402
 from benchlib.paced import Job, run_paced  # noqa: E402
 from benchlib.procs import BenchError, Registry, install_signal_handlers, wait_http  # noqa: E402
 from benchlib.report import md_table  # noqa: E402
 from benchlib.stack import VENV_BIN, granian_command, manage, tessera_env  # noqa: E402
-from benchlib.wrk import ensure_wrk, wrk_version  # noqa: E402
+from benchlib.wrk import ensure_wrk, run_wrk, wrk_version  # noqa: E402
 
 PG = "postgresql://postgres@127.0.0.1:5432"
 DB = "tessera_pay_bench"
@@ -68,6 +71,7 @@ PGBENCH_DB = "tessera_pay_pgbench"
 REDIS = "redis://127.0.0.1:6379/4"
 BROKER = "amqp://guest:guest@127.0.0.1:5672/tessera_pay"
 PORTS = iter(range(18410, 18420))
+SENDERS = 16  # the settle phase's gateway connections
 LUA = Path(__file__).with_name("intake.lua")
 # The paced intake runs at these fractions of the closed loop's rate.
 PACED_FRACTIONS = (0.25, 0.5, 0.75)
@@ -88,38 +92,49 @@ def psql(sql: str, db: str = "postgres") -> None:
     subprocess.run(["psql", f"{PG}/{db}", "-v", "ON_ERROR_STOP=1", "-qc", sql], check=True)
 
 
-def wrk_post(wrk: str, url: str, bodies: Path, *, duration: int, connections: int) -> dict:
-    cmd = [
-        wrk,
-        "-t1",
-        f"-c{connections}",
-        f"-d{duration}s",
-        "--timeout=5s",
-        "--latency",
-        "-s",
-        str(LUA),
-        url,
-        "--",
-        str(bodies),
-    ]
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 120)
-    line = next((ln for ln in result.stdout.splitlines() if ln.startswith("WRK_JSON ")), None)
-    if result.returncode != 0 or line is None:
-        raise BenchError(f"wrk failed: {result.stdout[-1500:]} {result.stderr[-1500:]}")
-    data = json.loads(line[len("WRK_JSON ") :])
-    seconds = data["duration_us"] / 1e6
-    errors = data["errors"]
-    socket_errors = errors["connect"] + errors["read"] + errors["write"] + errors["timeout"]
-    return {
+def wrk_row(
+    wrk: str,
+    url: str,
+    *,
+    duration: int,
+    connections: int,
+    server: Any = None,
+    **script: Any,
+) -> dict:
+    """One wrk run's figures (`script`/`script_args` as run_wrk takes them); with `server`
+    (its Managed), also where the run's CPU went and the latency floor that sets."""
+    with CpuSplit(server.tree if server else list) as split:
+        data = run_wrk(wrk, url, duration=duration, connections=connections, **script)
+    latency = data["latency_us"]
+    row = {
         "requests": data["requests"],
-        "rps": round(data["requests"] / seconds, 1),
-        "p50_ms": data["latency_us"]["p50"] / 1000,
-        "p90_ms": data["latency_us"]["p90"] / 1000,
-        "p99_ms": data["latency_us"]["p99"] / 1000,
-        "max_ms": data["latency_us"]["max"] / 1000,
-        "errors": socket_errors + errors["status"],
-        "command": " ".join(cmd),
+        "rps": round(data["rps"], 1),
+        "p50_ms": latency["p50"] / 1000,
+        "p90_ms": latency["p90"] / 1000,
+        "p99_ms": latency["p99"] / 1000,
+        "max_ms": latency["max"] / 1000,
+        "errors": data["error_total"],
+        "command": data["command"],
     }
+    if server is not None:
+        cpu = split.result(requests=data["requests"], client_cpu_s=data["wrk_cpu_s"])
+        row["cpu"] = cpu | {"bounds": capacity(cpu, connections=connections)}
+    return row
+
+
+def wrk_post(
+    wrk: str, url: str, bodies: Path, *, duration: int, connections: int, server: Any = None
+) -> dict:
+    """wrk posting the signed bodies of `bodies` in turn (intake.lua)."""
+    return wrk_row(
+        wrk,
+        url,
+        duration=duration,
+        connections=connections,
+        server=server,
+        script=LUA,
+        script_args=[str(bodies)],
+    )
 
 
 def paid_body(
@@ -278,27 +293,13 @@ def run_intake(args: Any, registry: Registry, env: dict, logs: Path, wrk: str) -
     )
     registry.stop(bare)
     web, port = start_web(registry, env, logs)
-    health_cmd = [
+    results["baseline_health"] = wrk_row(
         wrk,
-        "-t1",
-        f"-c{args.connections}",
-        f"-d{args.duration}s",
-        "--latency",
-        "-s",
-        str(REPO / "bench" / "wrk" / "report.lua"),
         f"http://127.0.0.1:{port}/health/",
-    ]
-    out = subprocess.run(
-        health_cmd, capture_output=True, text=True, timeout=args.duration + 60
-    ).stdout
-    line = json.loads(next(ln for ln in out.splitlines() if ln.startswith("WRK_JSON "))[9:])
-    results["baseline_health"] = {
-        "requests": line["requests"],
-        "rps": round(line["requests"] / (line["duration_us"] / 1e6), 1),
-        "p50_ms": line["latency_us"]["p50"] / 1000,
-        "p99_ms": line["latency_us"]["p99"] / 1000,
-        "errors": sum(line["errors"].values()),
-    }
+        duration=args.duration,
+        connections=args.connections,
+        server=web,
+    )
     wrk_post(
         wrk,
         f"http://127.0.0.1:{port}/webhooks/sandbox",
@@ -314,6 +315,7 @@ def run_intake(args: Any, registry: Registry, env: dict, logs: Path, wrk: str) -
         measured,
         duration=args.duration,
         connections=args.connections,
+        server=web,
     )
     stored = WebhookDelivery.objects.count() - before
     results["intake"]["stored"] = stored
@@ -354,7 +356,9 @@ def make_deposits(count: int, people: int) -> list[tuple[Any, bytes, str]]:
     return made
 
 
-def send_all(port: int, deliveries: list[tuple[bytes, str]], concurrency: int = 16) -> list[int]:
+def send_all(
+    port: int, deliveries: list[tuple[bytes, str]], concurrency: int = SENDERS
+) -> list[int]:
     import httpx
 
     local = threading.local()
@@ -432,10 +436,15 @@ def run_settle(args: Any, registry: Registry, env: dict, logs: Path) -> dict:
     worker = start_worker(registry, env, logs, args.concurrency, 0)
     time.sleep(8)  # the worker's pool up and consuming
     base = pgbench(args.concurrency, args.duration)
-    started = time.monotonic()
-    statuses = send_all(port, [(body, sig) for _, body, sig in made])
-    sent = time.monotonic()
-    finished = wait_credited([tx.pk for tx, _, _ in made], timeout=600)
+    bench_cpu = psutil.Process().cpu_times()
+    with CpuSplit(web.tree, worker.tree) as split:
+        started = time.monotonic()
+        statuses = send_all(port, [(body, sig) for _, body, sig in made])
+        sent = time.monotonic()
+        finished = wait_credited([tx.pk for tx, _, _ in made], timeout=600)
+    spent = psutil.Process().cpu_times()
+    # The senders and the poll for credits run in this process: the client's share.
+    client_cpu = (spent.user - bench_cpu.user) + (spent.system - bench_cpu.system)
     registry.stop(worker)
     registry.stop(web)
     result: dict[str, Any] = {
@@ -453,6 +462,8 @@ def run_settle(args: Any, registry: Registry, env: dict, logs: Path) -> dict:
         result["seconds"] = round(elapsed, 2)
         result["settled_per_second"] = round(args.deposits / elapsed, 1)
         result["ratio"] = round(result["settled_per_second"] / base["tps"], 3)
+    cpu = split.result(requests=args.deposits, client_cpu_s=client_cpu)
+    result["cpu"] = cpu | {"bounds": capacity(cpu, connections=SENDERS)}
     result["target_met"] = bool(result["ratio"] and result["ratio"] >= 0.5)
     return result
 
@@ -619,6 +630,27 @@ def markdown(results: dict) -> str:
             ),
             "",
         ]
+        if "cpu" in intake["intake"]:
+            lines += [
+                (
+                    "Where the CPU went (ms of CPU per request, by process; "
+                    "bench/benchlib/cpu_split.py). The two cores divided by the CPU one "
+                    "request costs in the processes serving it give the ceiling on req/s; at "
+                    f"{results['args']['connections']} connections that ceiling's mean latency "
+                    "(connections ÷ req/s) is a floor no scheduling can beat, and the p99 is "
+                    "at least the mean. The last column is the same floor with the web "
+                    'server\'s CPU taken out. "other" is busy time no process class accounts '
+                    "for, left out of the bounds."
+                ),
+                "",
+                *split_table(
+                    [
+                        ("/health/", intake["baseline_health"]["cpu"]),
+                        ("POST /webhooks/sandbox", intake["intake"]["cpu"]),
+                    ]
+                ),
+                "",
+            ]
         if intake.get("paced"):
             lines += [
                 (
@@ -652,7 +684,7 @@ def markdown(results: dict) -> str:
             "## 2. Deposits settled end to end",
             "",
             (
-                f"{settle['deposits']} paid webhooks (16 senders) → intake → Celery worker "
+                f"{settle['deposits']} paid webhooks ({SENDERS} senders) → intake → Celery worker "
                 f"(prefork x{settle['worker_concurrency']}) → order paid → wallet credited."
             ),
             "",
@@ -667,6 +699,22 @@ def markdown(results: dict) -> str:
             ],
         )
         lines += ["", f"`{settle['pgbench']['command']}`", ""]
+        if "cpu" in settle:
+            target_rate = round(settle["pgbench"]["tps"] / 2, 1)
+            ceiling = settle["cpu"]["bounds"]["ceiling_rps"]
+            lines += [
+                (
+                    "Where the CPU went, per deposit settled (ms of CPU by process, from the "
+                    "first webhook to the last credit; bench/benchlib/cpu_split.py). The two "
+                    "cores divided by the CPU one deposit costs in the processes serving it "
+                    f"give the ceiling: **{ceiling} deposits/s**, against the target's "
+                    f'{target_rate}/s (half of pgbench). "client" is this bench\'s senders '
+                    "and its poll for credits."
+                ),
+                "",
+                *split_table([("deposit", settle["cpu"])]),
+                "",
+            ]
     soak = results.get("soak")
     if soak:
         lines += ["## 3. Soak with a worker killed three times", ""]
