@@ -79,6 +79,10 @@ return -1
 """
 
 
+# Registered scripts by name, one per process (redis-py's Script keeps the SHA for EVALSHA).
+_scripts: dict[str, Any] = {}
+
+
 def _claim_slot(name: str, slots: int, marker_seconds: int) -> int | None:
     """The slot whose marker this call took, or None when every slot was held."""
     keys = [_drain_key(name, slot) for slot in range(slots)]
@@ -102,8 +106,6 @@ def _claim_slot(name: str, slots: int, marker_seconds: int) -> int | None:
             return slot
     return None
 
-
-_scripts: dict[str, Any] = {}
 
 
 def drain_schedule(
