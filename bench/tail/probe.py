@@ -9,6 +9,7 @@ collector's passes that overlapped it), and every gc pass with its generation an
 from __future__ import annotations
 
 import atexit
+import contextlib
 import gc
 import json
 import os
@@ -30,7 +31,7 @@ if os.environ.get("TAIL_PREWARM") == "1":
     gc.collect()
     gc.freeze()
 
-_DIR = Path(os.environ.get("TAIL_PROBE_DIR", "/tmp"))
+_DIR = Path(os.environ.get("TAIL_PROBE_DIR", "."))
 _SLOW_S = 0.040
 _T0 = time.perf_counter()
 _lock = threading.Lock()
@@ -82,10 +83,8 @@ def _dump() -> None:
 def _periodic() -> None:
     while True:
         time.sleep(5)
-        try:
+        with contextlib.suppress(Exception):  # investigation only
             _dump()
-        except Exception:  # noqa: BLE001, S110 - investigation only
-            pass
 
 
 threading.Thread(target=_periodic, daemon=True).start()

@@ -28,7 +28,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,7 +46,8 @@ from benchlib.stack import granian_command, manage, tessera_env  # noqa: E402
 from benchlib.wrk import ensure_wrk, wrk_version  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("pay_bench", REPO / "bench/payments/run.py")
-assert _spec and _spec.loader
+if _spec is None or _spec.loader is None:
+    raise ImportError("bench/payments/run.py")
 pay = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(pay)
 
@@ -137,7 +137,7 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-def main() -> int:  # noqa: PLR0915
+def main() -> int:  # noqa: PLR0912, PLR0915
     parser = argparse.ArgumentParser()
     parser.add_argument("--ab", default="base,bt1")
     parser.add_argument("--rounds", type=int, default=3)
@@ -223,7 +223,7 @@ def main() -> int:  # noqa: PLR0915
                 "command": " ".join(cmd).replace(str(REPO) + "/", ""),
                 "env": VARIANTS[name][1],
             }
-        for name, (managed, port) in servers.items():
+        for managed, port in servers.values():
             wait_http(managed, port, "/health/", timeout=120)
             if args.cold:
                 continue

@@ -308,9 +308,11 @@ def test_the_web_server_entry_point_loads_the_urlconf_before_it_serves(tmp_path)
     result = run_python(
         [
             "-c",
-            "import sys, gc; import config.wsgi; "
-            "print('config.urls' in sys.modules, 'tessera.payments.urls' in sys.modules, "
-            "any(type(o).__name__ == 'NinjaAPI' for o in gc.get_objects()))",
+            (
+                "import sys, gc; import config.wsgi; "
+                "print('config.urls' in sys.modules, 'tessera.payments.urls' in sys.modules, "
+                "any(type(o).__name__ == 'NinjaAPI' for o in gc.get_objects()))"
+            ),
         ],
         {"DJANGO_SETTINGS_MODULE": "config.settings.dev"},
         tmp_path,
