@@ -1,7 +1,7 @@
 """Investigation only: `config.wsgi:application` with per-request timing inside the worker.
 
 Served as `bench.tail.probe:application` by bench/tail/run.py `--probe`. Each worker writes
-`$TAIL_PROBE_DIR/probe-<pid>.jsonl` at exit (and every 5 s): a histogram of in-process
+`$TAIL_PROBE_DIR/probe-<pid>.json` at exit (and every 5 s): a histogram of in-process
 service times, every request slower than 40 ms (start, duration, thread, path, the
 collector's passes that overlapped it), and every gc pass with its generation and length.
 """
