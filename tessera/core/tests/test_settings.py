@@ -303,6 +303,25 @@ def test_the_web_server_entry_point_freezes_what_it_loaded(tmp_path):
     assert frozen_after("import django; django.setup()") == 0
 
 
+def test_the_web_server_entry_point_loads_the_urlconf_before_it_serves(tmp_path):
+    # Not on the first request, and frozen with the rest (decision 0042).
+    result = run_python(
+        [
+            "-c",
+            (
+                "import sys, gc; import config.wsgi; "
+                "print('config.urls' in sys.modules, 'tessera.payments.urls' in sys.modules, "
+                "any(type(o).__name__ == 'NinjaAPI' for o in gc.get_objects()))"
+            ),
+        ],
+        {"DJANGO_SETTINGS_MODULE": "config.settings.dev"},
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    # Loaded, and none of it left outside the freeze (gc.get_objects skips frozen objects).
+    assert result.stdout.split() == ["True", "True", "False"]
+
+
 @pytest.mark.parametrize("value", ["0", "-1", "fast", "nan", "inf", "5000"])
 def test_a_bad_switch_interval_stops_start_up_with_a_clear_message(tmp_path, value):
     result = run_python(
