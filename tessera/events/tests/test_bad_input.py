@@ -250,3 +250,46 @@ def test_a_request_both_accepted_and_declined_at_once_is_refused(
     assert "decline" in error["fields"]
     assert JoinRequest.objects.get(pk=request_id).status == "pending"
     assert Ticket.objects.count() == 0
+
+
+OUT_OF_RANGE = ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00"]
+
+
+@pytest.mark.parametrize("value", OUT_OF_RANGE)
+@pytest.mark.parametrize("name", ["from", "to"])
+def test_a_discovery_time_with_no_utc_equivalent_is_refused(
+    guest_api: Any, name: str, value: str
+) -> None:
+    error = _error(guest_api.get("/api/events", {name: value}), 422, "invalid_query_parameter")
+    assert name in error["fields"]
+
+
+@pytest.mark.parametrize("value", OUT_OF_RANGE)
+def test_a_scan_time_with_no_utc_equivalent_is_refused(
+    door: dict[str, Any], host_api: Any, value: str
+) -> None:
+    event_id = door["event"]["id"]
+    scan = {"ticket": door["ticket"]["secret"], "direction": "entry", "scannedAt": value}
+    error = _error(_scan(host_api, event_id, **scan), 422, "validation_error")
+    assert error["fields"] == {"scannedAt": error["fields"]["scannedAt"]}
+    batch = {"scans": [{**scan, "nonce": uuid.uuid4().hex}]}
+    error = _error(
+        host_api.post(f"/api/events/{event_id}/checkins/batch", batch), 422, "validation_error"
+    )
+    assert "scans.0.scannedAt" in error["fields"]
+    assert CheckIn.objects.count() == 0
+    _unchanged(door)
+
+
+@pytest.mark.parametrize("value", OUT_OF_RANGE)
+def test_event_times_with_no_utc_equivalent_are_refused(
+    make_event: Any, host_api: Any, value: str
+) -> None:
+    error = _error(
+        host_api.post("/api/events", event_body(startsAt=value)), 422, "validation_error"
+    )
+    assert "startsAt" in error["fields"]
+    event = make_event(publish=False)
+    reply = host_api.patch(f"/api/events/{event['id']}", {"endsAt": value})
+    assert "endsAt" in _error(reply, 422, "validation_error")["fields"]
+    assert Event.objects.get(pk=event["id"]).ends_at.isoformat() != value
