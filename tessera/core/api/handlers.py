@@ -179,7 +179,11 @@ def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> Http
 
 def on_django_validation_error(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
     if hasattr(exc, "error_dict"):
-        fields = {name: " ".join(str(m) for m in msgs) for name, msgs in exc.message_dict.items()}
+        # A model's full_clean() names its fields (`online_url`); the client sent `onlineUrl`.
+        fields = {
+            _client_name(name): " ".join(str(m) for m in msgs)
+            for name, msgs in exc.message_dict.items()
+        }
     else:
         fields = {}
     message = " ".join(exc.messages) if not fields else _("The request contains invalid data.")

@@ -293,3 +293,11 @@ def test_event_times_with_no_utc_equivalent_are_refused(
     reply = host_api.patch(f"/api/events/{event['id']}", {"endsAt": value})
     assert "endsAt" in _error(reply, 422, "validation_error")["fields"]
     assert Event.objects.get(pk=event["id"]).ends_at.isoformat() != value
+
+
+def test_a_field_refused_by_the_model_is_named_as_the_client_sent_it(host_api: Any) -> None:
+    # full_clean() names the model field (online_url); the API speaks camelCase.
+    reply = host_api.post("/api/events", event_body(onlineUrl="javascript:alert(1)"))
+    error = _error(reply, 422, "validation_error")
+    assert list(error["fields"]) == ["onlineUrl"]
+    assert Event.objects.count() == 0
