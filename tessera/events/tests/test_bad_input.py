@@ -301,3 +301,25 @@ def test_a_field_refused_by_the_model_is_named_as_the_client_sent_it(host_api: A
     error = _error(reply, 422, "validation_error")
     assert list(error["fields"]) == ["onlineUrl"]
     assert Event.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("starts", "ends", "field", "message"),
+    [
+        (timedelta(days=2), timedelta(days=40), "endsAt", "An event may last at most 31 days."),
+        (
+            timedelta(days=-6 * 365),
+            timedelta(days=-6 * 365 + 1),
+            "startsAt",
+            "An event must start within 5 years of now.",
+        ),
+    ],
+)
+def test_event_times_refused_say_why(
+    host_api: Any, starts: timedelta, ends: timedelta, field: str, message: str
+) -> None:
+    # Not "The event must end after it starts." when it does.
+    body = event_body(startsAt=iso(starts), endsAt=iso(ends))
+    error = _error(host_api.post("/api/events", body), 422, "event_times_invalid")
+    assert (error["message"], list(error["fields"])) == (message, [field])
+    assert Event.objects.count() == 0
