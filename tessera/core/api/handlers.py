@@ -68,7 +68,13 @@ def _client_name(part: Any) -> str:
 def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
     parts = list(loc[1:]) if len(loc) > 1 else [loc[0]]
     # Ninja nests the whole body under its parameter name; drop it for a readable path.
-    if len(parts) > 1 and parts[0] in {"payload", "body", "data", "filters", "params"}:
+    # A request with no body at all is missing the parameter itself (`body.payload`): that
+    # is the body, not a field named "payload".
+    if (
+        parts
+        and parts[0] in {"payload", "body", "data", "filters", "params"}
+        and (len(parts) > 1 or loc[0] == "body")
+    ):
         parts = parts[1:]
     names = [_client_name(part) for part in parts if not _is_tag(part)]
     return ".".join(names) or "body"

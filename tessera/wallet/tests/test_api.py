@@ -321,3 +321,10 @@ def test_a_time_with_no_utc_equivalent_is_refused(user_api: Any, name: str, valu
     error = reply.json()["error"]
     assert error["code"] == "invalid_query_parameter"
     assert name in error["fields"]
+
+
+def test_a_post_without_a_body_names_the_body_not_an_internal_parameter(user_api: Any) -> None:
+    reply = _deposit(user_api, "")
+    assert reply.status_code == 422
+    assert reply.json()["error"]["fields"] == {"body": "Field required"}
+    assert WalletTransaction.objects.count() == 0
