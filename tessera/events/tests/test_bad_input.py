@@ -323,3 +323,15 @@ def test_event_times_refused_say_why(
     error = _error(host_api.post("/api/events", body), 422, "event_times_invalid")
     assert (error["message"], list(error["fields"])) == (message, [field])
     assert Event.objects.count() == 0
+
+
+def test_a_price_without_a_currency_asks_for_the_currency(host_api: Any, guest_api: Any) -> None:
+    # Not " is not a currency code": nothing was sent to name.
+    error = _error(
+        host_api.post("/api/events", event_body(price="150.00")), 422, "currency_unknown"
+    )
+    assert error["message"] == "A currency is required (ISO 4217, such as ZAR)."
+    assert error["fields"] == {"currency": "Required."}
+    assert Event.objects.count() == 0
+    error = _error(guest_api.get("/api/events", {"priceMin": "1"}), 422, "currency_unknown")
+    assert error["message"] == "A currency is required (ISO 4217, such as ZAR)."
