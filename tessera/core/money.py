@@ -43,6 +43,13 @@ class Money:
 def currency_check(currency: Any, *, field: str = "currency") -> str:
     """The currency code, upper case, if it is an ISO 4217 code accepted here."""
     code = str(currency or "").strip().upper()
+    if not code:
+        # An amount sent without its currency (a price, a price range).
+        raise InvalidInputError(
+            _("A currency is required (ISO 4217, such as ZAR)."),
+            code=CoreErrorCode.CURRENCY_UNKNOWN,
+            fields={field: _("Required.")},
+        )
     if code not in _known_currencies():
         raise InvalidInputError(
             _("%(currency)s is not a currency code (ISO 4217, such as ZAR).")

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from tessera.core.api import CamelSchema, InputSchema
+from tessera.core.api import CamelSchema, InputSchema, Instant
 from tessera.core.api.schemas import ReplySchema
 from tessera.files.schemas import FileRefOut
 
@@ -49,8 +49,8 @@ class VenueOut(ReplySchema):
 class EventIn(InputSchema):
     title: str = Text200
     description: str = Field("", max_length=5000)
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: Instant
+    ends_at: Instant
     timezone: str = Field("UTC", max_length=64)
     capacity: int = Field(ge=1, le=1_000_000)
     venue_id: UUID | None = None
@@ -68,8 +68,8 @@ class EventIn(InputSchema):
 class EventPatch(InputSchema):
     title: str | None = Field(None, min_length=1, max_length=200)
     description: str | None = Field(None, max_length=5000)
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    starts_at: Instant | None = None
+    ends_at: Instant | None = None
     timezone: str | None = Field(None, max_length=64)
     capacity: int | None = Field(None, ge=0, le=1_000_000)
     venue_id: UUID | None = None
@@ -147,10 +147,10 @@ class EventPageOut(ReplySchema):
 class DiscoveryFilter(CamelSchema):
     q: str | None = Field(None, max_length=200, description="Words of the title or description.")
     interests: list[UUID] = Field(default_factory=list, max_length=10)
-    from_: datetime | None = Field(
+    from_: Instant | None = Field(
         None, alias="from", description="Starting at or after (default: now)."
     )
-    to: datetime | None = Field(None, description="Starting before.")
+    to: Instant | None = Field(None, description="Starting before.")
     lat: float | None = None
     lng: float | None = None
     radius_km: float | None = None
@@ -284,7 +284,7 @@ class ScanIn(InputSchema):
     ticket: str | None = Field(None, max_length=2000, description="The QR code's content.")
     code: str | None = Field(None, max_length=20, description="The typed code (dashes ignored).")
     nonce: str = Field(min_length=8, max_length=64, pattern=r"^[\x21-\x7e]+$")
-    scanned_at: datetime
+    scanned_at: Instant
     direction: Literal["entry", "exit"] = "entry"
 
 

@@ -798,6 +798,9 @@ def _raw_time(text: str | None) -> datetime | None:
     when = parse_datetime(text)
     if when is None or timezone.is_naive(when):
         raise ValueError(text)
+    # The page's key is worked out in UTC: a time with no UTC equivalent is not a query
+    # that parses (the schema then refuses it with a 422).
+    when.astimezone(UTC)
     return when
 
 
@@ -832,7 +835,7 @@ def discovery_from_query(query: Any) -> Discovery | None:
             cursor=_raw(query, "cursor"),
             page_size=int(size) if size else None,
         )
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         return None
 
 

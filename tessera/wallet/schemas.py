@@ -7,9 +7,9 @@ from typing import Any, Literal
 from uuid import UUID
 
 from django.utils.translation import get_language
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
-from tessera.core.api import CamelSchema, InputSchema
+from tessera.core.api import AwareInstant, CamelSchema, InputSchema
 from tessera.core.money import amount_display, amount_format
 from tessera.payments.schemas import BankDetailsIn, BankDetailsOut
 
@@ -109,5 +109,5 @@ class TransactionFilter(CamelSchema):
     ) = None
     currency: str | None = Field(None, max_length=3)
     # With an offset (`Z`): a naive time would be read in the server's zone.
-    created_after: AwareDatetime | None = None
-    created_before: AwareDatetime | None = None
+    created_after: AwareInstant | None = None
+    created_before: AwareInstant | None = None

@@ -2,6 +2,22 @@
 
 from tessera.core.api.factory import TesseraAPI
 from tessera.core.api.routers import ApiRouter
-from tessera.core.api.schemas import CamelSchema, InputSchema, Omittable, omittable
+from tessera.core.api.schemas import (
+    AwareInstant,
+    CamelSchema,
+    InputSchema,
+    Instant,
+    Omittable,
+    omittable,
+)
 
-__all__ = ["ApiRouter", "CamelSchema", "InputSchema", "Omittable", "TesseraAPI", "omittable"]
+__all__ = [
+    "ApiRouter",
+    "AwareInstant",
+    "CamelSchema",
+    "InputSchema",
+    "Instant",
+    "Omittable",
+    "TesseraAPI",
+    "omittable",
+]

@@ -68,7 +68,13 @@ def _client_name(part: Any) -> str:
 def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
     parts = list(loc[1:]) if len(loc) > 1 else [loc[0]]
     # Ninja nests the whole body under its parameter name; drop it for a readable path.
-    if len(parts) > 1 and parts[0] in {"payload", "body", "data", "filters", "params"}:
+    # A request with no body at all is missing the parameter itself (`body.payload`): that
+    # is the body, not a field named "payload".
+    if (
+        parts
+        and parts[0] in {"payload", "body", "data", "filters", "params"}
+        and (len(parts) > 1 or loc[0] == "body")
+    ):
         parts = parts[1:]
     names = [_client_name(part) for part in parts if not _is_tag(part)]
     return ".".join(names) or "body"
@@ -179,7 +185,11 @@ def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> Http
 
 def on_django_validation_error(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
     if hasattr(exc, "error_dict"):
-        fields = {name: " ".join(str(m) for m in msgs) for name, msgs in exc.message_dict.items()}
+        # A model's full_clean() names its fields (`online_url`); the client sent `onlineUrl`.
+        fields = {
+            _client_name(name): " ".join(str(m) for m in msgs)
+            for name, msgs in exc.message_dict.items()
+        }
     else:
         fields = {}
     message = " ".join(exc.messages) if not fields else _("The request contains invalid data.")

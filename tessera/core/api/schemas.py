@@ -7,12 +7,15 @@ dropped in silence (`avatar` for `avatarFileId` used to answer 200 and change no
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 from django.utils.translation import gettext as _
 from ninja import Schema
 from ninja.schema import DjangoGetter
 from pydantic import (
+    AfterValidator,
+    AwareDatetime,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -59,6 +62,26 @@ Omittable = Annotated[T | None, BeforeValidator(_refuse_null)]
 def omittable(**constraints: Any) -> Any:
     """The `Field` of an `Omittable` field (its constraints as keyword arguments)."""
     return Field(None, json_schema_extra=_without_null, **constraints)
+
+
+def _instant_checked(value: datetime) -> datetime:
+    # 0001-01-01T00:00+14:00 and 9999-12-31T23:59-12:00 parse, but name no instant a
+    # datetime can hold in UTC: comparing or storing them raised OverflowError (a 500).
+    if value.utcoffset() is not None:
+        try:
+            value.astimezone(UTC)
+        except OverflowError:
+            raise PydanticCustomError(
+                "datetime_out_of_range", _("Out of range: this time has no UTC equivalent.")
+            ) from None
+    return value
+
+
+# Every datetime a client sends: one that cannot be converted to UTC is a 422 naming the
+# field. `Instant` leaves a naive time to the service (which says why it needs an offset);
+# `AwareInstant` refuses it in the schema.
+Instant = Annotated[datetime, AfterValidator(_instant_checked)]
+AwareInstant = Annotated[AwareDatetime, AfterValidator(_instant_checked)]
 
 
 class ErrorBody(CamelSchema):

@@ -138,9 +138,15 @@ def _times_checked(starts_at: datetime, ends_at: datetime) -> None:
     if ends_at <= starts_at:
         raise EventTimesInvalidError(fields={"endsAt": _("Must be after the start.")})
     if ends_at - starts_at > MAX_LENGTH:
-        raise EventTimesInvalidError(fields={"endsAt": _("At most 31 days after the start.")})
+        raise EventTimesInvalidError(
+            _("An event may last at most 31 days."),
+            fields={"endsAt": _("At most 31 days after the start.")},
+        )
     if not now() - MAX_AHEAD < starts_at < now() + MAX_AHEAD:
-        raise EventTimesInvalidError(fields={"startsAt": _("Within 5 years from now.")})
+        raise EventTimesInvalidError(
+            _("An event must start within 5 years of now."),
+            fields={"startsAt": _("Within 5 years from now.")},
+        )
 
 
 def _price_checked(price: Any, currency: str | None) -> tuple[int, str]:

@@ -250,3 +250,88 @@ def test_a_request_both_accepted_and_declined_at_once_is_refused(
     assert "decline" in error["fields"]
     assert JoinRequest.objects.get(pk=request_id).status == "pending"
     assert Ticket.objects.count() == 0
+
+
+OUT_OF_RANGE = ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00"]
+
+
+@pytest.mark.parametrize("value", OUT_OF_RANGE)
+@pytest.mark.parametrize("name", ["from", "to"])
+def test_a_discovery_time_with_no_utc_equivalent_is_refused(
+    guest_api: Any, name: str, value: str
+) -> None:
+    error = _error(guest_api.get("/api/events", {name: value}), 422, "invalid_query_parameter")
+    assert name in error["fields"]
+
+
+@pytest.mark.parametrize("value", OUT_OF_RANGE)
+def test_a_scan_time_with_no_utc_equivalent_is_refused(
+    door: dict[str, Any], host_api: Any, value: str
+) -> None:
+    event_id = door["event"]["id"]
+    scan = {"ticket": door["ticket"]["secret"], "direction": "entry", "scannedAt": value}
+    error = _error(_scan(host_api, event_id, **scan), 422, "validation_error")
+    assert error["fields"] == {"scannedAt": error["fields"]["scannedAt"]}
+    batch = {"scans": [{**scan, "nonce": uuid.uuid4().hex}]}
+    error = _error(
+        host_api.post(f"/api/events/{event_id}/checkins/batch", batch), 422, "validation_error"
+    )
+    assert "scans.0.scannedAt" in error["fields"]
+    assert CheckIn.objects.count() == 0
+    _unchanged(door)
+
+
+@pytest.mark.parametrize("value", OUT_OF_RANGE)
+def test_event_times_with_no_utc_equivalent_are_refused(
+    make_event: Any, host_api: Any, value: str
+) -> None:
+    error = _error(
+        host_api.post("/api/events", event_body(startsAt=value)), 422, "validation_error"
+    )
+    assert "startsAt" in error["fields"]
+    event = make_event(publish=False)
+    reply = host_api.patch(f"/api/events/{event['id']}", {"endsAt": value})
+    assert "endsAt" in _error(reply, 422, "validation_error")["fields"]
+    assert Event.objects.get(pk=event["id"]).ends_at.isoformat() != value
+
+
+def test_a_field_refused_by_the_model_is_named_as_the_client_sent_it(host_api: Any) -> None:
+    # full_clean() names the model field (online_url); the API speaks camelCase.
+    reply = host_api.post("/api/events", event_body(onlineUrl="javascript:alert(1)"))
+    error = _error(reply, 422, "validation_error")
+    assert list(error["fields"]) == ["onlineUrl"]
+    assert Event.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("starts", "ends", "field", "message"),
+    [
+        (timedelta(days=2), timedelta(days=40), "endsAt", "An event may last at most 31 days."),
+        (
+            timedelta(days=-6 * 365),
+            timedelta(days=-6 * 365 + 1),
+            "startsAt",
+            "An event must start within 5 years of now.",
+        ),
+    ],
+)
+def test_event_times_refused_say_why(
+    host_api: Any, starts: timedelta, ends: timedelta, field: str, message: str
+) -> None:
+    # Not "The event must end after it starts." when it does.
+    body = event_body(startsAt=iso(starts), endsAt=iso(ends))
+    error = _error(host_api.post("/api/events", body), 422, "event_times_invalid")
+    assert (error["message"], list(error["fields"])) == (message, [field])
+    assert Event.objects.count() == 0
+
+
+def test_a_price_without_a_currency_asks_for_the_currency(host_api: Any, guest_api: Any) -> None:
+    # Not " is not a currency code": nothing was sent to name.
+    error = _error(
+        host_api.post("/api/events", event_body(price="150.00")), 422, "currency_unknown"
+    )
+    assert error["message"] == "A currency is required (ISO 4217, such as ZAR)."
+    assert error["fields"] == {"currency": "Required."}
+    assert Event.objects.count() == 0
+    error = _error(guest_api.get("/api/events", {"priceMin": "1"}), 422, "currency_unknown")
+    assert error["message"] == "A currency is required (ISO 4217, such as ZAR)."

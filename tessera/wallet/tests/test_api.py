@@ -308,3 +308,23 @@ def test_a_refunded_deposit_is_taken_back_from_the_wallet(user: Any, user_api: A
     assert (refund.direction, refund.amount_minor, refund.status) == ("debit", 2500, "completed")
     kinds = [t["kind"] for t in user_api.get("/api/transactions").json()["data"]["results"]]
     assert kinds == ["refund", "deposit"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("createdAfter", "9999-12-31T23:59:59-23:59"), ("createdBefore", "0001-01-01T00:00:00+14:00")],
+)
+def test_a_time_with_no_utc_equivalent_is_refused(user_api: Any, name: str, value: str) -> None:
+    # Both parse, but converting them to UTC leaves the years a datetime can hold (a 500).
+    reply = user_api.get("/api/transactions", {name: value})
+    assert reply.status_code == 422
+    error = reply.json()["error"]
+    assert error["code"] == "invalid_query_parameter"
+    assert name in error["fields"]
+
+
+def test_a_post_without_a_body_names_the_body_not_an_internal_parameter(user_api: Any) -> None:
+    reply = _deposit(user_api, "")
+    assert reply.status_code == 422
+    assert reply.json()["error"]["fields"] == {"body": "Field required"}
+    assert WalletTransaction.objects.count() == 0
