@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import Any
 
 from django.db import connections
@@ -66,35 +65,3 @@ def fetch_all(alias: str, sql: str, params: Mapping[str, Any]) -> list[tuple[Any
     with connections[alias].cursor() as cursor:
         cursor.execute(sql, params)
         return list(cursor.fetchall())
-
-
-@lru_cache(maxsize=1)
-def _prepared_cursor_class() -> type:
-    from django.db.backends.postgresql.base import ServerBindingCursor
-
-    class PreparedCursor(ServerBindingCursor):
-        """Binds parameters on the server and prepares the statement on its connection."""
-
-        def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
-            return super().execute(query, params, prepare=True)  # type: ignore[misc]
-
-    return PreparedCursor
-
-
-def fetch_prepared(alias: str, sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-    """Every row of `sql` (named parameters) on the connection `alias`, as a prepared
-    statement: PostgreSQL parses and plans it once per pooled connection (psycopg keeps the
-    100 latest per connection) and reuses its plan. Only for a statement whose best plan does
-    not depend on its values (rows by their keys); a search's does (`fetch_all`). Logged like
-    any query (Django's cursor wrapper)."""
-    connection = connections[alias]
-    connection.ensure_connection()
-    raw = _prepared_cursor_class()(connection.connection)
-    if not connection.queries_logged:
-        with connection.make_cursor(raw) as cursor:
-            cursor.execute(sql, params)
-            return list(cursor.fetchall())
-    # Django logs a query's text from psycopg, which has none for a prepared statement.
-    with connection.make_debug_cursor(raw) as cursor, cursor.debug_sql(sql, params):
-        raw.execute(sql, params)
-        return list(raw.fetchall())

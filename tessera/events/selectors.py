@@ -451,7 +451,9 @@ def event_discover(d: Discovery) -> EventPage:
                 return []
             few = matches < _FEW_MATCHES
         if compiled:
-            return _page_fetch(alias, search, mode, size=size, few=few)
+            return [
+                DiscoveryRow(row) for row in _page_fetch(alias, search, mode, size=size, few=few)
+            ]
         found = _ordered(_discovery_queryset(search, mode), search, few=few)
         return list(events_with_relations(found)[: size + 1])
 
@@ -461,7 +463,7 @@ def event_discover(d: Discovery) -> EventPage:
         mode = SIMILAR
         rows = page(mode)
     more = len(rows) > size
-    items = _rows_with_details(alias, rows[:size]) if compiled else rows[:size]
+    items = rows[:size]
     if compiled:
         _covers_attach(items)
     if d.latitude is not None and d.longitude is not None:
@@ -472,18 +474,14 @@ def event_discover(d: Discovery) -> EventPage:
     return EventPage(items=items, next_cursor=_cursor_encode(items[-1], mode) if more else None)
 
 
-# --- Discovery's statements (PostgreSQL) ----------------------------------------------------
+# --- Discovery's statement (PostgreSQL) -----------------------------------------------------
 #
 # On PostgreSQL a page is one statement compiled from `_discovery_queryset` once per shape
-# (`statements.named_sql`), on the events table alone, its rows read as tuples; when it finds
-# events, a second statement, prepared, gives their hosts' names, venues and interests
-# (`_details_statement`). The rows become `DiscoveryRow`s that `event_view` shapes as it shapes
-# events: building and compiling the ORM's query, the interests' prefetch and the model
-# instances cost ~4.5 ms of CPU a page (decision 0040). The page's statement is planned anew
-# for each search, so it names one table: the host's and the venue's joins and the interests'
-# subquery were ~70% of its planning, paid even by the searches that find nothing (decision
-# 0044). SQLite keeps the ORM's path; a test compares the two paths' replies byte for byte
-# (tests/test_discovery_statement.py).
+# (`statements.named_sql`), the interests aggregated in it, its rows read as tuples into
+# `DiscoveryRow`s that `event_view` shapes as it shapes events: building and compiling the
+# ORM's query, the interests' prefetch and the model instances cost ~4.5 ms of CPU a page
+# (decision 0040). SQLite keeps the ORM's path; a test compares the two paths' replies byte
+# for byte (tests/test_discovery_statement.py).
 
 _STAND_INS: dict[str, Any] = {
     "after": datetime(1, 1, 1, 0, 0, 1, tzinfo=UTC),
@@ -504,11 +502,10 @@ _STAND_INS: dict[str, Any] = {
     "radius_km": -1230.5,
     "text": "\x00text",
     "zero": timedelta(microseconds=-7_700_003),
-    "ids": [UUID(int=0x7E55E7B3)],
 }
 
-# What a discovery item reads of an event (`event_view`), in the order of `DiscoveryRow`; then
-# its times (`_row_extras`).
+# What a discovery item reads of an event, its host and its venue (`event_view`), in the
+# order of `DiscoveryRow`; then its times and its interests (`_ROW_EXTRAS`).
 _ROW_COLUMNS = (
     "id",
     "title",
@@ -526,13 +523,8 @@ _ROW_COLUMNS = (
     "longitude",
     "cover_id",
     "host_id",
-    "venue_id",
-)
-# What it reads of its host and its venue, by the event's id (`_details_statement`); then its
-# interests.
-_DETAIL_COLUMNS = (
-    "id",
     "host__name",
+    "venue_id",
     "venue__name",
     "venue__address",
     "venue__latitude",
@@ -547,10 +539,12 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 def _row_extras() -> dict[str, RawSQL]:
     table = connection.ops.quote_name(Event._meta.db_table)
-    return {
+    extras = {
         f"{name}_us": RawSQL(f"(extract(epoch from {table}.{name}) * 1000000)::bigint", ())  # noqa: S611 - fixed SQL
         for name in _TIMES
     }
+    extras["interests_json"] = RawSQL(_interests_sql(), ())  # noqa: S611 - fixed SQL
+    return extras
 
 
 @lru_cache(maxsize=1)
@@ -609,42 +603,11 @@ def _page_statement(shape: tuple[Any, ...], mode: str, size: int, *, few: bool) 
     return " ".join(sql.split())
 
 
-def _page_fetch(alias: str, s: _Search, mode: str, *, size: int, few: bool) -> list[Any]:
+def _page_fetch(
+    alias: str, s: _Search, mode: str, *, size: int, few: bool
+) -> list[tuple[Any, ...]]:
     sql = _page_statement(s.shape(), mode, size, few=few)
-    rows = statements.fetch_all(alias, sql, _bound(s, sql))
-    return rows if size == 0 else [DiscoveryRow(row) for row in rows]
-
-
-@lru_cache(maxsize=1)
-def _details_statement() -> str:
-    """The hosts' names, the venues and the interests of the events whose ids it is given.
-    Prepared: its plan (the events by primary key, then the host's and the venue's by theirs)
-    does not depend on the ids, so PostgreSQL parses and plans it once per connection."""
-    ids = RawSQL("SELECT unnest(%s::uuid[])", (_STAND_INS["ids"],))
-    rows = (
-        Event.objects.filter(pk__in=ids)
-        .order_by()
-        .annotate(interests_json=RawSQL(_interests_sql(), ()))  # noqa: S611 - fixed SQL
-        .values_list(*_DETAIL_COLUMNS, "interests_json")
-    )
-    return " ".join(statements.named_sql(rows, _STAND_INS).split())
-
-
-def _rows_with_details(alias: str, rows: list[DiscoveryRow]) -> list[DiscoveryRow]:
-    """`rows` with their hosts, venues and interests; one statement when there are any. An
-    event deleted between the two statements is left out, as if the page had missed it."""
-    if not rows:
-        return rows
-    found = {
-        detail[0]: detail
-        for detail in statements.fetch_prepared(
-            alias, _details_statement(), {"ids": [row.pk for row in rows]}
-        )
-    }
-    kept = [row for row in rows if row.pk in found]
-    for row in kept:
-        row.details_attach(found[row.pk])
-    return kept
+    return statements.fetch_all(alias, sql, _bound(s, sql))
 
 
 def _bound(s: _Search, sql: str) -> dict[str, Any]:
@@ -701,7 +664,6 @@ class DiscoveryRow:
         "timezone",
         "title",
         "venue",
-        "venue_id",
         "visibility",
     )
 
@@ -723,34 +685,37 @@ class DiscoveryRow:
             self.longitude,
             self.cover_id,
             host_id,
-            self.venue_id,
+            host_name,
+            venue_id,
+            venue_name,
+            venue_address,
+            venue_latitude,
+            venue_longitude,
+            venue_capacity,
             starts_us,
             ends_us,
             created_us,
+            interests,
         ) = row
         self.starts_at = _EPOCH + timedelta(microseconds=starts_us)
         self.ends_at = _EPOCH + timedelta(microseconds=ends_us)
         self.created_at = _EPOCH + timedelta(microseconds=created_us)
-        self.host = _Person(host_id, "")
-        self.venue: dict[str, Any] | None = None
-        self.interest_list: list[dict[str, Any]] = []
+        self.host = _Person(host_id, host_name)
+        self.venue = (
+            None
+            if venue_id is None
+            else {
+                "id": venue_id,
+                "name": venue_name,
+                "address": venue_address,
+                "latitude": venue_latitude,
+                "longitude": venue_longitude,
+                "capacity": venue_capacity,
+            }
+        )
+        self.interest_list: list[dict[str, Any]] = orjson.loads(interests)
         self.cover: StoredFile | None = None
         self.distance_km: float | None = None
-
-    def details_attach(self, details: tuple[Any, ...]) -> None:
-        """Its host's name, its venue and its interests (`_details_statement`'s row)."""
-        _, host_name, name, address, latitude, longitude, capacity, interests = details
-        self.host = _Person(self.host.pk, host_name)
-        if self.venue_id is not None:
-            self.venue = {
-                "id": self.venue_id,
-                "name": name,
-                "address": address,
-                "latitude": latitude,
-                "longitude": longitude,
-                "capacity": capacity,
-            }
-        self.interest_list = orjson.loads(interests)
 
     @property
     def places_left(self) -> int:
