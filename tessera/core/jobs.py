@@ -107,7 +107,6 @@ def _claim_slot(name: str, slots: int, marker_seconds: int) -> int | None:
     return None
 
 
-
 def drain_schedule(
     task: Any,
     /,
