@@ -13,11 +13,17 @@ amounts for people in English and Arabic (`amount_display`).
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from babel.numbers import format_currency, get_currency_precision, list_currencies
+from babel.numbers import (
+    format_currency,
+    get_currency_precision,
+    get_currency_symbol,
+    list_currencies,
+)
 from django.conf import settings
 from django.utils.translation import gettext as _
 
@@ -131,9 +137,30 @@ def amount_format(minor: int, currency: str) -> str:
 
 
 def amount_display(minor: int, currency: str, *, language: str = "en") -> str:
-    """For people (emails, notifications): "R 150.00" in English, in Arabic digits order."""
+    """For people (emails, notifications, the balance's `display`), in CLDR's form for the
+    language: "$150.00" and "ZAR 150.00" in English, "150.00 ZAR" (right to left) in Arabic."""
     exponent = currency_exponent(currency)
-    return str(format_currency(Decimal(minor).scaleb(-exponent), currency, locale=language))
+    text = str(format_currency(Decimal(minor).scaleb(-exponent), currency, locale=language))
+    return _currency_spaced(text, str(get_currency_symbol(currency, locale=language)))
+
+
+def _currency_spaced(text: str, symbol: str) -> str:
+    """CLDR's currency spacing, which ICU applies and Babel does not: a symbol that ends (or
+    starts) with a letter, such as an ISO code, is kept apart from the digits by a no-break
+    space ("ZAR 150.00", never "ZAR150.00"); "$" and "€" stay attached."""
+    start = text.find(symbol)
+    if start < 0 or not symbol:
+        return text
+    end = start + len(symbol)
+    if end < len(text) and text[end].isdigit() and not _is_symbol(symbol[-1]):
+        text = f"{text[:end]}\N{NO-BREAK SPACE}{text[end:]}"
+    if start > 0 and text[start - 1].isdigit() and not _is_symbol(symbol[0]):
+        text = f"{text[:start]}\N{NO-BREAK SPACE}{text[start:]}"
+    return text
+
+
+def _is_symbol(character: str) -> bool:
+    return unicodedata.category(character).startswith("S")
 
 
 def _invalid(field: str) -> InvalidInputError:

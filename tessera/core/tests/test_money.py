@@ -103,7 +103,11 @@ def test_minor_units_come_back_as_the_apis_decimal_string():
 
 
 def test_amounts_are_shown_to_people_in_their_language():
-    assert amount_display(15000, "ZAR", language="en") == "ZAR150.00"
+    # An ISO code is kept apart from the digits (CLDR's currency spacing); a sign is not.
+    assert amount_display(15000, "ZAR", language="en") == "ZAR\N{NO-BREAK SPACE}150.00"
+    assert amount_display(-15000, "ZAR", language="en") == "-ZAR\N{NO-BREAK SPACE}150.00"
+    assert amount_display(125000, "USD", language="en") == "$1,250.00"
+    assert amount_display(125000, "EUR", language="en") == "€1,250.00"
     arabic = amount_display(15000, "ZAR", language="ar")
-    assert "150.00" in arabic
-    assert "ZAR" in arabic
+    assert arabic.endswith("150.00\N{NO-BREAK SPACE}ZAR")
+    assert amount_display(15000, "USD", language="ar").endswith("150.00\N{NO-BREAK SPACE}US$")
