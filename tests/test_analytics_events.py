@@ -208,7 +208,7 @@ def test_deposit_and_withdrawal_completed(
 def test_event_joined_and_checked_in_online_and_offline(
     posthog: Recorder, run_on_commit: Any, user: Any, other_user: Any, other_api: Any
 ) -> None:
-    from tessera.events.tests.conftest import client_for, event_body
+    from tessera.events.tests.conftest import backdate, client_for, event_body
 
     host_api = client_for(user)
     event = host_api.post("/api/events", event_body(requiresApproval=False)).json()["data"]
@@ -226,6 +226,7 @@ def test_event_joined_and_checked_in_online_and_offline(
     assert all(e["properties"]["event_id"] == event["id"] for e in joined)
     assert all(e["properties"]["paid"] is False for e in joined)
 
+    backdate(event["id"], timedelta(hours=1))  # the offline scans are dated in the past
     now = timezone.now()
     with run_on_commit():
         online = host_api.post(

@@ -286,10 +286,12 @@ class Event(BaseModel):
 
 
 class EventReminder(BaseModel):
-    """The reminder of one event for one start: claimed and marked `notified_at` in the
-    transaction that writes its notifications (`services.event_remind_now`), the way
-    `capsules.CapsuleEvent` is, so each person is reminded once per date however often the
-    task runs. A new start (a date change, a postponement) is a new row."""
+    """The reminder of one event for one start, sent in chunks of people by user id
+    (`services.event_remind_now`): each chunk's transaction locks this row, writes the
+    chunk's notifications and moves `told_through` to the last person told, so each person
+    is reminded once per date however often the task runs or wherever it was killed;
+    `notified_at` is set with the last chunk. A new start (a date change, a postponement) is
+    a new row."""
 
     event = models.ForeignKey(
         Event,
@@ -300,6 +302,9 @@ class EventReminder(BaseModel):
     )
     starts_at = models.DateTimeField(verbose_name=_("starts at"))
     notified_at = models.DateTimeField(null=True, blank=True, verbose_name=_("notified at"))
+    # The user id of the last person told (people are told in user id order); empty before
+    # the first chunk.
+    told_through = models.UUIDField(null=True, blank=True, verbose_name=_("told through"))
 
     class Meta:
         verbose_name = _("event reminder")

@@ -925,14 +925,15 @@ def my_part(*, event: Event, user: User) -> dict[str, Any]:
     }
 
 
-def event_people_ids(*, event_id: Any) -> list[str]:
-    """Everyone an event's reminder is for: the people holding a valid ticket."""
-    return [
-        str(i)
-        for i in Ticket.objects.filter(event_id=event_id, status=sm.VALID).values_list(
-            "holder_id", flat=True
-        )
-    ]
+def event_people_ids(*, event_id: Any, after: Any = None, limit: int | None = None) -> list[str]:
+    """Everyone an event's reminder is for: the people holding a valid ticket, by user id;
+    with `after` and `limit`, the next chunk of them (the partial unique index on live
+    tickets' (event, holder) serves it on PostgreSQL)."""
+    tickets = Ticket.objects.filter(event_id=event_id, status=sm.VALID)
+    if after is not None:
+        tickets = tickets.filter(holder_id__gt=after)
+    ids = tickets.order_by("holder_id").values_list("holder_id", flat=True)
+    return [str(i) for i in (ids[:limit] if limit is not None else ids)]
 
 
 # --- Lists ----------------------------------------------------------------------------------

@@ -74,9 +74,16 @@ class ScanOutcome:
         return str(self.checkin.result)
 
 
-def scans_checked(scans: Sequence[Scan], *, at: datetime) -> None:
+def scan_field(name: str, index: int | None) -> str:
+    """A scan's field as the client sent it: `scannedAt` for a single scan, and
+    `scans.N.scannedAt` in a batch (a batch of one too), as request validation names it."""
+    return name if index is None else f"scans.{index}.{name}"
+
+
+def scans_checked(scans: Sequence[Scan], *, at: datetime, batch: bool) -> None:
+    """What a scan's own fields must be, before anything is looked up."""
     for index, scan in enumerate(scans):
-        prefix = f"scans.{index}." if len(scans) > 1 else ""
+        prefix = scan_field("", index if batch else None)
         if bool(scan.ticket) == bool(scan.code):
             raise TicketOrCodeRequiredError(
                 fields={f"{prefix}ticket": _("Give a ticket or a code.")}
@@ -85,6 +92,29 @@ def scans_checked(scans: Sequence[Scan], *, at: datetime) -> None:
             raise ScanTimeInvalidError(
                 fields={f"{prefix}scannedAt": _("A past time with a time zone.")}
             )
+
+
+def scan_not_before(scan: Scan, existed_at: datetime, *, field: str, message: str) -> None:
+    """Refuse a scan dated more than CLOCK_SKEW before what it scans existed (the ticket's
+    issue, or the event's creation when no ticket is known): a scanner's clock that far
+    wrong would put nonsense into the door's log and the entry/exit order."""
+    if scan.scanned_at < existed_at - CLOCK_SKEW:
+        raise ScanTimeInvalidError(message, fields={field: message})
+
+
+def _before_event(event: Event, scan: Scan, *, field: str) -> None:
+    scan_not_before(
+        scan, event.created_at, field=field, message=_("The scan time is before the event existed.")
+    )
+
+
+def _before_ticket(ticket: Ticket, scan: Scan, *, field: str) -> None:
+    scan_not_before(
+        scan,
+        ticket.issued_at,
+        field=field,
+        message=_("The scan time is before the ticket was issued."),
+    )
 
 
 def _presented(scan: Scan) -> str:
@@ -202,9 +232,14 @@ def _recorded(event: Event, nonce: str) -> CheckIn | None:
     )
 
 
-def _record(*, event: Event, scanner: Any, scan: Scan, offline: bool, at: datetime) -> CheckIn:
-    """Decide and record one new scan (raises IntegrityError when its nonce is taken)."""
+def _record(
+    *, event: Event, scanner: Any, scan: Scan, offline: bool, at: datetime, field: str
+) -> CheckIn:
+    """Decide and record one new scan (raises IntegrityError when its nonce is taken, and
+    ScanTimeInvalidError when it is dated before its ticket was issued)."""
     ticket, result = _resolve(event, scan)
+    if ticket is not None:
+        _before_ticket(ticket, scan, field=field)
     if result is None and ticket is not None:
         result = _decide(event, ticket, scan, at)
     return CheckIn.objects.create(
@@ -220,14 +255,18 @@ def _record(*, event: Event, scanner: Any, scan: Scan, offline: bool, at: dateti
     )
 
 
-def _apply(*, event: Event, scanner: Any, scan: Scan, offline: bool, at: datetime) -> ScanOutcome:
+def _apply(
+    *, event: Event, scanner: Any, scan: Scan, offline: bool, at: datetime, field: str
+) -> ScanOutcome:
     """One scan of a batch, in its own savepoint."""
     existing = _recorded(event, scan.nonce)
     if existing is not None:
         return _replay(existing, _presented(scan))
     try:
         with transaction.atomic():
-            checkin = _record(event=event, scanner=scanner, scan=scan, offline=offline, at=at)
+            checkin = _record(
+                event=event, scanner=scanner, scan=scan, offline=offline, at=at, field=field
+            )
     except IntegrityError:
         # The same nonce arrived twice at once: the other one's record stands (our changes
         # rolled back with the savepoint).
@@ -273,7 +312,9 @@ def _fast_claims(event: Event, scan: Scan) -> secrets.Claims | None:
 def _scan_statement() -> str:
     """The door's usual case as one statement (PostgreSQL; atomic on its own, so no
     BEGIN/COMMIT round trips): move a valid ticket in (or out) only if it is not already
-    there, the holder's attendance by the table's `check_in` move, and the record. The
+    there and was issued by the scan's time (within CLOCK_SKEW: a scan dated earlier takes
+    the long way, which refuses it), the holder's attendance by the table's `check_in`
+    move, and the record. The
     ticket's UPDATE takes its row lock: a second door scanning the same ticket waits, then
     finds the condition false and takes the long way (already_checked_in)."""
     sources = ", ".join(f"'{state}'" for state in sm.ATTENDANCE.transition("check_in").sources)
@@ -283,7 +324,7 @@ def _scan_statement() -> str:
     WITH t AS (
         UPDATE {ticket} SET inside = %(inside)s, updated_at = %(now)s
         WHERE id = %(ticket)s AND event_id = %(event)s AND holder_id = %(holder)s
-          AND status = %(valid)s AND inside = NOT %(inside)s
+          AND status = %(valid)s AND inside = NOT %(inside)s AND issued_at <= %(issued_by)s
         RETURNING id, holder_id, code, status
     ), a AS (
         UPDATE {attendance} SET updated_at = %(now)s,
@@ -345,6 +386,7 @@ def _scan_fast(
                 "entry": entry,
                 "checked_in": sm.ATTENDANCE.transition("check_in").target,
                 "scanned_at": scan.scanned_at,
+                "issued_by": scan.scanned_at + CLOCK_SKEW,
                 "id": record.pk,
                 "scanner": getattr(scanner, "pk", None),
                 "nonce": scan.nonce,
@@ -382,8 +424,10 @@ def checkin_scan(*, scanner: Any, event_id: Any, scan: Scan) -> ScanOutcome:
     a replayed nonce, a refusal, a typed code or SQLite take the long way, one transaction
     with the ticket's row locked. The outcome carries the answer; the API refuses with it."""
     at = now()
-    scans_checked([scan], at=at)
+    scans_checked([scan], at=at, batch=False)
+    field = scan_field("scannedAt", None)
     event, seen = _door_for_scan(user=scanner, event_id=event_id, nonce=scan.nonce)
+    _before_event(event, scan, field=field)
     if seen:
         existing = _recorded(event, scan.nonce)
         if existing is not None:
@@ -395,7 +439,9 @@ def checkin_scan(*, scanner: Any, event_id: Any, scan: Scan) -> ScanOutcome:
             if fast is not None:
                 return ScanOutcome(checkin=fast, replayed=False)
         with transaction.atomic():
-            checkin = _record(event=event, scanner=scanner, scan=scan, offline=False, at=at)
+            checkin = _record(
+                event=event, scanner=scanner, scan=scan, offline=False, at=at, field=field
+            )
     except IntegrityError:
         # The same nonce arrived twice at once: the first one's record stands, and this
         # statement or transaction (with whatever it changed) rolled back whole.
@@ -410,16 +456,22 @@ def checkins_batch(*, scanner: Any, event_id: Any, scans: Sequence[Scan]) -> lis
     """Scans made offline, applied in the order they were made (scan time, then nonce). An
     answer other than ok is a conflict with what happened meanwhile (another door let the
     ticket in first, an exit with no entry). A nonce reused with another ticket is reported
-    as such and changes nothing."""
+    as such and changes nothing. A scan dated before its ticket was issued (or the event
+    created) refuses the whole batch, named by its place in the list, and records nothing."""
     at = now()
-    scans_checked(scans, at=at)
+    scans_checked(scans, at=at, batch=True)
     outcomes: list[ScanOutcome] = []
     with transaction.atomic():
         event = door_event(user=scanner, event_id=event_id)
-        for scan in sorted(scans, key=lambda s: (s.scanned_at, s.nonce)):
+        for index, scan in enumerate(scans):
+            _before_event(event, scan, field=scan_field("scannedAt", index))
+        for index, scan in sorted(enumerate(scans), key=lambda p: (p[1].scanned_at, p[1].nonce)):
+            field = scan_field("scannedAt", index)
             try:
                 outcomes.append(
-                    _apply(event=event, scanner=scanner, scan=scan, offline=True, at=at)
+                    _apply(
+                        event=event, scanner=scanner, scan=scan, offline=True, at=at, field=field
+                    )
                 )
             except NonceReusedError:
                 outcomes.append(

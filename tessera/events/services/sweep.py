@@ -12,6 +12,7 @@ the state machine table's own condition (`statemachine.Machine.q_due`), and the 
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,8 +29,11 @@ from tessera.events.services.common import event_locked, now, place_free
 from tessera.events.services.notify import tell
 from tessera.events.services.requests import waitlist_promote
 
-# An unsent reminder enqueued this long ago had its task lost: it is enqueued again.
+# An unsent reminder enqueued (or last advanced by a chunk) this long ago had its task
+# lost: it is enqueued again.
 REMINDER_LOST_AFTER = timedelta(minutes=5)
+# People told per transaction of `event_remind_now`.
+REMINDER_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -118,10 +122,11 @@ def _reminders(at: datetime, limit: int) -> int:
 
 
 def _reminders_lost(at: datetime, limit: int) -> int:
-    """Reminders still unsent `REMINDER_LOST_AFTER` after they were last enqueued (the
-    task was lost: a broker restart, a purged queue) are enqueued again, while their event
-    is published and still starts then. `event_remind_now` sends each at most once, so a task
-    that was only late costs nothing."""
+    """Reminders still unsent `REMINDER_LOST_AFTER` after they were last enqueued or
+    advanced by a chunk (the task was lost: a broker restart, a purged queue, a worker
+    killed between chunks) are enqueued again, while their event is published and still
+    starts then. `event_remind_now` resumes after `told_through` and tells each person at
+    most once, so a task that was only late costs nothing."""
     from tessera.events.tasks import event_remind
 
     with transaction.atomic():
@@ -144,15 +149,30 @@ def _reminders_lost(at: datetime, limit: int) -> int:
 
 def event_remind_now(*, event_id: Any) -> int:
     """Remind a published event's ticket holders of its start, once per start however many
-    times this runs (a redelivered task, a sweep enqueueing twice, runs in parallel).
+    times this runs (a redelivered task, a sweep enqueueing twice, runs in parallel, a worker
+    killed half way).
 
-    One transaction, as `capsules.services.capsule_notify_events`: make the event's
-    `EventReminder` row for its current start if there is none (ON CONFLICT DO NOTHING: a
-    parallel run waits on the unique index until the first commits), claim it while still
-    unsent (SKIP LOCKED), write the notifications (`tell` → `notify_many`, in this
-    transaction) and mark it `notified_at`. A run that dies commits none of it and the next
-    run sends; a run after a commit finds nothing to claim. Returns how many people were
-    told (0 when the reminder was sent already, or the event is no longer published)."""
+    People are told in chunks of `REMINDER_CHUNK`, by user id, each chunk in its own
+    transaction: make the event's `EventReminder` row for its current start if there is none
+    (ON CONFLICT DO NOTHING: a parallel run waits on the unique index until the first
+    commits), claim it while still unsent (SKIP LOCKED: a run that finds it locked leaves
+    the sending to the one holding it), tell the people after `told_through` (`tell` →
+    `notify_many`, in this transaction), and move `told_through` to the last of them; the
+    chunk that finds fewer than a full chunk left also sets `notified_at`. A run that dies
+    loses only its current chunk, which the next run (a redelivery, or the sweep's
+    `_reminders_lost` once `updated_at` is stale) sends; a run after the last chunk finds
+    nothing to claim. Returns how many people this run told (0 when the reminder was sent
+    already, is being sent by another run, or the event is no longer published)."""
+    told = 0
+    while True:
+        told_now, done = _remind_chunk(event_id=event_id)
+        told += told_now
+        if done:
+            return told
+
+
+def _remind_chunk(*, event_id: Any) -> tuple[int, bool]:
+    """One chunk of `event_remind_now`: how many were told, and whether to stop."""
     from tessera.events.selectors import event_people_ids
 
     with transaction.atomic():
@@ -160,7 +180,7 @@ def event_remind_now(*, event_id: Any) -> int:
             Event.objects.select_related("venue").filter(pk=event_id, status=sm.PUBLISHED).first()
         )
         if event is None:
-            return 0
+            return 0, True
         EventReminder.objects.bulk_create(
             [EventReminder(event=event, starts_at=event.starts_at)], ignore_conflicts=True
         )
@@ -170,11 +190,21 @@ def event_remind_now(*, event_id: Any) -> int:
             .first()
         )
         if reminder is None:
-            return 0
-        told = tell(users=event_people_ids(event_id=event.pk), kind="events.reminder", event=event)
-        reminder.notified_at = now()
-        reminder.save(update_fields=["notified_at", "updated_at"])
-        return told
+            return 0, True
+        people = event_people_ids(
+            event_id=event.pk, after=reminder.told_through, limit=REMINDER_CHUNK
+        )
+        told = tell(users=people, kind="events.reminder", event=event) if people else 0
+        update = ["updated_at"]
+        if people:
+            reminder.told_through = uuid.UUID(people[-1])
+            update.append("told_through")
+        done = len(people) < REMINDER_CHUNK
+        if done:
+            reminder.notified_at = now()
+            update.append("notified_at")
+        reminder.save(update_fields=update)
+        return told, done
 
 
 def events_sweep(*, at: datetime | None = None, limit: int = 1000) -> SweepResult:

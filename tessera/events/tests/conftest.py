@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db.models import F
 from django.utils import timezone
 
 from tessera.accounts.models import User
@@ -23,6 +24,15 @@ def make_user(email: str, name: str = "", **extra: Any) -> User:
 
 def client_for(user: User) -> ApiClient:
     return ApiClient(token=access_token_issue(user=user))
+
+
+def backdate(event_id: Any, by: timedelta) -> None:
+    """Move an event's creation and its tickets' issue back in time, so a test can scan
+    them at a past time (a scan dated before its ticket existed is refused)."""
+    from tessera.events.models import Event, Ticket
+
+    Event.objects.filter(pk=event_id).update(created_at=F("created_at") - by)
+    Ticket.objects.filter(event_id=event_id).update(issued_at=F("issued_at") - by)
 
 
 @pytest.fixture(autouse=True)

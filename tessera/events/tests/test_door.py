@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from tessera.events import keys
 from tessera.events.models import Attendance, CheckIn, Ticket
-from tessera.events.tests.conftest import client_for, make_user
+from tessera.events.tests.conftest import backdate, client_for, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -24,6 +24,7 @@ def party(make_event: Any, guest_api: Any) -> dict[str, Any]:
     for person in people:
         client_for(person).post(f"/api/events/{event['id']}/requests", {})
     tickets = [client_for(p).get("/api/events/tickets").json()["data"]["items"][0] for p in people]
+    backdate(event["id"], timedelta(hours=1))  # the tests scan up to 30 minutes ago
     return {"event": event, "tickets": tickets, "people": people}
 
 
@@ -158,3 +159,137 @@ def test_an_unpaid_ticket_is_refused_at_the_door_as_not_paid(
         "not_paid"
     ]
     assert not Attendance.objects.filter(event_id=event["id"], status="checked_in").exists()
+
+
+def _issued(ticket_id: str, minutes_ago: int) -> None:
+    Ticket.objects.filter(pk=ticket_id).update(
+        issued_at=timezone.now() - timedelta(minutes=minutes_ago)
+    )
+
+
+def _nothing_recorded(event_id: str, ticket_id: str) -> None:
+    assert not CheckIn.objects.filter(event_id=event_id).exists()
+    assert Ticket.objects.get(pk=ticket_id).inside is False
+    assert not Attendance.objects.filter(event_id=event_id, status="checked_in").exists()
+
+
+@pytest.mark.parametrize("presented", ["ticket", "code"])
+def test_a_scan_dated_before_its_ticket_was_issued_is_refused_and_records_nothing(
+    party: dict[str, Any], host_api: Any, presented: str
+) -> None:
+    # The secret takes PostgreSQL's one-statement path, the typed code the long way: the
+    # same refusal either way.
+    event_id, ticket = party["event"]["id"], party["tickets"][0]
+    _issued(ticket["id"], 10)
+    shown = ticket["secret"] if presented == "ticket" else ticket["code"]
+
+    reply = host_api.post(
+        f"/api/events/{event_id}/checkins",
+        {presented: shown, "nonce": "too-early-1", "scannedAt": _at(16)},
+    )
+
+    assert reply.status_code == 422, reply.json()
+    error = reply.json()["error"]
+    assert error["code"] == "scan_time_invalid"
+    assert error["message"] == "The scan time is before the ticket was issued."
+    assert error["fields"] == {"scannedAt": "The scan time is before the ticket was issued."}
+    _nothing_recorded(event_id, ticket["id"])
+
+
+@pytest.mark.parametrize("presented", ["ticket", "code"])
+def test_a_scan_within_the_clock_skew_of_the_issue_is_let_in(
+    party: dict[str, Any], host_api: Any, presented: str
+) -> None:
+    event_id, ticket = party["event"]["id"], party["tickets"][0]
+    _issued(ticket["id"], 10)
+    shown = ticket["secret"] if presented == "ticket" else ticket["code"]
+
+    reply = host_api.post(
+        f"/api/events/{event_id}/checkins",
+        {presented: shown, "nonce": "just-early-1", "scannedAt": _at(14)},
+    )
+
+    assert reply.status_code == 200, reply.json()
+    assert reply.json()["data"]["result"] == "ok"
+    assert Ticket.objects.get(pk=ticket["id"]).inside is True
+    assert (
+        CheckIn.objects.get(nonce="just-early-1").scanned_at
+        < Ticket.objects.get(pk=ticket["id"]).issued_at
+    )
+
+
+def test_an_unknown_ticket_scanned_before_the_event_existed_is_refused(
+    party: dict[str, Any], host_api: Any
+) -> None:
+    # No ticket to date it by: the event's creation (an hour ago, by the fixture) bounds it.
+    event_id = party["event"]["id"]
+    body = {"ticket": "forged.ticket.here", "nonce": "forged-early", "scannedAt": _at(70)}
+
+    reply = host_api.post(f"/api/events/{event_id}/checkins", body)
+
+    assert reply.status_code == 422, reply.json()
+    error = reply.json()["error"]
+    assert (error["code"], list(error["fields"])) == ("scan_time_invalid", ["scannedAt"])
+    assert error["message"] == "The scan time is before the event existed."
+    assert not CheckIn.objects.filter(event_id=event_id).exists()
+    # After the event existed, the same scan is an ordinary unknown ticket (recorded).
+    body["scannedAt"] = _at(30)
+    assert host_api.post(f"/api/events/{event_id}/checkins", body).json()["error"]["code"] == (
+        "unknown"
+    )
+
+
+def test_a_batch_with_a_scan_before_its_ticket_is_refused_whole_and_names_it(
+    party: dict[str, Any], host_api: Any
+) -> None:
+    event_id = party["event"]["id"]
+    a, b = party["tickets"]
+    _issued(a["id"], 10)
+    batch = {
+        "scans": [
+            {"ticket": b["secret"], "nonce": "batch-ok-1", "scannedAt": _at(20)},
+            {"ticket": a["secret"], "nonce": "batch-early", "scannedAt": _at(16)},
+        ]
+    }
+
+    reply = host_api.post(f"/api/events/{event_id}/checkins/batch", batch)
+
+    assert reply.status_code == 422, reply.json()
+    error = reply.json()["error"]
+    assert error["code"] == "scan_time_invalid"
+    # Named by its place in the list as sent (it is applied second, after B's).
+    assert error["fields"] == {
+        "scans.1.scannedAt": "The scan time is before the ticket was issued."
+    }
+    _nothing_recorded(event_id, a["id"])
+    assert Ticket.objects.get(pk=b["id"]).inside is False
+
+
+def test_a_batch_of_one_names_its_fields_as_a_longer_batch_does(
+    party: dict[str, Any], host_api: Any
+) -> None:
+    event_id, ticket = party["event"]["id"], party["tickets"][0]
+    _issued(ticket["id"], 10)
+    url = f"/api/events/{event_id}/checkins/batch"
+
+    early = {"ticket": ticket["secret"], "nonce": "one-early", "scannedAt": _at(16)}
+    error = host_api.post(url, {"scans": [early]}).json()["error"]
+    assert (error["code"], list(error["fields"])) == ("scan_time_invalid", ["scans.0.scannedAt"])
+
+    before_event = {"code": "ABCD-EFGH", "nonce": "one-before-event", "scannedAt": _at(70)}
+    error = host_api.post(url, {"scans": [before_event]}).json()["error"]
+    assert (error["code"], list(error["fields"])) == ("scan_time_invalid", ["scans.0.scannedAt"])
+
+    future = {"ticket": ticket["secret"], "nonce": "one-future", "scannedAt": _at(-10)}
+    error = host_api.post(url, {"scans": [future]}).json()["error"]
+    assert (error["code"], list(error["fields"])) == ("scan_time_invalid", ["scans.0.scannedAt"])
+
+    neither = {"nonce": "one-neither", "scannedAt": _at(1)}
+    error = host_api.post(url, {"scans": [neither]}).json()["error"]
+    assert (error["code"], list(error["fields"])) == ("ticket_or_code_required", ["scans.0.ticket"])
+    assert not CheckIn.objects.filter(event_id=event_id).exists()
+
+    within = {**early, "nonce": "one-within", "scannedAt": _at(14)}
+    reply = host_api.post(url, {"scans": [within]})
+    assert reply.status_code == 200, reply.json()
+    assert [r["result"] for r in reply.json()["data"]["results"]] == ["ok"]

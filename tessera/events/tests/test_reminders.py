@@ -4,6 +4,9 @@ postponement) is a new reminder."""
 
 from __future__ import annotations
 
+import threading
+import time
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -187,3 +190,173 @@ def test_a_lost_reminder_of_a_cancelled_event_is_not_sent_again(
         resent = services.events_sweep(at=timezone.now() + timedelta(minutes=6))
     assert resent.reminders_resent == 0
     assert reminders_per_person() == {}
+
+
+def _crowd(n: int, *, prefix: str = "crowd") -> Event:
+    """A published event starting in two hours with `n` people holding valid tickets."""
+    host = User.objects.create_user(email=f"{prefix}-host@example.com", name="Host")
+    start = timezone.now() + timedelta(hours=2)
+    event = Event.objects.create(
+        host=host,
+        title="Crowd",
+        starts_at=start,
+        ends_at=start + timedelta(hours=2),
+        capacity=n + 10,
+        places_taken=n,
+        online_url="https://example.com",
+        status=sm.PUBLISHED,
+    )
+    people = User.objects.bulk_create(
+        [User(email=f"{prefix}{i}@example.com", name=f"Guest {i}") for i in range(n)]
+    )
+    Ticket.objects.bulk_create(
+        [
+            Ticket(
+                event=event,
+                holder=person,
+                code=f"C{i:07d}",
+                key_id="k",
+                issued_at=timezone.now(),
+                status=sm.VALID,
+            )
+            for i, person in enumerate(people)
+        ]
+    )
+    return event
+
+
+def _told_ids(event: Event) -> list[str]:
+    return sorted(
+        str(i)
+        for i in Notification.objects.filter(
+            kind="events.reminder", user__event_tickets__event=event
+        ).values_list("user_id", flat=True)
+    )
+
+
+def _holder_ids(event: Event) -> list[str]:
+    return sorted(
+        str(i) for i in Ticket.objects.filter(event=event).values_list("holder_id", flat=True)
+    )
+
+
+@pytest.mark.django_db
+def test_the_reminder_goes_in_chunks_each_advancing_its_marker(monkeypatch: Any) -> None:
+    from tessera.events.services import sweep
+
+    monkeypatch.setattr(sweep, "REMINDER_CHUNK", 4)
+    event = _crowd(10)
+    chunks: list[list[str]] = []
+    real_tell = sweep.tell
+
+    def tell(*, users: Any, **kwargs: Any) -> int:
+        people = list(users)
+        reminder = EventReminder.objects.get(event=event)
+        # Each chunk starts after the marker the one before committed.
+        assert reminder.told_through == (uuid.UUID(chunks[-1][-1]) if chunks else None)
+        assert reminder.notified_at is None
+        chunks.append(people)
+        return real_tell(users=people, **kwargs)
+
+    monkeypatch.setattr(sweep, "tell", tell)
+
+    assert services.event_remind_now(event_id=event.pk) == 10
+
+    assert [len(c) for c in chunks] == [4, 4, 2]
+    assert [p for c in chunks for p in c] == _holder_ids(event)  # by user id, no repeats
+    assert _told_ids(event) == _holder_ids(event)
+    reminder = EventReminder.objects.get(event=event)
+    assert reminder.notified_at is not None
+    assert str(reminder.told_through) == _holder_ids(event)[-1]
+    assert services.event_remind_now(event_id=event.pk) == 0
+
+
+@pytest.mark.django_db
+def test_a_full_last_chunk_is_closed_by_an_empty_one(monkeypatch: Any) -> None:
+    from tessera.events.services import sweep
+
+    monkeypatch.setattr(sweep, "REMINDER_CHUNK", 5)
+    event = _crowd(10)
+
+    assert services.event_remind_now(event_id=event.pk) == 10
+
+    assert _told_ids(event) == _holder_ids(event)
+    assert EventReminder.objects.get(event=event).notified_at is not None
+
+
+@pytest.mark.django_db
+def test_a_run_killed_between_chunks_resumes_after_the_last_finished_one(
+    monkeypatch: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from tessera.events.services import sweep
+
+    monkeypatch.setattr(sweep, "REMINDER_CHUNK", 3)
+    event = _crowd(8)
+    calls = 0
+    real_tell = sweep.tell
+
+    def dies_in_the_second_chunk(**kwargs: Any) -> int:
+        nonlocal calls
+        calls += 1
+        told = real_tell(**kwargs)  # written, then lost with its transaction
+        if calls == 2:
+            raise SystemExit("worker killed")
+        return told
+
+    monkeypatch.setattr(sweep, "tell", dies_in_the_second_chunk)
+    with pytest.raises(SystemExit):
+        services.event_remind_now(event_id=event.pk)
+
+    holders = _holder_ids(event)
+    assert _told_ids(event) == holders[:3]  # the first chunk stands, the second rolled back
+    reminder = EventReminder.objects.get(event=event)
+    assert (str(reminder.told_through), reminder.notified_at) == (holders[2], None)
+
+    # The task is lost: past REMINDER_LOST_AFTER the sweep sends it again, and it resumes.
+    monkeypatch.setattr(sweep, "tell", real_tell)
+    Event.objects.filter(pk=event.pk).update(reminded_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        later = services.events_sweep(at=timezone.now() + timedelta(minutes=6))
+    assert later.reminders_resent == 1
+
+    assert _told_ids(event) == holders  # everyone once
+    assert EventReminder.objects.get(event=event).notified_at is not None
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_parallel_chunked_remind_runs_tell_each_person_once(monkeypatch: Any) -> None:
+    from tessera.events.services import sweep
+
+    monkeypatch.setattr(sweep, "REMINDER_CHUNK", 7)
+    event = _crowd(40, prefix="para")
+    real_tell = sweep.tell
+
+    def slow_tell(**kwargs: Any) -> int:
+        time.sleep(0.02)  # a chunk takes a while: later runs find it locked or done
+        return int(real_tell(**kwargs))
+
+    monkeypatch.setattr(sweep, "tell", slow_tell)
+    starts = iter([0.0, 0.01, 0.03, 0.05])
+    lock = threading.Lock()
+
+    def run() -> int:
+        with lock:
+            delay = next(starts)
+        time.sleep(delay)  # staggered: some runs arrive between another's chunks
+        return services.event_remind_now(event_id=event.pk)
+
+    told = race(run, 4)
+
+    assert sum(told) == 40, told
+    per_user = (
+        Notification.objects.filter(kind="events.reminder")
+        .values("user")
+        .annotate(n=Count("id"))
+        .values_list("n", flat=True)
+    )
+    assert len(per_user) == 40
+    assert set(per_user) == {1}
+    reminder = EventReminder.objects.get(event=event)
+    assert reminder.notified_at is not None
+    assert str(reminder.told_through) == _holder_ids(event)[-1]
