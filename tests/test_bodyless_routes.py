@@ -221,3 +221,18 @@ def test_the_schema_documents_no_body_for_the_refusing_routes() -> None:
         operation_id = operation.operation_id or tessera_api.get_openapi_operation_id(operation)
         assert "requestBody" not in documented[operation_id]
     assert refusing
+
+
+def test_a_form_with_no_field_is_no_body_and_a_form_with_one_is(
+    user: Any, user_api: ApiClient
+) -> None:
+    from django.test import Client
+
+    _notified(user, 1)
+    form_client = Client(HTTP_AUTHORIZATION=user_api.defaults["HTTP_AUTHORIZATION"])
+
+    _refused(form_client.post("/api/notifications/read-all", {"all": "yes"}))
+    assert _unread(user) == 1
+    # Django's client, like a bare HTML form, encodes "no field" as a non-empty multipart body.
+    assert form_client.post("/api/notifications/read-all").status_code == 200
+    assert _unread(user) == 0

@@ -6,7 +6,8 @@ sending `{"reason": "…"}` to an action such as `…/cancel` believed it had be
 operation of a `TesseraAPI` is wrapped here once (`NinjaAPI.add_decorator`, mode
 "operation": after authentication and parameter validation, before the route runs): one
 that declares no body answers 422 `body_not_accepted` (field `body`) to a non-empty body. An
-empty body, whitespace, and `{}` are no body (clients and tools send them by default).
+empty body, whitespace, `{}` and a form with no field are no body (clients and tools send
+them by default).
 
 An operation "takes a body" when it has a body, form or file parameter, or documents a
 `requestBody` of its own in `openapi_extra` (a multipart upload read by the route itself).
@@ -20,6 +21,7 @@ from functools import wraps
 from typing import Any
 
 from django.http import HttpRequest
+from django.http.multipartparser import MultiPartParserError
 from django.http.request import RawPostDataException
 from django.utils.translation import gettext as _
 from ninja.operation import Operation
@@ -29,6 +31,7 @@ from tessera.core.errors import CoreErrorCode, InvalidInputError
 CHECKED_METHODS = frozenset({"POST", "PUT", "PATCH"})
 BODY_SOURCES = frozenset({"body", "form", "file"})
 # JSON's own whitespace around an optional empty object.
+_FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
 _NO_BODY = re.compile(rb"[ \t\r\n]*(?:\{[ \t\r\n]*\}[ \t\r\n]*)?")
 
 
@@ -46,9 +49,16 @@ def refuses_body(operation: Operation) -> bool:
 
 
 def _has_body(request: HttpRequest) -> bool:
+    if request.content_type in _FORM_TYPES:
+        # A form with no field (what a bare `<form method=post>` or Django's test client
+        # sends): its encoding is not empty, but it holds nothing.
+        try:
+            return bool(request.POST) or bool(request.FILES)
+        except (MultiPartParserError, ValueError):
+            return True
     try:
         return _NO_BODY.fullmatch(request.body) is None
-    except RawPostDataException:  # a form someone read already: it was a body
+    except RawPostDataException:  # read as a form already: it was one
         return True
 
 
