@@ -20,7 +20,9 @@ api = TesseraAPI(
         "One backend for accounts, website content, time capsules, a wallet and social "
         "events. Every reply is wrapped in an envelope: "
         "`{status, data, message, timestamp}` or `{status: error, error: {code, message, "
-        "fields}, timestamp}`. Keys are camelCase; snake_case is accepted on input."
+        "fields}, timestamp}`. Keys are camelCase; snake_case is accepted on input. A field a "
+        "body does not take is refused (422 `unknown_field`); a POST, PUT or PATCH that takes "
+        "no body refuses one (422 `body_not_accepted`; an empty body or `{}` is no body)."
     ),
     urls_namespace="api",
 )

@@ -31,6 +31,7 @@ class CoreErrorCode(ErrorCode):
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     VALIDATION_ERROR = "validation_error"
     UNKNOWN_FIELD = "unknown_field"
+    BODY_NOT_ACCEPTED = "body_not_accepted"
     INVALID_PATH_PARAMETER = "invalid_path_parameter"
     INVALID_QUERY_PARAMETER = "invalid_query_parameter"
     INVALID_HEADER = "invalid_header"

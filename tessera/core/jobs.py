@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 import structlog
@@ -62,13 +63,12 @@ def _drain_key(name: str, slot: int) -> str:
     return f"tessera:drain:{name}:{slot}"
 
 
-# Take the first free slot's marker, in one round trip: `SET key 1 NX EX <seconds>` on each
-# slot's key in turn, stopping at the first that was free; returns its index, or -1 when every
-# slot is held. Redis runs a script atomically, so this is the loop of `cache.add` calls it
-# replaces (one per slot, three round trips in the common case of every slot held) with no
-# other client's command in between. The value is what `cache.add(key, 1)` would store
-# (Django's Redis serializer keeps an int as its digits), so `cache.get`/`delete` read and
-# free it as before.
+# Take the first free slot's marker, in one round trip: `SET key <token> NX EX <seconds>` on
+# each slot's key in turn, stopping at the first that was free; returns its index, or -1 when
+# every slot is held. Redis runs a script atomically, so this is the loop of `cache.add` calls
+# it replaces (one per slot, three round trips in the common case of every slot held) with no
+# other client's command in between. ARGV[1] is the owner's token as the cache's serializer
+# writes it, so `cache.get` reads the marker as it would one `cache.add` stored.
 _CLAIM_FIRST_FREE_SLOT = """
 for index, key in ipairs(KEYS) do
   if redis.call('SET', key, ARGV[1], 'NX', 'EX', ARGV[2]) then
@@ -78,32 +78,65 @@ end
 return -1
 """
 
+# Free a slot only if its marker still holds the owner's token: a drain that ran past
+# `marker_seconds` lost its marker, and the slot may have been claimed again since.
+_RELEASE_IF_OWNER = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
 
 # Registered scripts by name, one per process (redis-py's Script keeps the SHA for EVALSHA).
 _scripts: dict[str, Any] = {}
 
 
-def _claim_slot(name: str, slots: int, marker_seconds: int) -> int | None:
-    """The slot whose marker this call took, or None when every slot was held."""
-    keys = [_drain_key(name, slot) for slot in range(slots)]
+def _redis_backend() -> RedisCache | None:
     backend = caches[DEFAULT_CACHE_ALIAS]  # `cache` is a proxy, never a RedisCache itself
-    if isinstance(backend, RedisCache):
-        client = backend._cache.get_client(write=True)
-        script = _scripts.get("claim")
-        if script is None:
-            # EVALSHA, falling back to EVAL once when the server has not cached the script.
-            script = _scripts["claim"] = client.register_script(_CLAIM_FIRST_FREE_SLOT)
+    return backend if isinstance(backend, RedisCache) else None
+
+
+def _run_script(
+    backend: RedisCache, name: str, source: str, *, keys: list[str], args: list[Any]
+) -> Any:
+    client = backend._cache.get_client(write=True)
+    script = _scripts.get(name)
+    if script is None:
+        # EVALSHA, falling back to EVAL once when the server has not cached the script.
+        script = _scripts[name] = client.register_script(source)
+    return script(
+        keys=[backend.make_and_validate_key(key) for key in keys], args=args, client=client
+    )
+
+
+def _new_token() -> str:
+    return secrets.token_hex(16)
+
+
+def _as_stored(backend: RedisCache, token: str) -> Any:
+    """`token` as the cache writes it (its serializer's bytes), for the scripts to store and
+    compare like with like, so `cache.get` reads a marker as one `cache.add` stored."""
+    return backend._cache._serializer.dumps(token)  # type: ignore[attr-defined]
+
+
+def _claim_slot(name: str, slots: int, marker_seconds: int) -> tuple[int, str] | None:
+    """The slot whose marker this call took and the token stored in it (its owner's proof),
+    or None when every slot was held."""
+    keys = [_drain_key(name, slot) for slot in range(slots)]
+    token = _new_token()
+    backend = _redis_backend()
+    if backend is not None:
+        stored = _as_stored(backend, token)
         claimed = int(
-            script(
-                keys=[backend.make_and_validate_key(key) for key in keys],
-                args=[1, marker_seconds],
-                client=client,
+            _run_script(
+                backend, "claim", _CLAIM_FIRST_FREE_SLOT, keys=keys, args=[stored, marker_seconds]
             )
         )
-        return claimed if claimed >= 0 else None
+        return (claimed, token) if claimed >= 0 else None
     for slot, key in enumerate(keys):  # the database or local-memory cache
-        if cache.add(key, 1, timeout=marker_seconds):
-            return slot
+        if cache.add(key, token, timeout=marker_seconds):
+            return slot, token
     return None
 
 
@@ -118,33 +151,46 @@ def drain_schedule(
     countdown: float | None = None,
 ) -> bool:
     """Make sure a drain task runs soon, without sending one task per item: `task` is sent
-    with `slot=<n>` only when that slot's marker (SET NX on Redis, a cache `add` elsewhere)
-    was free; with every slot held, the drains already queued or running will find the new
-    item. On Redis all the slots are tried in one round trip (`_CLAIM_FIRST_FREE_SLOT`).
+    with `slot=<n>` and `slot_token=<token>` only when that slot's marker (SET NX on Redis, a
+    cache `add` elsewhere) was free; with every slot held, the drains already queued or
+    running will find the new item. On Redis all the slots are tried in one round trip
+    (`_CLAIM_FIRST_FREE_SLOT`). The marker holds the token, a value unique to this claim.
 
-    A drain must call `drain_release` when it finds nothing left, then look once more. Why
-    no item is left behind (no lost wakeup): the caller stored its item before calling this
-    (`drain_on_commit`: after the commit). Either it takes a slot, and the task it sends
-    starts after the item was stored; or every slot was held when it looked, and the drain
-    holding each one frees it after that moment and then looks again, so that last look
-    starts after the item was stored and finds it (or a drain that took it first). A slot
-    freed between two items is taken again by the next item's call. So the look at the
-    markers can never be skipped or remembered from an earlier call (a slot seen held may be
-    freed a moment later); one round trip per stored item is the floor.
+    A drain must call `drain_release` with its slot and token when it finds nothing left,
+    then look once more. Why no item is left behind (no lost wakeup): the caller stored its
+    item before calling this (`drain_on_commit`: after the commit). Either it takes a slot,
+    and the task it sends starts after the item was stored; or every slot was held when it
+    looked, and the drain holding each one frees it after that moment and then looks again,
+    so that last look starts after the item was stored and finds it (or a drain that took it
+    first). A slot freed between two items is taken again by the next item's call. So the
+    look at the markers can never be skipped or remembered from an earlier call (a slot seen
+    held may be freed a moment later); one round trip per stored item is the floor.
 
     The marker expires after `marker_seconds`, so a drain task that was lost holds its slot
-    no longer than that; the owning module's beat sweep is the last resort. With the cache
-    unreachable the task is sent anyway (several drains at once are safe). `kwargs` go to
-    the task beside `slot`; `countdown` (under `marker_seconds`) lets items gather into
-    bigger batches where a second's delay costs nothing. Returns whether a task was sent."""
+    no longer than that; the owning module's beat sweep is the last resort. A drain that runs
+    longer loses its marker the same way, and the slot may be claimed by another drain: its
+    release then leaves the new owner's marker alone (the token no longer matches), so a
+    third drain cannot start in a slot that is still busy. The argument above still holds:
+    a slot seen held was held by a drain that had not yet made its last look (the old owner
+    looks again after its release, matched or not; the new owner started after it claimed).
+
+    With the cache unreachable the task is sent anyway, with `slot=None` (it took no marker,
+    so it frees none; several drains at once are safe). `kwargs` go to the task beside `slot`
+    and `slot_token`; `countdown` (under `marker_seconds`) lets items gather into bigger
+    batches where a second's delay costs nothing. Returns whether a task was sent."""
+    slot: int | None
+    token: str | None
     try:
-        slot = _claim_slot(name, max(1, slots), marker_seconds)
-        if slot is None:
+        claimed = _claim_slot(name, max(1, slots), marker_seconds)
+        if claimed is None:
             return False
+        slot, token = claimed
     except CACHE_CONNECTION_ERRORS:
         logger.warning("drain_marker_unavailable", drain=name)
-        slot = 0
-    task.apply_async(kwargs={**(kwargs or {}), "slot": slot}, countdown=countdown)
+        slot, token = None, None
+    task.apply_async(
+        kwargs={**(kwargs or {}), "slot": slot, "slot_token": token}, countdown=countdown
+    )
     return True
 
 
@@ -162,12 +208,33 @@ def drain_on_commit(task: Any, /, *, name: str, **options: Any) -> None:
     transaction.on_commit(send)
 
 
-def drain_release(*, name: str, slot: int) -> None:
-    """Free a drain's slot (see `drain_schedule`)."""
+def drain_release(*, name: str, slot: int | None, token: str | None = None) -> bool:
+    """Free a drain's slot (see `drain_schedule`) if its marker still holds `token`; returns
+    whether a marker was deleted. `slot=None` (a run that took no slot: beat's, a hand-over,
+    the cache being down at scheduling) frees nothing. `token=None` is a task sent before
+    markers held tokens: its slot is freed whatever the marker holds, as it was then.
+
+    On Redis the compare and the delete are one script; on the database or local-memory
+    cache they are two calls, so a marker that expires and is claimed again between them
+    could still be freed (a window of one cache call, against a whole drain's run)."""
+    if slot is None:
+        return False
+    key = _drain_key(name, slot)
     try:
-        cache.delete(_drain_key(name, slot))
+        if token is None:
+            return bool(cache.delete(key))
+        backend = _redis_backend()
+        if backend is not None:
+            stored = _as_stored(backend, token)
+            return bool(
+                _run_script(backend, "release", _RELEASE_IF_OWNER, keys=[key], args=[stored])
+            )
+        if cache.get(key) != token:
+            return False
+        return bool(cache.delete(key))
     except CACHE_CONNECTION_ERRORS:
         logger.warning("drain_marker_unavailable", drain=name)
+        return False
 
 
 __all__ = [

@@ -31,10 +31,12 @@ def sending_drain_name(channel: str) -> str:
 
 
 @shared_task(base=TesseraTask, bind=True, name="notifications.send_queued")
-def send_queued(self: Any, channel: str, slot: int | None = None) -> dict[str, Any]:
+def send_queued(
+    self: Any, channel: str, slot: int | None = None, slot_token: str | None = None
+) -> dict[str, Any]:
     """Send `channel`'s due deliveries in batches (scheduled after `notify_many` commits, at
-    most one at a time: `slot` is its marker, freed when done, then what is due looked at
-    once more so nothing written meanwhile waits for beat).
+    most one at a time: `slot` is its marker, freed when done if `slot_token` still holds
+    it, then what is due looked at once more so nothing written meanwhile waits for beat).
 
     Hands over to a fresh task when its time budget is spent, and when a rate limit
     pauses the channel schedules one for when it may go on. Retries of single messages
@@ -42,8 +44,7 @@ def send_queued(self: Any, channel: str, slot: int | None = None) -> dict[str, A
     try:
         report = deliveries_send_queued(channel=channel)
     finally:
-        if slot is not None:
-            drain_release(name=sending_drain_name(channel), slot=slot)
+        drain_release(name=sending_drain_name(channel), slot=slot, token=slot_token)
     if slot is not None and report.retry_in is None and not report.more:
         later = deliveries_send_queued(channel=channel)
         report = SendReport(

@@ -62,7 +62,9 @@ def private_key_pem() -> str:
 
 
 def public_key_pem() -> str:
-    return signing.public_pem(signing.private_key_from_pem(private_key_pem()))
+    # Both derivations are cached by the private key's text (`signing`'s lru_caches): no RSA
+    # parse per webhook, and a changed setting or key file gives its own key at once.
+    return signing.public_key_of_private_pem(private_key_pem())
 
 
 def sign(body: bytes) -> str:

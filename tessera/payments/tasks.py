@@ -26,16 +26,19 @@ def process_webhook(self: Any, delivery_id: str) -> str:
 
 
 @shared_task(base=TesseraTask, bind=True, name="payments.drain_webhooks")
-def drain_webhooks(self: Any, slot: int = 0) -> dict[str, int]:
+def drain_webhooks(
+    self: Any, slot: int | None = None, slot_token: str | None = None
+) -> dict[str, int]:
     """Process every due received delivery (scheduled by the intake, at most
-    PAYMENTS_WEBHOOK_DRAINS at once). The slot is freed, then the inbox looked at once more,
-    so a delivery stored while this drain held its slot is never left behind. A delivery
+    PAYMENTS_WEBHOOK_DRAINS at once). The slot is freed (if this drain still owns it: its
+    `slot_token` is still the marker's), then the inbox looked at once more, so a delivery
+    stored while this drain held its slot is never left behind. A delivery
     that failed is retried through `process_webhook` after its backoff (and found by a
     later drain, or the sweep, if that task is lost)."""
     try:
         first = services.webhooks_drain()
     finally:
-        drain_release(name=services.WEBHOOK_DRAIN_NAME, slot=slot)
+        drain_release(name=services.WEBHOOK_DRAIN_NAME, slot=slot, token=slot_token)
     last = services.webhooks_drain()
     if not self.request.is_eager:
         for delivery_id, retry_in in [*first.retries, *last.retries]:

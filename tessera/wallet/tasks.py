@@ -16,14 +16,16 @@ def notify_transaction(transaction_id: str) -> str | None:
 
 
 @shared_task(base=TesseraTask, name="wallet.notify_due")
-def notify_due(slot: int = 0) -> int:
+def notify_due(slot: int | None = None, slot_token: str | None = None) -> int:
     """Send every due notice in batches (scheduled after a settlement commits, one at a
-    time, and every minute by beat). The slot is freed, then what is due looked at once
-    more, so a notice made due while this task held the slot is never left behind."""
+    time, and every minute by beat). The slot is freed (if this task still owns it: its
+    `slot_token` is still the marker's), then what is due looked at once more, so a notice
+    made due while this task held the slot is never left behind. Beat's run took no slot
+    (`slot=None`) and frees none."""
     try:
         sent = services.transactions_notify_due()
     finally:
-        drain_release(name=services.NOTICE_DRAIN_NAME, slot=slot)
+        drain_release(name=services.NOTICE_DRAIN_NAME, slot=slot, token=slot_token)
     return sent + services.transactions_notify_due()
 
 

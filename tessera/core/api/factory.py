@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
 from tessera.core.api import handlers
+from tessera.core.api.bodies import refuse_body_when_none_is_taken
 from tessera.core.api.parser import OrjsonParser
 from tessera.core.api.renderer import OrjsonRenderer
 from tessera.core.envelope import success_payload
@@ -184,6 +185,8 @@ class TesseraAPI(NinjaAPI):
         kwargs.setdefault("parser", OrjsonParser())
         super().__init__(**kwargs)
         handlers.install(self)
+        # Every route: one that takes no body refuses one (tessera.core.api.bodies).
+        self.add_decorator(refuse_body_when_none_is_taken, mode="operation")
 
     def create_response(
         self,

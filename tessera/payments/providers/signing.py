@@ -49,6 +49,13 @@ def public_pem(private_key: rsa.RSAPrivateKey) -> str:
     )
 
 
+@lru_cache(maxsize=8)
+def public_key_of_private_pem(pem: str) -> str:
+    """The public key (PEM) of the private key `pem`, derived once per key text: the sandbox
+    checks every webhook with it, and a changed key is a different text, so a new entry."""
+    return public_pem(private_key_from_pem(pem))
+
+
 def private_pem(private_key: rsa.RSAPrivateKey) -> str:
     return private_key.private_bytes(
         serialization.Encoding.PEM,

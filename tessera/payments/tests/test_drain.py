@@ -77,10 +77,14 @@ def test_at_most_one_drain_per_slot_is_sent_until_its_slot_is_released() -> None
     sent = [drain_schedule(task, name="tests.drain", slots=2) for _ in range(5)]
 
     assert sent == [True, True, False, False, False]
-    assert task.sent == [{"slot": 0}, {"slot": 1}]
-    drain_release(name="tests.drain", slot=1)
+    assert [kwargs["slot"] for kwargs in task.sent] == [0, 1]
+    first, second = (kwargs["slot_token"] for kwargs in task.sent)
+    assert first != second
+    assert cache.get("tessera:drain:tests.drain:1") == second  # the marker holds its token
+    assert drain_release(name="tests.drain", slot=1, token=second) is True
     assert drain_schedule(task, name="tests.drain", slots=2) is True
-    assert task.sent[-1] == {"slot": 1}
+    assert task.sent[-1]["slot"] == 1
+    assert task.sent[-1]["slot_token"] not in {first, second}
 
 
 @pytest.mark.django_db
@@ -173,7 +177,7 @@ def test_a_delivery_stored_while_every_slot_is_held_is_found_by_the_drain_freein
     release = tasks.drain_release
     stored: list[Any] = []
 
-    def delivery_arrives_then_release(*, name: str, slot: int) -> None:
+    def delivery_arrives_then_release(*, name: str, slot: int, token: str | None) -> bool:
         if not stored:
             with django_capture_on_commit_callbacks(execute=True) as callbacks:
                 stored.append(_receive(purchase_body(purchase_id=order.provider_purchase_id)))
@@ -181,7 +185,7 @@ def test_a_delivery_stored_while_every_slot_is_held_is_found_by_the_drain_freein
             assert WebhookDelivery.objects.get(pk=stored[0].delivery_id).state == (
                 DeliveryState.RECEIVED
             )
-        release(name=name, slot=slot)
+        return release(name=name, slot=slot, token=token)
 
     monkeypatch.setattr(tasks, "drain_release", delivery_arrives_then_release)
 
@@ -238,3 +242,30 @@ def test_drains_running_at_once_never_process_one_delivery_twice(
     assert set(WebhookDelivery.objects.values_list("state", "attempts")) == {
         (DeliveryState.PROCESSED, 1)
     }
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("_free_slots")
+def test_a_drain_that_outlived_its_marker_leaves_the_new_owners_slot_held() -> None:
+    """A drain ran past marker_seconds: its marker expired and another drain claimed the
+    slot. Its release must not free the new owner's marker (a third drain would then run in
+    the slot the second still uses)."""
+    key = f"tessera:drain:{services.WEBHOOK_DRAIN_NAME}:0"
+    cache.add(key, "the-new-owners-token", timeout=60)
+
+    tasks.drain_webhooks.apply(kwargs={"slot": 0, "slot_token": "the-old-owners-token"})
+
+    assert cache.get(key) == "the-new-owners-token"
+    tasks.drain_webhooks.apply(kwargs={"slot": 0, "slot_token": "the-new-owners-token"})
+    assert cache.get(key) is None
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("_free_slots")
+def test_a_drain_queued_before_slot_tokens_still_frees_its_slot() -> None:
+    key = f"tessera:drain:{services.WEBHOOK_DRAIN_NAME}:1"
+    cache.add(key, 1, timeout=60)
+
+    tasks.drain_webhooks.apply(kwargs={"slot": 1})
+
+    assert cache.get(key) is None

@@ -248,3 +248,21 @@ def test_the_sandbox_signing_key_comes_from_the_environment_when_set(settings: A
     assert sandbox.public_key_pem() == signing.public_pem(key)
     body = b'{"x": 1}'
     signing.verify(body, sandbox.sign(body), key.public_key())
+
+
+def test_the_sandbox_public_key_is_its_private_keys_and_follows_a_changed_key(
+    settings: Any,
+) -> None:
+    first, second = signing.generate_private_key(), signing.generate_private_key()
+    settings.PAYMENTS_SANDBOX_PRIVATE_KEY = signing.private_pem(first)
+    body = b'{"purchase": "p1"}'
+
+    derived = sandbox.public_key_pem()
+
+    assert derived == signing.public_pem(first)
+    signing.verify(body, sandbox.sign(body), signing.public_key_from_pem(derived))
+    assert sandbox.public_key_pem() is derived  # derived once per key text
+    settings.PAYMENTS_SANDBOX_PRIVATE_KEY = signing.private_pem(second)
+    assert sandbox.public_key_pem() == signing.public_pem(second) != derived
+    with pytest.raises(signing.SignatureError):
+        signing.verify(body, sandbox.sign(body), signing.public_key_from_pem(derived))

@@ -66,3 +66,20 @@ def test_a_notice_kind_that_cannot_be_written_holds_no_other_back(
     credited.refresh_from_db()
     failed.refresh_from_db()
     assert (credited.notified_status, failed.notified_status) == ("completed", "")
+
+
+def test_beats_run_frees_no_drain_slot_and_the_scheduled_run_frees_its_own() -> None:
+    from django.core.cache import cache
+
+    from tessera.wallet.tasks import notify_due
+
+    key = f"tessera:drain:{services.NOTICE_DRAIN_NAME}:0"
+    cache.add(key, "the-owners-token", timeout=60)  # a scheduled run is queued or running
+
+    notify_due.apply()  # beat's run, every minute: no slot
+
+    assert cache.get(key) == "the-owners-token"
+    notify_due.apply(kwargs={"slot": 0, "slot_token": "a-stale-token"})
+    assert cache.get(key) == "the-owners-token"
+    notify_due.apply(kwargs={"slot": 0, "slot_token": "the-owners-token"})
+    assert cache.get(key) is None
